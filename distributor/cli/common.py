@@ -1,0 +1,60 @@
+"""What every command shares: settings, units of work, output in text or JSON, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from distributor.config import ConfigurationError, Settings, get_settings
+from distributor.db.session import unit_of_work
+
+console = Console()
+error_console = Console(stderr=True)
+
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code``."""
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def not_yet_available(what: str) -> NoReturn:
+    """The honest answer for a command whose capability is not built yet."""
+    fail(f"'{what}' is not yet available in this version of Distributor.", code=2)
+
+
+def settings() -> Settings:
+    """Validated settings, or a clear exit naming the bad variable."""
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        fail(str(exc), code=2)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A unit of work on the configured database."""
+    with unit_of_work(settings().database_url) as session:
+        yield session
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None] | str | None = None) -> None:
+    """Print ``data`` as JSON (``--json``) or through ``human`` (a printer or a line)."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+        return
+    if callable(human):
+        human(data)
+    elif human is not None:
+        console.print(human, highlight=False, soft_wrap=True)
+    else:
+        console.print(data)

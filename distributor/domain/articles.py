@@ -1,0 +1,118 @@
+"""Articles as they travel through Distributor: pure data, no I/O.
+
+An :class:`Article` is what ingest produces, what storage keeps (as rows) and what every renderer
+(email, RSS, Atom, JSON Feed, ninjs) consumes. Credits, bios and notes are first-class fields so
+that no output format can silently drop them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ArticleStatus(StrEnum):
+    """Whether a stored article may be distributed."""
+
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person credited in a byline. ``bio`` is the "About the author" text (plain text)."""
+
+    name: str
+    bio: str | None = None
+    avatar_url: str | None = None
+    profile_url: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A photo that belongs to an article, with everything a partner must keep attached."""
+
+    url: str
+    caption: str | None = None
+    credit: str | None = None
+    alt: str | None = None
+    width: int | None = None
+    height: int | None = None
+    mime_type: str | None = None
+    copyright: str | None = None
+    is_lead: bool = False
+
+    @property
+    def alt_text(self) -> str:
+        """The text to put in ``alt``: the explicit alt, else the caption, else empty."""
+        return (self.alt or self.caption or "").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One published story.
+
+    ``body_html`` is sanitised HTML with absolute URLs (ingest guarantees it). ``notes`` are
+    statements that must travel with every copy of the story, e.g. "Names have been changed to
+    protect sources". ``embargo_until`` (UTC) hides the story from public outputs until then.
+    """
+
+    guid: str
+    title: str
+    canonical_url: str
+    body_html: str = ""
+    dek: str | None = None
+    language: str = "en"
+    sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[Author, ...] = ()
+    images: tuple[Image, ...] = ()
+    notes: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    embargo_until: datetime | None = None
+    rights: str | None = None
+    usage_terms: str | None = None
+    territories_allow: tuple[str, ...] = ()
+    territories_deny: tuple[str, ...] = ()
+    revision: int = 1
+    status: ArticleStatus = ArticleStatus.PUBLISHED
+    id: int | None = None
+    source_id: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lead_image(self) -> Image | None:
+        """The image to show first: the one marked lead, else the first one."""
+        for image in self.images:
+            if image.is_lead:
+                return image
+        return self.images[0] if self.images else None
+
+    @property
+    def byline(self) -> str:
+        """Author names joined for display ("A, B and C")."""
+        names = [author.name for author in self.authors]
+        if len(names) <= 1:
+            return "".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
+
+    def is_embargoed(self, now: datetime) -> bool:
+        """True while the embargo (if any) has not yet passed at ``now`` (aware datetime)."""
+        return self.embargo_until is not None and self.embargo_until > now
+
+    def content_hash(self) -> str:
+        """A stable digest of everything editorial; a change means a new revision.
+
+        Identity and bookkeeping fields (id, revision, status, source) are excluded, so the
+        same item ingested twice hashes the same.
+        """
+        data = asdict(self)
+        for key in ("id", "revision", "status", "source_id", "updated_at"):
+            data.pop(key, None)
+        encoded = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

@@ -1,0 +1,45 @@
+"""The FastAPI application: editor desk, JSON API, public pages, feeds and webhooks.
+
+Routers live in ``distributor.web.routes.<area>`` and call services only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from distributor.config import Settings, get_settings
+
+log = logging.getLogger("distributor.web")
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+# Route modules, in the order their routes are matched. Each exposes ``router``.
+ROUTE_MODULES = (
+    "health",
+    "articles_api",
+    "email_preview",
+    "feeds",
+    "public",
+    "webhooks",
+    "desk",
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Distributor", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    for name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(f"distributor.web.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"distributor.web.routes.{name}":
+                raise
+            continue
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from distributor.config import ConfigurationError, load_settings
+
+
+def test_embedded_defaults_need_nothing(tmp_path: Path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    assert settings.embedded
+    assert settings.broker_url == "memory://"
+    assert settings.sender_kind == "outbox"
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/distributor.db"
+    assert settings.outbox_dir == tmp_path / "outbox"
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    first = settings.secret_key()
+    assert len(first) >= 40
+    assert load_settings({"DATA_DIR": str(tmp_path)}).secret_key() == first
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_explicit_services_are_chosen(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql://u@db:5432/d",
+            "REDIS_URL": "redis://cache:6379/0",
+            "SENDGRID_API_KEY": "SG.x",
+            "SMTP_URL": "smtp://mail:25",
+        }
+    )
+    assert not settings.embedded
+    assert settings.database_url == "postgresql+psycopg://u@db:5432/d"
+    assert settings.sender_kind == "sendgrid"
+    assert load_settings({"SMTP_URL": "smtp+starttls://m:587"}).sender_kind == "smtp"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql://x"),
+        ("REDIS_URL", "http://not-redis"),
+        ("SMTP_URL", "ftp://mail"),
+        ("PUBLIC_BASE_URL", "news.example.org"),
+        ("MAIL_FROM", "not-an-address"),
+        ("SEND_BATCH_SIZE", "5000"),
+        ("SCHEDULER_TICK_SECONDS", "soon"),
+    ],
+)
+def test_bad_configuration_names_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_settings({variable: value})
+    assert variable in str(info.value)
