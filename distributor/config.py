@@ -94,6 +94,10 @@ class Settings(BaseSettings):
 
     # --- web -------------------------------------------------------------------------------
     SIGNUP_RATE_LIMIT_PER_HOUR: int = Field(default=20, ge=1)
+    API_KEY: str | None = Field(
+        default=None,
+        description="Key for the articles JSON API (header X-Api-Key); unset = API refused.",
+    )
     DEMO_MODE: bool = Field(
         default=False, description="Load demo data and a demo editor account (embedded only)."
     )

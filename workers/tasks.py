@@ -29,6 +29,248 @@ def ping(note: str = "") -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- ingest ----
+# Ingest (distributor.services.ingest): periodic polling of registered CMS feeds.
+@app.task(name="distributor.poll_sources")
+def poll_sources() -> dict[str, Any]:
+    """Poll the sources that are due (conditional GET); a failing source is recorded on its
+    row and backed off, never raised. Feeds are rebuilt for what changed, after the commit."""
+    from distributor.adapters.feed_fetcher import HttpxFeedFetcher
+    from distributor.db.session import session_factory
+    from distributor.services.events import take_dirty_article_ids
+    from distributor.services.ingest import poll_due_sources
+
+    fetcher = HttpxFeedFetcher()
+    session = session_factory(_database_url())()
+    try:
+        outcomes = poll_due_sources(session, fetcher)
+        session.commit()
+        changed = take_dirty_article_ids(session)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        fetcher.close()
+    if changed:
+        enqueue_feed_rebuild(changed)
+    return {
+        url: {"ok": outcome.ok, "not_modified": outcome.not_modified, **outcome.stored.as_dict()}
+        for url, outcome in outcomes.items()
+    }
+
+
 # ----------------------------------------------------------------------------- feeds -----
+# Feeds and partner pushes (distributor.services.feeds / distributor.services.events).
+_push_senders: dict[str, Any] = {}
+
+
+def _partner_push_sender() -> Any:
+    """One pooled HTTP client per worker process for partner webhooks."""
+    from distributor.adapters.webhook_push import HttpxPushSender
+
+    sender = _push_senders.get("httpx")
+    if sender is None:
+        sender = _push_senders["httpx"] = HttpxPushSender()
+    return sender
+
+
+def enqueue_feed_rebuild(article_ids: list[int] | None) -> None:
+    """Publish ``distributor.rebuild_feeds`` (call after the commit that changed articles)."""
+    app.send_task("distributor.rebuild_feeds", args=[article_ids])
+
+
+def enqueue_feed_rebuild_after_commit(session: Any) -> None:
+    """After ingest commits: rebuild the feeds of articles marked by ``article_changed``."""
+    from distributor.services.events import take_dirty_article_ids
+
+    article_ids = take_dirty_article_ids(session)
+    if article_ids:
+        enqueue_feed_rebuild(article_ids)
+
+
+@app.task(
+    name="distributor.rebuild_feeds",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def rebuild_feeds(article_ids: list[int] | None = None) -> dict[str, Any]:
+    """Re-render the feed documents affected by ``article_ids`` (null: all), then ping the hub."""
+    from datetime import UTC, datetime
+
+    from distributor.adapters.websub import HttpxWebSubPublisher
+    from distributor.db.session import unit_of_work
+    from distributor.services import feeds
+
+    settings = get_settings()
+    with unit_of_work(settings.database_url) as session:
+        report = feeds.rebuild_feeds(session, settings, article_ids, datetime.now(UTC))
+    errors = feeds.notify_hub(settings, HttpxWebSubPublisher(), report.public_topics_changed)
+    for error in errors:
+        log.warning("WebSub hub ping failed: %s", error)
+    return {"built": report.built, "changed": len(report.changed_keys), "hub_errors": len(errors)}
+
+
+@app.task(name="distributor.push_partners")
+def push_partners() -> dict[str, Any]:
+    """Send due partner webhook pushes (signed), retrying failures with back-off."""
+    from datetime import UTC, datetime
+    from functools import partial
+
+    from distributor.db.session import unit_of_work
+    from distributor.services import feeds
+
+    settings = get_settings()
+    report = feeds.push_due_partners(
+        partial(unit_of_work, settings.database_url),
+        settings,
+        _partner_push_sender(),
+        lambda: datetime.now(UTC),
+    )
+    return {
+        "delivered": report.delivered,
+        "retrying": report.retrying,
+        "failed": report.failed,
+        "skipped": report.skipped,
+    }
+
+
+@app.task(name="distributor.release_embargoes")
+def release_embargoes() -> dict[str, Any]:
+    """Release stories whose embargo ended: record their pushes and rebuild their feeds."""
+    from datetime import UTC, datetime
+
+    from distributor.db.session import unit_of_work
+    from distributor.services import events
+
+    settings = get_settings()
+    with unit_of_work(settings.database_url) as session:
+        decision = events.release_embargoes(session, datetime.now(UTC))
+    if decision.needs_rebuild:
+        enqueue_feed_rebuild(None if decision.rebuild_all else decision.released_article_ids)
+    return {"released": decision.released_article_ids, "rebuild_all": decision.rebuild_all}
+
+
+# ----------------------------------------------------------------------------- feeds end -
 # ----------------------------------------------------------------------------- sending ---
+_email_senders: dict[str, Any] = {}
+
+
+def _email_sender() -> Any:
+    """One email sender per worker process (created after the fork, reused by every batch)."""
+    from distributor.adapters.email_base import email_sender_for
+
+    settings = get_settings()
+    sender = _email_senders.get(settings.sender_kind)
+    if sender is None:
+        sender = _email_senders[settings.sender_kind] = email_sender_for(settings)
+    return sender
+
+
+def _publish_batch(batch_id: int) -> None:
+    app.send_task("distributor.send_batch", args=[batch_id])
+
+
+@app.task(name="distributor.dispatch_due")
+def dispatch_due() -> dict[str, Any]:
+    """Start due issues (ledger snapshot), then publish their batches."""
+    from distributor.db.session import session_factory
+    from distributor.services import sending
+
+    settings = get_settings()
+    session = session_factory(settings.database_url)()
+    try:
+        report = sending.dispatch_due(session, settings)
+        published = sending.publish_pending_batches(session, settings, _publish_batch)
+    finally:
+        session.close()
+    return {"issues": report.issues, "recipients": report.recipients, "published": published}
+
+
+@app.task(name="distributor.send_batch")
+def send_batch(batch_id: int) -> dict[str, Any]:
+    """Claim and send one batch; a duplicate or redelivered message is a no-op."""
+    from distributor.db.session import session_factory
+    from distributor.services import sending
+
+    settings = get_settings()
+    session = session_factory(settings.database_url)()
+    try:
+        outcome = sending.send_batch(session, settings, _email_sender(), int(batch_id))
+    finally:
+        session.close()
+    return {"batch": outcome.batch_id, "result": outcome.result, "sent": outcome.sent}
+
+
+@app.task(name="distributor.sweep_batches")
+def sweep_batches() -> dict[str, Any]:
+    """Re-publish lost or due batches, expire leases, finish issues."""
+    from distributor.db.session import session_factory
+    from distributor.services import sending
+
+    settings = get_settings()
+    session = session_factory(settings.database_url)()
+    try:
+        report = sending.sweep_batches(session, settings, _publish_batch)
+    finally:
+        session.close()
+    return {
+        "expired": report.expired_leases,
+        "published": report.published,
+        "finished": report.finished,
+    }
+
+
+@app.task(name="distributor.reconcile_batches")
+def reconcile_batches() -> dict[str, Any]:
+    """Resolve ambiguous batches from provider events."""
+    from distributor.db.session import session_factory
+    from distributor.services import sending
+
+    settings = get_settings()
+    session = session_factory(settings.database_url)()
+    try:
+        report = sending.reconcile_batches(session, settings)
+    finally:
+        session.close()
+    return {"confirmed": report.confirmed, "requeued": report.requeued, "parked": report.parked}
+
+
+@app.task(name="distributor.test_send")
+def test_send(issue_id: int, addresses: list[str]) -> dict[str, Any]:
+    """Send a "[TEST]" copy of an issue to ``addresses`` (no ledger)."""
+    from distributor.services import sending
+
+    settings = get_settings()
+    from distributor.db.session import unit_of_work
+
+    with unit_of_work(settings.database_url) as session:
+        receipt = sending.send_test_copies(
+            session, settings, _email_sender(), int(issue_id), list(addresses)
+        )
+    return {"accepted": len(receipt.accepted_ids), "rejected": receipt.rejected}
+
+
 # ----------------------------------------------------------------------------- subscribers
+@app.task(
+    name="distributor.send_confirmation",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_confirmation(subscriber_id: int, list_id: int) -> dict[str, Any]:
+    """Send the double opt-in email; a no-op once the membership is confirmed or left."""
+    from distributor.adapters.email_base import TransientDeliveryError
+    from distributor.db.session import unit_of_work
+    from distributor.services.confirmation import send_confirmation as send
+
+    settings = get_settings()
+    try:
+        with unit_of_work(settings.database_url) as session:
+            sent = send(session, settings, int(subscriber_id), int(list_id), _email_sender())
+    except TransientDeliveryError as exc:
+        # Provider busy or unreachable: try again later (Celery backoff with jitter).
+        raise OSError(exc.message) from exc
+    return {"sent": sent}

@@ -1,27 +1,227 @@
-"""Ingest: placeholder until the ingest commands land."""
+"""Commands: ``ingest SOURCE``, ``articles list|show``, ``sources add|list|poll``."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from distributor.cli.common import not_yet_available
+from distributor.cli.common import JsonOption, console, emit, error_console, fail, session_scope
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
-sources_app = typer.Typer(help="Registered CMS feeds.", no_args_is_help=True)
+sources_app = typer.Typer(help="Registered CMS feeds, polled on a schedule.", no_args_is_help=True)
 
 
-def ingest_command(source: str) -> None:
-    """Ingest a feed URL or file, or a JSON file of articles."""
-    not_yet_available("ingest")
+def _print_outcome(data: dict[str, Any]) -> None:
+    counts = f"{len(data['created'])} new, {len(data['revised'])} revised, "
+    counts += f"{len(data['unchanged'])} unchanged"
+    if data.get("not_modified"):
+        counts = "not modified since the last fetch"
+    console.print(f"{data['report']['source']}: {counts}", highlight=False, soft_wrap=True)
+    for problem in data["report"]["problems"]:
+        where = f", {problem['item']}" if problem["item"] else ""
+        error_console.print(
+            f"  {problem['severity']}{where}: {problem['reason']}", highlight=False, soft_wrap=True
+        )
+
+
+def ingest_command(
+    source: str = typer.Argument(..., help="A feed URL, a feed file, or a JSON file of articles."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Take in articles from a feed (RSS/Atom, URL or file) or a JSON file of articles.
+
+    Exits 0 when at least one article was taken in, 1 when nothing could be.
+    """
+    from distributor.adapters.feed_fetcher import FeedFetchError, HttpxFeedFetcher
+    from distributor.ingest.report import NotAFeedError
+    from distributor.services.ingest import ingest_document
+
+    path = Path(source)
+    try:
+        if source.startswith(("http://", "https://")):
+            fetcher = HttpxFeedFetcher()
+            try:
+                fetched = fetcher.fetch(source)
+            finally:
+                fetcher.close()
+            data, base, content_type = fetched.body, fetched.url, fetched.content_type
+        elif path.is_file():
+            data, base, content_type = path.read_bytes(), None, None
+        else:
+            fail(f"{source}: no such file, and not an http(s) URL")
+        with session_scope() as session:
+            outcome = ingest_document(
+                session,
+                data,
+                source if base else path.name,
+                base_url=base,
+                content_type=content_type,
+            )
+    except (NotAFeedError, FeedFetchError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{source}: {exc.strerror or exc}")
+    emit(outcome.as_dict(), as_json, _print_outcome)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _article_summary(article: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "guid": article.guid,
+        "title": article.title,
+        "url": article.canonical_url,
+        "language": article.language,
+        "byline": article.byline,
+        "published_at": article.published_at,
+        "revision": article.revision,
+        "status": "embargoed" if article.is_embargoed(now) else str(article.status),
+        "images": len(article.images),
+        "images_without_credit": sum(1 for image in article.images if not image.credit),
+        "authors_without_bio": [a.name for a in article.authors if not a.bio],
+    }
 
 
 @articles_app.command("list")
-def list_articles() -> None:
-    """List articles."""
-    not_yet_available("articles list")
+def list_articles(
+    limit: int = typer.Option(50, min=1, max=1000, help="How many, newest first."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List stored articles, newest first."""
+    from distributor.services.ingest import list_articles as list_stored
+
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        rows = [_article_summary(a, now) for a in list_stored(session, limit=limit)]
+
+    def human(items: list[dict[str, Any]]) -> None:
+        if not items:
+            console.print("No articles yet. Try: distributor ingest FEED")
+        for item in items:
+            flags = " [embargoed]" if item["status"] == "embargoed" else ""
+            console.print(
+                f"{item['id']:>5}  r{item['revision']}  {item['language']:<5} "
+                f"{item['title'][:70]}{flags}",
+                highlight=False,
+            )
+
+    emit(rows, as_json, human)
+
+
+@articles_app.command("show")
+def show_article(article_id: int, as_json: bool = JsonOption) -> None:
+    """Show one article with its credits, bios and notes."""
+    from distributor.services.ingest import get_article, snapshot_of
+
+    with session_scope() as session:
+        article = get_article(session, article_id)
+    if article is None:
+        fail(f"no article with id {article_id}")
+    data = snapshot_of(article)
+
+    def human(item: dict[str, Any]) -> None:
+        console.print(f"[bold]{item['title']}[/]  (id {item['id']}, revision {item['revision']})")
+        console.print(item["canonical_url"], highlight=False)
+        for author in item["authors"]:
+            console.print(
+                f"  by {author['name']}"
+                + (f": {author['bio']}" if author["bio"] else "  (no bio)"),
+                highlight=False,
+            )
+        for image in item["images"]:
+            console.print(
+                f"  image {image['url']}\n    caption: {image['caption']}\n"
+                f"    credit: {image['credit'] or '(none)'}",
+                highlight=False,
+            )
+        for note in item["notes"]:
+            console.print(f"  note: {note}", highlight=False)
+
+    emit(data, as_json, human)
+
+
+@sources_app.command("add")
+def add_source(
+    url: str,
+    interval: int = typer.Option(900, "--interval", help="Seconds between polls (min 60)."),
+    name: str = typer.Option("", help="A label for people."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Register a feed URL to poll."""
+    from distributor.services.ingest import SourceError
+    from distributor.services.ingest import add_source as add
+
+    try:
+        with session_scope() as session:
+            row = add(session, url, interval_seconds=interval, name=name)
+            data = {"id": row.id, "url": row.url, "interval_seconds": row.interval_seconds}
+    except SourceError as exc:
+        fail(str(exc))
+    emit(data, as_json, f"source {data['id']}: {data['url']} every {data['interval_seconds']} s")
 
 
 @sources_app.command("list")
-def list_sources() -> None:
-    """List sources."""
-    not_yet_available("sources list")
+def list_sources(as_json: bool = JsonOption) -> None:
+    """List registered sources with their health."""
+    from distributor.services.ingest import list_sources as list_rows
+
+    with session_scope() as session:
+        rows = [
+            {
+                "id": row.id,
+                "url": row.url,
+                "interval_seconds": row.interval_seconds,
+                "active": row.active,
+                "last_polled_at": row.last_polled_at,
+                "next_poll_at": row.next_poll_at,
+                "consecutive_failures": row.consecutive_failures,
+                "last_error": row.last_error,
+            }
+            for row in list_rows(session)
+        ]
+
+    def human(items: list[dict[str, Any]]) -> None:
+        if not items:
+            console.print("No sources. Add one: distributor sources add URL")
+        for item in items:
+            health = (
+                f"failing x{item['consecutive_failures']}" if item["consecutive_failures"] else "ok"
+            )
+            console.print(f"{item['id']:>4}  {health:<12} {item['url']}", highlight=False)
+
+    emit(rows, as_json, human)
+
+
+@sources_app.command("poll")
+def poll_sources(
+    all_sources: bool = typer.Option(False, "--all", help="Poll every source, due or not."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Poll the sources that are due now (conditional GET)."""
+    from distributor.adapters.feed_fetcher import HttpxFeedFetcher
+    from distributor.services.ingest import ingest_source, list_sources, poll_due_sources
+
+    fetcher = HttpxFeedFetcher()
+    try:
+        with session_scope() as session:
+            if all_sources:
+                outcomes = {
+                    s.url: ingest_source(session, s, fetcher) for s in list_sources(session)
+                }
+            else:
+                outcomes = poll_due_sources(session, fetcher)
+            data = [outcome.as_dict() for outcome in outcomes.values()]
+    finally:
+        fetcher.close()
+
+    def human(items: list[dict[str, Any]]) -> None:
+        if not items:
+            console.print("No source is due.")
+        for item in items:
+            _print_outcome(item)
+
+    emit(data, as_json, human)

@@ -1,48 +1,293 @@
-"""Issues: create, schedule, send, cancel, status."""
+"""Issues: create, schedule, send, pause, resume, cancel, status, test sends."""
 
 from __future__ import annotations
 
+import time
+from typing import Annotated, Any
+
 import typer
 
-from distributor.cli.common import not_yet_available
+from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
 
 issues_app = typer.Typer(help="Newsletter issues.", no_args_is_help=True)
 
 
+def _issue_errors() -> tuple[type[Exception], ...]:
+    from distributor.domain.issues import ScheduleError
+    from distributor.services.issues import IssueError
+
+    return (IssueError, ScheduleError)
+
+
+def _show_progress(data: dict[str, Any]) -> None:
+    console.print(
+        f"issue {data['id']} [bold]{data['status']}[/]: {data['sent']} sent, "
+        f"{data['queued']} queued, {data['failed']} failed, {data['suppressed']} suppressed, "
+        f"{data['skipped']} skipped (of {data['total']})",
+        highlight=False,
+    )
+    if data.get("send_at"):
+        console.print(
+            f"  scheduled for {data['schedule_local']} {data['schedule_timezone']} "
+            f"({data['send_at']} UTC)",
+            highlight=False,
+        )
+    if data.get("paused_reason"):
+        console.print(f"  [yellow]paused:[/] {data['paused_reason']}", highlight=False)
+
+
 @issues_app.command("create")
 def create(
-    list_name: str = typer.Option(..., "--list"),
+    *,
+    list_name: Annotated[list[str], typer.Option("--list", help="List name (repeatable).")],
     subject: str = typer.Option(..., "--subject"),
-    article: list[int] = typer.Option(..., "--article"),
-    as_json: bool = typer.Option(False, "--json"),
+    article: Annotated[
+        list[int], typer.Option("--article", help="Article id (repeatable, in order).")
+    ],
+    preheader: str = typer.Option("", "--preheader", help="Preview text shown by mail apps."),
+    note: str = typer.Option("", "--note", help="Editor's note at the top of the issue."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Create a draft issue from articles; prints its id."""
-    not_yet_available("issues create")
+    from distributor.services.issues import create_issue
+
+    try:
+        with session_scope() as session:
+            issue = create_issue(
+                session,
+                list(list_name),
+                subject,
+                list(article),
+                preheader=preheader,
+                editor_note=note,
+            )
+            data = {"id": issue.id, "status": issue.status, "language": issue.language}
+    except _issue_errors() as error:
+        fail(str(error))
+    emit(data, as_json, str(data["id"]))
 
 
 @issues_app.command("schedule")
-def schedule(issue_id: int, at: str = typer.Option(..., "--at")) -> None:
-    """Schedule an issue at an ISO-8601 time."""
-    not_yet_available("issues schedule")
+def schedule(
+    issue_id: int,
+    at: str = typer.Option(..., "--at", help="ISO-8601 time, e.g. 2026-12-01T08:00."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA zone, e.g. Europe/London."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Schedule (or reschedule) an issue at a wall-clock time in a time zone."""
+    from distributor.services.issues import issue_progress, schedule_issue
+
+    try:
+        with session_scope() as session:
+            schedule_issue(session, issue_id, at, timezone)
+            data = issue_progress(session, issue_id)
+    except _issue_errors() as error:
+        fail(str(error))
+    emit(data, as_json, _show_progress)
+
+
+def _wait_with_progress(issue_id: int, as_json: bool) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from distributor.services.issues import issue_progress
+
+    def read() -> dict[str, Any]:
+        with session_scope() as session:
+            return issue_progress(session, issue_id)
+
+    data = read()
+    if as_json:
+        while data["status"] in {"scheduled", "sending"}:
+            time.sleep(0.5)
+            data = read()
+        return data
+    with Progress(
+        TextColumn("[bold]issue {task.fields[issue]}[/] {task.fields[status]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(
+            "send",
+            total=data["total"] or None,
+            issue=issue_id,
+            status=data["status"],
+            failed=data["failed"],
+        )
+        while True:
+            done = data["total"] - data["queued"]
+            progress.update(
+                task,
+                total=data["total"] or None,
+                completed=done,
+                status=data["status"],
+                failed=data["failed"],
+            )
+            if data["status"] not in {"scheduled", "sending"}:
+                break
+            time.sleep(0.5)
+            data = read()
+    return data
 
 
 @issues_app.command("send")
 def send(
     issue_id: int,
-    now: bool = typer.Option(False, "--now"),
-    wait: bool = typer.Option(False, "--wait"),
+    now: bool = typer.Option(False, "--now", help="Start now, whatever the schedule says."),
+    wait: bool = typer.Option(False, "--wait", help="Show progress until the send ends."),
+    as_json: bool = JsonOption,
 ) -> None:
-    """Send an issue."""
-    not_yet_available("issues send")
+    """Send an issue now (--now) and optionally wait (--wait) with a progress bar.
+
+    With Redis, the ledger is written here and the workers send it. Without Redis (embedded
+    mode) there is no broker shared with a server, so this command sends in-process.
+    """
+    from distributor.services.issues import get_issue, issue_progress
+    from distributor.services.sending import dispatch_due, start_issue_now
+
+    current = settings()
+    try:
+        with session_scope() as session:
+            issue = get_issue(session, issue_id)
+            if now or issue.status == "draft":
+                if not now:
+                    fail(f"issue {issue_id} is a draft: use --now, or schedule it first")
+                start_issue_now(session, issue_id)
+    except _issue_errors() as error:
+        fail(str(error))
+    from distributor.db.session import session_factory
+
+    session = session_factory(current.database_url)()
+    try:
+        dispatch_due(session, current)
+        if current.embedded:
+            from distributor.adapters.email_base import email_sender_for
+            from distributor.services.sending import run_sending_inline
+
+            sender = email_sender_for(current)
+            try:
+                run_sending_inline(session, current, sender, issue_id)
+            finally:
+                sender.close()
+        else:
+            from distributor.services.sending import publish_pending_batches
+            from workers.celery_app import app as celery_app
+
+            publish_pending_batches(
+                session,
+                current,
+                lambda batch_id: celery_app.send_task("distributor.send_batch", args=[batch_id]),
+            )
+    finally:
+        session.close()
+    if wait:
+        data = _wait_with_progress(issue_id, as_json)
+    else:
+        with session_scope() as session:
+            data = issue_progress(session, issue_id)
+    emit(data, as_json, _show_progress)
+
+
+def _simple_transition(verb: str, issue_id: int, as_json: bool) -> None:
+    from distributor.services import issues as service
+
+    action = {
+        "cancel": service.cancel_issue,
+        "pause": service.pause_issue,
+        "resume": service.resume_issue,
+    }[verb]
+    try:
+        with session_scope() as session:
+            action(session, issue_id)
+            data = service.issue_progress(session, issue_id)
+    except _issue_errors() as error:
+        fail(str(error))
+    emit(data, as_json, _show_progress)
 
 
 @issues_app.command("cancel")
-def cancel(issue_id: int) -> None:
-    """Cancel a scheduled issue."""
-    not_yet_available("issues cancel")
+def cancel(issue_id: int, as_json: bool = JsonOption) -> None:
+    """Cancel an issue that has not started sending."""
+    _simple_transition("cancel", issue_id, as_json)
+
+
+@issues_app.command("pause")
+def pause(issue_id: int, as_json: bool = JsonOption) -> None:
+    """Pause a sending issue (batches already in flight finish)."""
+    _simple_transition("pause", issue_id, as_json)
+
+
+@issues_app.command("resume")
+def resume(issue_id: int, as_json: bool = JsonOption) -> None:
+    """Resume a paused issue where it stopped."""
+    _simple_transition("resume", issue_id, as_json)
 
 
 @issues_app.command("status")
-def status(issue_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Show an issue's progress."""
-    not_yet_available("issues status")
+def status(issue_id: int, as_json: bool = JsonOption) -> None:
+    """Show an issue's progress: queued, sent, failed, suppressed."""
+    from distributor.services.issues import issue_progress
+
+    try:
+        with session_scope() as session:
+            data = issue_progress(session, issue_id)
+    except _issue_errors() as error:
+        fail(str(error))
+    emit(data, as_json, _show_progress)
+
+
+@issues_app.command("list")
+def list_command(as_json: bool = JsonOption) -> None:
+    """List recent issues."""
+    from distributor.services.issues import list_issues
+
+    with session_scope() as session:
+        rows = list_issues(session)
+
+    def show(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            console.print(
+                f"{item['id']:>5}  {item['status']:<16} {item['send_at'] or '-':<26} "
+                f"{item['subject']}",
+                highlight=False,
+            )
+
+    emit(rows, as_json, show)
+
+
+@issues_app.command("test-send")
+def send_test_command(
+    issue_id: int,
+    to: Annotated[list[str], typer.Option("--to", help="Address (repeatable).")],
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a "[TEST]" copy to the given addresses (not recorded in the send ledger)."""
+    from distributor.adapters.email_base import DeliveryError, email_sender_for
+    from distributor.services.sending import send_test_copies
+
+    current = settings()
+    sender = email_sender_for(current)
+    try:
+        with session_scope() as session:
+            receipt = send_test_copies(session, current, sender, issue_id, list(to))
+    except _issue_errors() as error:
+        fail(str(error))
+    except ValueError as error:
+        fail(str(error))
+    except DeliveryError as error:
+        fail(f"the test send failed: {error.message}")
+    finally:
+        sender.close()
+    data = {
+        "issue": issue_id,
+        "accepted": len(receipt.accepted_ids),
+        "rejected": receipt.rejected,
+        "sender": current.sender_kind,
+    }
+    emit(
+        data,
+        as_json,
+        f"test copy sent to {len(receipt.accepted_ids)} address(es) via {current.sender_kind}",
+    )

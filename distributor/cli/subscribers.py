@@ -1,26 +1,267 @@
-"""Lists and subscribers."""
+"""Lists and subscribers: create lists, import/export CSV, add, show, suppress, erase."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
-from distributor.cli.common import not_yet_available
+from distributor.cli.common import JsonOption, console, emit, fail, session_scope
+from distributor.domain.subscribers import OptIn, SuppressionReason
 
 lists_app = typer.Typer(help="Newsletters (lists).", no_args_is_help=True)
 subscribers_app = typer.Typer(help="Subscribers.", no_args_is_help=True)
 
 
+# ----------------------------------------------------------------------------------- lists
 @lists_app.command("create")
-def create_list(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
+def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
+    name: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. weekly.")],
+    title: Annotated[str, typer.Option("--title", help="The name readers see.")] = "",
+    opt_in: Annotated[OptIn, typer.Option("--opt-in", help="single or double.")] = OptIn.DOUBLE,
+    language: Annotated[
+        str, typer.Option("--language", help="Language tag, e.g. en or zh.")
+    ] = "en",
+    description: Annotated[
+        str, typer.Option("--description", help="One line for the signup page.")
+    ] = "",
+    as_json: bool = JsonOption,
+) -> None:
     """Create a list."""
-    not_yet_available("lists create")
+    from distributor.services.subscribers import SubscriberError, create_list
+
+    try:
+        with session_scope() as session:
+            created = create_list(
+                session,
+                name,
+                title=title,
+                opt_in=opt_in,
+                language=language,
+                description=description,
+            )
+            data = {
+                "id": created.id,
+                "name": created.name,
+                "title": created.title,
+                "opt_in": created.opt_in,
+                "language": created.language,
+            }
+    except SubscriberError as exc:
+        fail(str(exc))
+    emit(data, as_json, f"created list {data['name']} ({data['opt_in']} opt-in), id {data['id']}")
 
 
+@lists_app.command("list")
+def list_lists(as_json: bool = JsonOption) -> None:
+    """Show every list with member counts."""
+    from distributor.services.subscribers import list_summaries
+
+    with session_scope() as session:
+        data = list_summaries(session)
+
+    def table(rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            console.print("no lists yet: create one with 'distributor lists create NAME'")
+            return
+        view = Table("name", "title", "opt-in", "language", "confirmed", "unconfirmed", "left")
+        for row in rows:
+            view.add_row(
+                row["name"],
+                row["title"],
+                row["opt_in"],
+                row["language"],
+                str(row["confirmed"]),
+                str(row["unconfirmed"]),
+                str(row["unsubscribed"]),
+            )
+        console.print(view)
+
+    emit(data, as_json, table)
+
+
+# ----------------------------------------------------------------------------- subscribers
 @subscribers_app.command("import")
 def import_subscribers(
-    file: Path, list_name: str = typer.Option(..., "--list"), as_json: bool = typer.Option(False, "--json")
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    list_name: Annotated[str, typer.Option("--list", help="The list every row joins.")],
+    as_json: bool = JsonOption,
 ) -> None:
-    """Import subscribers from a CSV file."""
-    not_yet_available("subscribers import")
+    """Import subscribers from a CSV file (columns: email, name, language, lists, status,
+    attributes, attr.<name>). Bad rows are reported by line and skipped."""
+    from distributor.services.subscriber_import import import_subscribers as run_import
+    from distributor.services.subscribers import SubscriberError
+
+    show_bar = not as_json and sys.stderr.isatty()
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show_bar,
+    )
+    try:
+        with progress, session_scope() as session:
+            task = progress.add_task("import", total=file.stat().st_size)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            report = run_import(session, file, list_name, progress=advance)
+    except SubscriberError as exc:
+        fail(str(exc))
+
+    def human(_: Any) -> None:
+        console.print(report.summary(), highlight=False, soft_wrap=True)
+        for problem in report.problems:
+            console.print(f"  {problem}", highlight=False, soft_wrap=True, markup=False)
+
+    emit(report.as_dict(), as_json, human)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("export")
+def export_subscribers(
+    list_name: Annotated[str, typer.Option("--list", help="The list to export.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV file to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export a list's members as CSV (the format 'import' reads)."""
+    from distributor.services.subscriber_import import export_subscribers as run_export
+    from distributor.services.subscribers import SubscriberError
+
+    try:
+        with session_scope() as session:
+            if out is None:
+                count = run_export(session, list_name, sys.stdout)
+            else:
+                temporary = out.with_name(out.name + ".partial")
+                with temporary.open("w", encoding="utf-8", newline="") as handle:
+                    count = run_export(session, list_name, handle)
+                temporary.replace(out)
+    except SubscriberError as exc:
+        fail(str(exc))
+    if out is not None:
+        console.print(f"exported {count} members of {list_name} to {out}", highlight=False)
+
+
+@subscribers_app.command("add")
+def add_subscriber(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
+    email: str,
+    list_name: Annotated[str, typer.Option("--list", help="The list to join.")],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    language: Annotated[str | None, typer.Option("--language")] = None,
+    confirmed: Annotated[
+        bool,
+        typer.Option("--confirmed", help="The reader already agreed (no confirmation email)."),
+    ] = False,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add one subscriber to a list."""
+    from distributor.services.subscribers import SubscriberError
+    from distributor.services.subscribers import add_subscriber as add
+
+    try:
+        with session_scope() as session:
+            membership = add(
+                session, email, list_name, name=name, language=language, confirmed=confirmed
+            )
+            data = {
+                "subscriber_id": membership.subscriber_id,
+                "list": list_name,
+                "status": membership.status,
+            }
+    except SubscriberError as exc:
+        fail(str(exc))
+    emit(data, as_json, f"{email} is {data['status']} on {list_name}")
+
+
+@subscribers_app.command("show")
+def show_subscriber(email: str, as_json: bool = JsonOption) -> None:
+    """Everything stored about one address."""
+    from distributor.services.subscribers import subscriber_details
+
+    with session_scope() as session:
+        details = subscriber_details(session, email)
+    if details is None:
+        fail(f"nothing is stored about {email}")
+
+    def human(data: dict[str, Any]) -> None:
+        person = data["subscriber"]
+        blocked = data["suppressed"]
+        console.print(f"[bold]{data['email']}[/]", highlight=False)
+        if blocked:
+            console.print(f"  suppressed: {blocked['reason']} since {blocked['since']}")
+        if person is None:
+            return
+        console.print(f"  name: {person['name'] or '-'}; language: {person['language'] or '-'}")
+        console.print(f"  status: {person['status']}; soft bounces: {person['soft_bounces']}")
+        for membership in person["lists"]:
+            console.print(f"  list {membership['list']}: {membership['status']}", highlight=False)
+
+    emit(details, as_json, human)
+
+
+@subscribers_app.command("suppress")
+def suppress_subscriber(
+    email: str,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept with the suppression).")
+    ] = "manual",
+) -> None:
+    """Never mail this address again, from any list."""
+    from distributor.services.subscribers import canonical_email, email_problem
+    from distributor.services.suppression import suppress
+
+    problem = email_problem(email)
+    if problem:
+        fail(f"{email!r}: {problem}")
+    with session_scope() as session:
+        added = suppress(session, canonical_email(email), SuppressionReason.MANUAL, reason)
+    console.print(
+        f"{email} is now suppressed" if added else f"{email} was already suppressed",
+        highlight=False,
+    )
+
+
+@subscribers_app.command("unsuppress")
+def unsuppress_subscriber(email: str) -> None:
+    """Lift a suppression (only when you know the address works and the reader agrees)."""
+    from distributor.services.subscribers import canonical_email
+    from distributor.services.suppression import unsuppress
+
+    with session_scope() as session:
+        lifted = unsuppress(session, canonical_email(email))
+    console.print(
+        f"{email} may be mailed again" if lifted else f"{email} was not suppressed",
+        highlight=False,
+    )
+
+
+@subscribers_app.command("erase")
+def erase_subscriber(
+    email: str,
+    keep_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--suppress/--no-suppress",
+            help="Keep the address hash as a suppression (default) so it is never mailed again.",
+        ),
+    ] = True,
+) -> None:
+    """Erase a reader's personal data on request (only a hash of the address is kept)."""
+    from distributor.services.subscribers import erase_subscriber as erase
+
+    with session_scope() as session:
+        found = erase(session, email, keep_suppressed=keep_suppressed)
+    if found:
+        console.print(f"erased {email}; only its hash is kept", highlight=False)
+    else:
+        console.print(f"no subscriber with address {email}; nothing to erase", highlight=False)

@@ -1,0 +1,92 @@
+"""Benchmark: one 10-article issue render, and personalised copies per second (one core).
+
+Run: .venv/bin/python bench/render.py [--renders 200] [--copies 50000]
+Targets: < 20 ms per render, >= 50,000 personalised copies/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from distributor.rendering.email import (
+    Recipient,
+    personalise,
+    render_issue,
+    substitutions_for,
+)
+from tests.fixtures.email_factories import branding, issue_content
+
+
+def bench_render(language: str, renders: int) -> None:
+    content = issue_content(10, language)
+    house = branding()
+    for _ in range(10):
+        rendered = render_issue(content, house)
+    timings = []
+    cpu_start = time.process_time()
+    for _ in range(renders):
+        start = time.perf_counter()
+        rendered = render_issue(content, house)
+        timings.append((time.perf_counter() - start) * 1000)
+    cpu_ms = (time.process_time() - cpu_start) / renders * 1000
+    timings.sort()
+    # CPU time is what one core spends; wall time also counts waiting when the machine is busy.
+    print(
+        f"render 10 articles [{language}]: {cpu_ms:.2f} ms CPU per render; wall mean "
+        f"{statistics.mean(timings):.2f} ms, median {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms | "
+        f"HTML {rendered.html_bytes / 1000:.1f} KB, "
+        f"text {len(rendered.text.encode()) / 1000:.1f} KB"
+    )
+
+
+def bench_personalise(language: str, copies: int) -> None:
+    rendered = render_issue(issue_content(10, language), branding())
+    base = "https://news.example.org"
+    recipients = [
+        Recipient(
+            email=f"reader{index}@example.org",
+            first_name=None if index % 7 == 0 else f"Reader{index}",
+            unsubscribe_url=f"{base}/unsubscribe/AWUGi31mvnjHDYihJqyBWDfeoQl7j{index:06d}",
+            preferences_url=f"{base}/preferences/AWUGi31mvnjHDYihJqyBWDfeoQl7j{index:06d}",
+            web_url=f"{base}/archive/web-token-abcdefgh",
+        )
+        for index in range(1000)
+    ]
+    personalise(rendered, recipients[0], "reader")
+    total_bytes = 0
+    start = time.process_time()
+    for index in range(copies):
+        html, text = personalise(rendered, recipients[index % 1000], "reader")
+        total_bytes += len(html) + len(text)
+    elapsed = time.process_time() - start
+    start = time.process_time()
+    for index in range(copies):
+        substitutions_for(recipients[index % 1000], "reader")
+    substitutions_elapsed = time.process_time() - start
+    print(
+        f"personalise [{language}]: {copies / elapsed:,.0f} copies/s of CPU "
+        f"({elapsed / copies * 1e6:.1f} us per copy, {total_bytes / elapsed / 1e9:.2f} G chars/s); "
+        f"substitutions only: {copies / substitutions_elapsed:,.0f}/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--renders", type=int, default=200)
+    parser.add_argument("--copies", type=int, default=50_000)
+    args = parser.parse_args()
+    for language in ("en", "zh-Hans"):
+        bench_render(language, args.renders)
+    for language in ("en", "zh-Hans"):
+        bench_personalise(language, args.copies)
+
+
+if __name__ == "__main__":
+    main()

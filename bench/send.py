@@ -1,0 +1,288 @@
+"""Benchmark: send one issue to N synthetic subscribers through the whole send path.
+
+Setup: a database of its own on the machine's PostgreSQL, a private redis-server, two Celery
+worker processes (``distributor worker --concurrency 1`` each) and the SendGrid-compatible
+server from the tests in its own process. Prints:
+
+* the time to write the ledger (audience snapshot + batches, one transaction);
+* the end-to-end send rate (recipients/second from dispatch to the issue being sent);
+* the raw ceiling: the same requests (same payloads, tokens included) posted straight from one
+  process with no ledger, no broker and no database, to a second server process;
+* the ratio between the two.
+
+Usage: ``.venv/bin/python bench/send.py [--recipients 1000000]``. Prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from distributor.adapters.sendgrid import SendGridEmailSender  # noqa: E402
+from distributor.config import load_settings  # noqa: E402
+from distributor.db.migrate import upgrade  # noqa: E402
+from distributor.db.session import engine_for, session_factory  # noqa: E402
+from distributor.services import sending  # noqa: E402
+from distributor.services.issues import create_issue, issue_progress  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+from tests.factories.audience import bulk_subscribers, make_article, make_list  # noqa: E402
+from tests.support.fake_sendgrid import API_KEY  # noqa: E402
+
+ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=ROOT,
+    )
+
+
+def _wait_port(port: int, timeout: float = 20) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def _stats(port: int) -> dict[str, object]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__stats", timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    arguments = parser.parse_args()
+    count = arguments.recipients
+
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    work = Path(f"/tmp/distributor-bench-{os.getpid()}")
+    work.mkdir(parents=True, exist_ok=True)
+    name = f"distributor_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        upgrade(database_url)
+        redis_port, real_port, ceiling_port = free_port(), free_port(), free_port()
+        redis_binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        processes.append(
+            _spawn(
+                [
+                    redis_binary,
+                    "--port",
+                    str(redis_port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(work),
+                ],
+                dict(os.environ),
+                work / "redis.log",
+            )
+        )
+        for port in (real_port, ceiling_port):
+            processes.append(
+                _spawn(
+                    [sys.executable, "-m", "tests.support.fake_sendgrid", "--port", str(port)],
+                    dict(os.environ),
+                    work / f"sendgrid-{port}.log",
+                )
+            )
+        for port in (redis_port, real_port, ceiling_port):
+            _wait_port(port)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DATA_DIR": str(work / "var"),
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+            "PUBLIC_BASE_URL": "https://news.example.org",
+            "MAIL_FROM": "news@news.example.org",
+            "SENDGRID_API_KEY": API_KEY,
+            "SENDGRID_API_HOST": f"http://127.0.0.1:{real_port}",
+            "SENDGRID_TIMEOUT_SECONDS": "30",
+            "SEND_LEASE_SECONDS": "120",
+            "SCHEDULER_TICK_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "text",
+        }
+        settings = load_settings({k: v for k, v in env.items() if k.isupper()})
+
+        print(f"preparing {count:,} subscribers ...", flush=True)
+        started = time.perf_counter()
+        session = session_factory(database_url)()
+        mailing_list = make_list(session)
+        article = make_article(session)
+        bulk_subscribers(session, mailing_list.id, count)
+        issue = create_issue(
+            session, ["weekly"], "The river issue", [article.id], preheader="Ferries at dawn"
+        )
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+        print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
+
+        # --- the raw ceiling: same requests, one process, no ledger ----------------------
+        content = sending.issue_content(session, settings, issue)
+        rows = session.execute(
+            text("SELECT s.id, s.email, s.name FROM subscribers s ORDER BY s.id")
+        ).all()
+        session.commit()
+        ceiling_sender = SendGridEmailSender(API_KEY, f"http://127.0.0.1:{ceiling_port}", 30)
+        ceiling_started = time.perf_counter()
+        issued_at = int(time.time())
+        for start in range(0, len(rows), 1000):
+            recipients = [
+                sending.personal_recipient(
+                    settings,
+                    delivery_id=row.id,
+                    email=row.email,
+                    name=row.name,
+                    substitutions=sending.recipient_substitutions(
+                        settings,
+                        content,
+                        subscriber_id=row.id,
+                        list_id=mailing_list.id,
+                        name=row.name,
+                        issued_at=issued_at,
+                    ),
+                    custom_args={
+                        "dst_issue": str(issue.id),
+                        "dst_batch": str(start),
+                        "dst_delivery": str(row.id),
+                        "dst_attempt": "1",
+                    },
+                )
+                for row in rows[start : start + 1000]
+            ]
+            ceiling_sender.send_batch(
+                sending.build_outgoing_batch(settings, content, issue.id, recipients)
+            )
+        ceiling_seconds = time.perf_counter() - ceiling_started
+        del rows
+
+        # --- the real path: ledger + broker + 2 worker processes --------------------------
+        for index in range(arguments.workers):
+            processes.append(
+                _spawn(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributor.cli.main",
+                        "worker",
+                        "--concurrency",
+                        "1",
+                        "--queues",
+                        "send,default",
+                    ],
+                    env,
+                    work / f"worker-{index}.log",
+                )
+            )
+        processes.append(
+            _spawn(
+                [sys.executable, "-m", "distributor.cli.main", "scheduler"],
+                env,
+                work / "scheduler.log",
+            )
+        )
+        time.sleep(4)  # let the workers connect before the clock starts
+
+        from workers.celery_app import create_celery
+
+        app = create_celery(settings)
+        sending.start_issue_now(session, issue.id)
+        session.commit()
+        send_started = time.perf_counter()
+        report = sending.dispatch_due(session, settings, now=datetime.now(UTC))
+        ledger_seconds = time.perf_counter() - send_started
+        publish_started = time.perf_counter()
+        published = sending.publish_pending_batches(
+            session,
+            settings,
+            lambda batch_id: app.send_task("distributor.send_batch", args=[batch_id]),
+        )
+        publish_seconds = time.perf_counter() - publish_started
+        while True:
+            progress = issue_progress(session, issue.id)
+            session.commit()
+            if progress["status"] not in {"sending", "scheduled"}:
+                break
+            time.sleep(0.25)
+        total_seconds = time.perf_counter() - send_started
+        stats = _stats(real_port)
+        session.close()
+
+        rate = count / total_seconds
+        ceiling_rate = count / ceiling_seconds
+        print(f"recipients                     {count:,}")
+        print(
+            f"ledger written (1 transaction) {ledger_seconds:.2f} s "
+            f"({report.batches} batches, {report.recipients:,} rows)"
+        )
+        print(f"batches published              {published} in {publish_seconds:.2f} s")
+        print(
+            f"end-to-end send                {total_seconds:.2f} s -> {rate:,.0f} recipients/s "
+            f"(status {progress['status']}, sent {progress['sent']:,})"
+        )
+        print(
+            f"server accepted                {stats['accepted_total']:,} "
+            f"(unique {stats['accepted_unique']:,}, duplicates {stats['duplicates']})"
+        )
+        print(
+            f"raw ceiling (1 process)        {ceiling_seconds:.2f} s -> "
+            f"{ceiling_rate:,.0f} recipients/s"
+        )
+        print(f"ratio end-to-end / ceiling     {rate / ceiling_rate:.2f}")
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        engine_for(database_url).dispose()
+        if not arguments.keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

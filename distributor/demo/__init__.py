@@ -1,0 +1,1 @@
+"""Demo stories shipped with Distributor (our own writing; used by ``serve --demo``)."""

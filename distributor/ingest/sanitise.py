@@ -1,0 +1,152 @@
+"""Sanitising article HTML on the way in (nh3, an allow-list).
+
+Everything stored in ``articles.body_html`` has been through :func:`sanitise_html`, so no output
+(email, feed, partner push) ever carries executable content. The policy:
+
+- **Kept**: article structure: headings, paragraphs, line breaks, lists, blockquote, pre/code,
+  emphasis, figure/figcaption, tables, plain ``div``/``span`` wrappers, ``img`` (src, alt,
+  title, width, height), ``a`` (href, title, hreflang).
+- **Removed with their content**: script, style, iframe, object, embed, form and its
+  controls, noscript, template, svg, math, frames, audio/video players.
+- **Removed, text kept**: every other element (unknown tags, ``font``, custom elements).
+- **Attributes**: only the ones above plus ``lang``/``dir``. Every event handler (``on*``),
+  ``style`` (no CSS expressions), ``class``/``id`` and ``data-*`` go.
+- **URLs**: only ``http``, ``https`` and ``mailto`` survive. ``javascript:``, ``vbscript:``,
+  ``data:`` (including inline images: email clients block them and they hide payloads) and
+  every other scheme are dropped, whatever their encoding (entities, case, whitespace,
+  control characters: html5ever decodes them first). Relative URLs are made absolute against
+  the article's base URL; without a base they are dropped.
+- Links get ``rel="noopener noreferrer"``.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Literal
+
+import nh3
+from lxml import html as lxml_html
+
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+        "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
+        "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q",
+        "s", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
+        "th", "thead", "time", "tr", "u", "ul", "wbr",
+    }
+)  # fmt: skip
+
+# Removed together with everything inside them.
+REMOVED_WITH_CONTENT: frozenset[str] = frozenset(
+    {
+        "script", "style", "iframe", "object", "embed", "applet", "form", "input", "button",
+        "select", "textarea", "option", "noscript", "template", "svg", "math", "frame",
+        "frameset", "noembed", "noframes", "audio", "video", "canvas", "dialog", "head",
+        "title", "meta", "link", "base",
+    }
+)  # fmt: skip
+
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"lang", "dir"},
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    # No ``cite``: ammonia does not check its scheme, and nobody reads it.
+    "del": {"datetime"},
+    "ins": {"datetime"},
+    "time": {"datetime"},
+    "ol": {"start", "reversed"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "abbr": {"title"},
+}
+
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+_EMPTY_BLOCKS = re.compile(r"<(p|div|span|figure|figcaption)>\s*(?:<br>\s*)*</\1>")
+_SPACE = re.compile(r"\s+")
+
+
+def sanitise_html(markup: str, base_url: str | None = None) -> str:
+    """Return ``markup`` reduced to the allow-list, with every URL absolute (see module doc)."""
+    if not markup or not markup.strip():
+        return ""
+    relative: Literal["deny"] | tuple[Literal["rewrite_with_base"], str] = (
+        ("rewrite_with_base", base_url) if base_url and is_http_url(base_url) else "deny"
+    )
+    cleaned = nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(REMOVED_WITH_CONTENT),
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=set(URL_SCHEMES),
+        url_relative=relative,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    # Removing chrome often leaves empty wrappers; two passes catch one level of nesting.
+    for _ in range(2):
+        cleaned = _EMPTY_BLOCKS.sub("", cleaned)
+    return cleaned.strip()
+
+
+def is_http_url(url: str | None) -> bool:
+    """True for an absolute http(s) URL with a host."""
+    if not url:
+        return False
+    lowered = url.strip().lower()
+    return (
+        (lowered.startswith(("http://", "https://")))
+        and len(lowered.split("/")) > 2
+        and bool(lowered.split("/")[2])
+    )
+
+
+def safe_url(url: str | None, base_url: str | None = None) -> str | None:
+    """An absolute http(s) URL for ``url`` (resolved against ``base_url``), or None.
+
+    Used for the URLs kept as data (canonical link, image URLs), which never pass through
+    :func:`sanitise_html`.
+    """
+    from urllib.parse import urljoin
+
+    if not url:
+        return None
+    # Control characters and whitespace inside a URL are how "java\tscript:" hides.
+    candidate = "".join(ch for ch in html_lib.unescape(url) if ch > " " and ch != "\x7f")
+    if not candidate:
+        return None
+    if candidate.startswith("//"):
+        scheme = (base_url or "https:").split(":", 1)[0] if base_url else "https"
+        candidate = f"{scheme}:{candidate}"
+    elif base_url and ":" not in candidate.split("/", 1)[0]:
+        candidate = urljoin(base_url, candidate)
+    return candidate if is_http_url(candidate) else None
+
+
+def html_to_text(markup: str | None) -> str:
+    """The visible text of an HTML fragment, whitespace-normalised (scripts/styles dropped)."""
+    if not markup or not markup.strip():
+        return ""
+    if "<" not in markup and "&" not in markup:
+        return _SPACE.sub(" ", markup).strip()
+    try:
+        fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except Exception:  # lxml rejects some inputs outright (e.g. only a comment); fall back
+        return _SPACE.sub(" ", html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))).strip()
+    for bad in fragment.xpath(".//script|.//style|.//noscript|.//template"):
+        bad.drop_tree()
+    return _SPACE.sub(" ", fragment.text_content().replace("\u00a0", " ")).strip()
+
+
+def plain_text(value: str | None) -> str:
+    """A title or name as plain text: tags removed, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    text = html_to_text(value) if ("<" in value or "&" in value) else value
+    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()

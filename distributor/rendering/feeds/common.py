@@ -1,0 +1,309 @@
+"""What every feed renderer shares: the feed description, the view policy, item choice and order,
+dates, stable ids and the full HTML that travels with each story (pure).
+
+Determinism is a contract here: the same articles and the same spec give the same bytes, so an
+unchanged feed keeps its ETag. Nothing reads the clock; "now" arrives in :class:`FeedPolicy`
+and is used only to decide embargoes.
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import lxml.html
+from lxml import etree
+
+from distributor.domain.articles import Article, Author, Image
+from distributor.domain.partners import FeedFormat, Visibility, territory_allows, visibility
+
+# The namespace of Distributor's own elements (author bios, notes, usage terms). Stable
+# forever: partners' parsers key on it. Documented in docs/feeds.md.
+DISTRIBUTOR_NS = "https://distributor.example/ns/1.0"
+DISTRIBUTOR_PREFIX = "dst"
+JSONFEED_EXTENSION = "_distributor"
+EXTENSION_ABOUT = "https://distributor.example/ns/1.0/jsonfeed"
+
+GENERATOR = "Distributor"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_ATTRIBUTION = "First published by {publisher} — read the original at {url}"
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLinks:
+    """RFC 5005 links of one document of a paged feed."""
+
+    is_archive: bool = False
+    current_url: str | None = None
+    prev_archive_url: str | None = None
+    next_archive_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """Everything about a feed document that is not its items."""
+
+    title: str
+    self_url: str
+    home_url: str
+    description: str = ""
+    language: str = "en"
+    feed_id: str | None = None
+    publisher: str = ""
+    publisher_url: str = ""
+    rights: str | None = None
+    hub_url: str | None = None
+    archive: ArchiveLinks = ArchiveLinks()
+    updated: datetime | None = None
+
+    @property
+    def stable_id(self) -> str:
+        """The feed's permanent id (shared by a subscription document and its archives)."""
+        return self.feed_id or self.self_url
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPolicy:
+    """How one audience sees the stories: when "now" is, where it is, how to credit us.
+
+    ``attribution`` is a template with ``{publisher}``, ``{url}`` (the canonical link) and
+    ``{title}``; None adds no attribution line (the public feeds).
+    """
+
+    now: datetime
+    attribution: str | None = None
+    territory: str | None = None
+    allow_embargoed: bool = False
+    ninjs_version: str = "3.1"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One article as it appears in one document."""
+
+    article: Article
+    visibility: Visibility
+
+
+# ----------------------------------------------------------------------------- choice
+
+
+def published_time(article: Article) -> datetime:
+    """When the story was first public (never None, so output stays deterministic)."""
+    moment = article.published_at or article.updated_at or article.embargo_until or EPOCH
+    return moment.astimezone(UTC)
+
+
+def modified_time(article: Article) -> datetime:
+    """When the story last changed (at least its publication time)."""
+    published = published_time(article)
+    updated = article.updated_at.astimezone(UTC) if article.updated_at else published
+    return max(updated, published)
+
+
+def release_time(article: Article) -> datetime:
+    """When readers could first see the story: publication, or the embargo's end if later.
+
+    Ordering by this puts a story released from embargo at the top of the feed, where
+    readers will notice it, instead of deep in history.
+    """
+    published = published_time(article)
+    if article.embargo_until is not None:
+        return max(published, article.embargo_until.astimezone(UTC))
+    return published
+
+
+def order_key(article: Article) -> tuple[datetime, str]:
+    """Newest first, ties broken by guid so the order never depends on input order."""
+    return (release_time(article), article.guid)
+
+
+def select_entries(
+    articles: Sequence[Article], feed_format: FeedFormat, policy: FeedPolicy
+) -> list[FeedEntry]:
+    """The entries of a document: visible for this format and territory, newest first.
+
+    A guid that appears twice in ``articles`` (two rows for one story) is kept once, the
+    highest revision, so a feed can never carry the same item twice.
+    """
+    best: dict[str, Article] = {}
+    for article in articles:
+        kept = best.get(article.guid)
+        if kept is None or article.revision > kept.revision:
+            best[article.guid] = article
+    entries: list[FeedEntry] = []
+    for article in best.values():
+        if not territory_allows(article, policy.territory):
+            continue
+        seen = visibility(article, feed_format, policy.now, policy.allow_embargoed)
+        if seen is Visibility.HIDDEN:
+            continue
+        entries.append(FeedEntry(article, seen))
+    entries.sort(key=lambda entry: order_key(entry.article), reverse=True)
+    return entries
+
+
+def feed_updated(spec: FeedSpec, entries: Sequence[FeedEntry]) -> datetime:
+    """The feed's updated time: the spec's, else the newest entry's, else the epoch."""
+    if spec.updated is not None:
+        return spec.updated.astimezone(UTC)
+    if not entries:
+        return EPOCH
+    return max(modified_time(entry.article) for entry in entries)
+
+
+# ------------------------------------------------------------------------------ formats
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-01-02T03:04:05Z``: UTC, uppercase T and Z, whole seconds."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc822(moment: datetime) -> str:
+    """``Fri, 02 Jan 2026 03:04:05 GMT`` (RSS 2.0 and HTTP dates)."""
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def item_id(article: Article) -> str:
+    """The permanent id of a story in every format: its guid when that is already an IRI,
+    else a name-based UUID URN of the guid. Never derived from anything editable."""
+    guid = article.guid.strip()
+    if _SCHEME.match(guid) and guid.isascii():
+        return guid
+    return uuid.uuid5(uuid.NAMESPACE_URL, guid).urn
+
+
+def image_mime_type(image: Image) -> str:
+    """The image's media type, guessed from its URL when not recorded."""
+    if image.mime_type:
+        return image.mime_type
+    path = image.url.split("?", 1)[0].split("#", 1)[0]
+    guessed, _encoding = mimetypes.guess_type(path, strict=False)
+    return guessed or "image/jpeg"
+
+
+def image_copyright(article: Article, image: Image) -> str | None:
+    """The image's own copyright line, else the article's rights statement."""
+    return image.copyright or article.rights
+
+
+def plain_text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    if not fragment.strip():
+        return ""
+    text = lxml.html.fragment_fromstring(fragment, create_parent="div").text_content()
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def summary_text(article: Article, words: int = 60) -> str:
+    """The plain-text summary: the dek, else the first ``words`` words of the body."""
+    if article.dek and article.dek.strip():
+        return plain_text(article.dek)
+    parts = plain_text(article.body_html).split(" ")
+    if len(parts) <= words:
+        return " ".join(parts)
+    return " ".join(parts[:words]) + " …"
+
+
+def clean_title(title: str) -> str:
+    """A title as plain text: markup removed, entities decoded once (no double escaping)."""
+    return plain_text(title) or html.unescape(title).strip()
+
+
+# ------------------------------------------------------------------------- full content
+
+_LABELS = {
+    "en": {"about": "About the author", "about_many": "About the authors", "notes": "Notes"},
+    "zh": {"about": "关于作者", "about_many": "关于作者", "notes": "说明"},
+}
+
+
+def _labels(language: str) -> dict[str, str]:
+    return _LABELS.get(language.split("-", 1)[0].lower(), _LABELS["en"])
+
+
+def absolute_html(fragment: str, base_url: str) -> str:
+    """``fragment`` with every href/src made absolute against ``base_url``.
+
+    Ingest already stores absolute URLs; this is the last guard, because relative links are
+    the most common complaint from feed consumers (RSS-to-email tools ignore xml:base).
+    """
+    if not fragment.strip():
+        return ""
+    container = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    container.make_links_absolute(base_url, resolve_base_href=False)
+    inner = [(container.text and html.escape(container.text, quote=False)) or ""]
+    inner.extend(etree.tostring(child, encoding="unicode", method="html") for child in container)
+    return "".join(inner)
+
+
+def attribution_line(article: Article, template: str, publisher: str) -> str:
+    """The attribution sentence as plain text."""
+    return (
+        template.replace("{publisher}", publisher)
+        .replace("{title}", clean_title(article.title))
+        .replace("{url}", article.canonical_url)
+    )
+
+
+def attribution_html(article: Article, template: str, publisher: str) -> str:
+    """The attribution sentence as HTML, the canonical URL as a link."""
+    escaped_url = html.escape(article.canonical_url, quote=True)
+    link = f'<a href="{escaped_url}">{escaped_url}</a>'
+    title = clean_title(article.title)
+    pieces = [
+        html.escape(piece.replace("{publisher}", publisher).replace("{title}", title), quote=False)
+        for piece in template.split("{url}")
+    ]
+    return '<p class="dst-attribution">' + link.join(pieces) + "</p>"
+
+
+def _authors_with_bios(article: Article) -> list[Author]:
+    return [author for author in article.authors if author.bio and author.bio.strip()]
+
+
+def full_html(article: Article, policy: FeedPolicy, publisher: str) -> str:
+    """The complete story for partners: body, notes, "About the author", attribution.
+
+    Notes and bios also travel in structured fields, but readers that ignore extensions
+    must still show them, so they are part of the HTML too.
+    """
+    labels = _labels(article.language)
+    parts = [absolute_html(article.body_html, article.canonical_url)]
+    if article.notes:
+        notes = "".join(f"<p>{html.escape(note, quote=False)}</p>" for note in article.notes)
+        parts.append(f'<aside class="dst-notes">{notes}</aside>')
+    bios = _authors_with_bios(article)
+    if bios:
+        heading = labels["about_many"] if len(bios) > 1 else labels["about"]
+        paragraphs = "".join(
+            f"<p>{html.escape(author.bio or '', quote=False)}</p>" for author in bios
+        )
+        parts.append(f'<section class="dst-about-author"><h2>{heading}</h2>{paragraphs}</section>')
+    if policy.attribution:
+        parts.append(attribution_html(article, policy.attribution, publisher))
+    return "\n".join(part for part in parts if part)
+
+
+def effective_restriction(article: Article) -> tuple[str, tuple[str, ...]] | None:
+    """One country restriction for the story: ("allow", codes) or ("deny", codes), or None.
+
+    Media RSS allows one restriction per type, so an allow list absorbs the deny list.
+    """
+    deny = tuple(sorted({code.upper() for code in article.territories_deny}))
+    allow = tuple(sorted({code.upper() for code in article.territories_allow} - set(deny)))
+    if article.territories_allow:
+        return ("allow", allow)
+    if deny:
+        return ("deny", deny)
+    return None

@@ -1,0 +1,135 @@
+"""Editors' corrections to ingested stories: image caption/credit/alt, author bios, notes.
+
+A correction is a new revision of the story (partners receive it as "revised"): the revision
+number goes up, a snapshot is kept in ``article_revisions``, ``modified_at`` moves so feeds are
+rebuilt, and push rows are recorded through :func:`distributor.services.events.article_changed`.
+
+``content_hash`` keeps describing the version last ingested from the feed, so polling the same
+unchanged feed item does not undo the editor's correction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from distributor.db.mapping import article_from_row
+from distributor.db.models import Article, ArticleAuthor, ArticleRevision, Author, Image
+
+MAX_CREDIT = 1000
+MAX_NOTE = 2000
+
+
+class ArticleEditError(ValueError):
+    """A correction that cannot be stored; the message says what to change."""
+
+
+def _clean(text: str | None) -> str | None:
+    value = " ".join((text or "").split())
+    return value or None
+
+
+def _new_revision(session: Session, article: Article, now: datetime) -> None:
+    article.revision += 1
+    article.modified_at = now
+    session.flush()
+    from distributor.services.ingest import snapshot_of
+
+    session.add(
+        ArticleRevision(
+            article_id=article.id,
+            revision=article.revision,
+            content_hash=article.content_hash,
+            snapshot=snapshot_of(article_from_row(article)),
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def _announce(session: Session, article_ids: list[int], now: datetime) -> None:
+    from distributor.services.events import article_changed
+
+    article_changed(session, article_ids, "revised", now)
+
+
+def update_image_fields(
+    session: Session,
+    article_id: int,
+    image_id: int,
+    *,
+    caption: str | None,
+    credit: str | None,
+    alt: str | None,
+    now: datetime | None = None,
+) -> Image:
+    """Set an image's caption, credit and alt text (blank clears a field)."""
+    now = now or datetime.now(UTC)
+    image = session.get(Image, image_id)
+    if image is None or image.article_id != article_id:
+        raise ArticleEditError(f"image {image_id} is not part of article {article_id}")
+    article = session.get(Article, article_id)
+    assert article is not None  # the image's foreign key guarantees it
+    new_credit = _clean(credit)
+    if new_credit and len(new_credit) > MAX_CREDIT:
+        raise ArticleEditError(
+            f"the credit is {len(new_credit)} characters; keep it under {MAX_CREDIT}"
+        )
+    if new_credit and new_credit.casefold().startswith("credit:"):
+        # The "Credit:" label is added by every output; storing it would print it twice.
+        new_credit = _clean(new_credit[len("credit:") :])
+    values = (_clean(caption), new_credit, _clean(alt))
+    if values == (image.caption, image.credit, image.alt):
+        return image
+    image.caption, image.credit, image.alt = values
+    _new_revision(session, article, now)
+    _announce(session, [article.id], now)
+    return image
+
+
+def update_author_bio(
+    session: Session, author_id: int, bio: str | None, *, now: datetime | None = None
+) -> Author:
+    """Set an author's "About the author" text; every story by them gets a new revision."""
+    now = now or datetime.now(UTC)
+    author = session.get(Author, author_id)
+    if author is None:
+        raise ArticleEditError(f"there is no author {author_id}")
+    text = (bio or "").strip() or None
+    if text == author.bio:
+        return author
+    author.bio = text
+    session.flush()
+    article_ids = list(
+        session.scalars(
+            select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
+        )
+    )
+    for article in list(session.scalars(select(Article).where(Article.id.in_(article_ids)))):
+        _new_revision(session, article, now)
+    _announce(session, article_ids, now)
+    return author
+
+
+def update_article_notes(
+    session: Session, article_id: int, notes: list[str], *, now: datetime | None = None
+) -> Article:
+    """Replace the notes that travel with the story (one statement each)."""
+    now = now or datetime.now(UTC)
+    article = session.get(Article, article_id)
+    if article is None:
+        raise ArticleEditError(f"there is no article {article_id}")
+    cleaned = [note for note in (_clean(text) for text in notes) if note]
+    too_long = [note[:40] for note in cleaned if len(note) > MAX_NOTE]
+    if too_long:
+        raise ArticleEditError(
+            f"a note is longer than {MAX_NOTE} characters (“{too_long[0]}…”); split it"
+        )
+    if cleaned == list(article.notes or []):
+        return article
+    article.notes = cleaned
+    _new_revision(session, article, now)
+    _announce(session, [article.id], now)
+    return article

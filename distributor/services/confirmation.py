@@ -1,0 +1,149 @@
+"""The double opt-in confirmation email: a short text + HTML message with a signed link.
+
+The message is transactional (one reader asked for it), so it carries no List-Unsubscribe
+header; it goes through the same sender as issues (SendGrid, SMTP or the outbox folder).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from html import escape
+
+from sqlalchemy.orm import Session
+
+from distributor.adapters.email_base import (
+    EmailSender,
+    OutgoingBatch,
+    OutgoingRecipient,
+    email_sender_for,
+)
+from distributor.config import Settings
+from distributor.db.models import MailingList, Subscriber, Subscription
+from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
+from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
+from distributor.domain.tokens import make_token
+from distributor.services import suppression
+from distributor.services.subscribers import CONFIRM_MAX_AGE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    subject: str
+    greeting: str
+    ask: str
+    button: str
+    expiry: str
+    ignore: str
+
+
+_WORDING = {
+    "en": _Wording(
+        subject="Please confirm your subscription to {title}",
+        greeting="Hello{name},",
+        ask="Someone (we hope you) asked to receive {title} at this address."
+        " Please confirm by following this link:",
+        button="Yes, subscribe me",
+        expiry="The link works for {days} days.",
+        ignore="If you did not ask for this, ignore this message: you will not hear from us.",
+    ),
+    "zh": _Wording(
+        subject="请确认订阅《{title}》",
+        greeting="您好{name}：",
+        ask="有人（希望是您本人）用这个邮箱订阅了《{title}》。请点击以下链接确认：",
+        button="确认订阅",
+        expiry="链接在 {days} 天内有效。",
+        ignore="如果您没有订阅，请忽略本邮件，我们不会再联系您。",
+    ),
+}
+
+
+def _wording_for(language: str | None) -> tuple[str, _Wording]:
+    primary = (language or "en").split("-")[0].lower()
+    if primary in _WORDING:
+        return primary, _WORDING[primary]
+    return "en", _WORDING["en"]
+
+
+def build_confirmation(
+    settings: Settings, subscriber: Subscriber, mailing_list: MailingList, token: str
+) -> OutgoingBatch:
+    """The confirmation message for ``subscriber`` on ``mailing_list`` (one recipient)."""
+    assert subscriber.email is not None
+    language, words = _wording_for(subscriber.language or mailing_list.language)
+    title = mailing_list.title or mailing_list.name
+    link = confirm_url(settings.PUBLIC_BASE_URL, token)
+    days = CONFIRM_MAX_AGE_SECONDS // 86400
+    name_part = f" {subscriber.name}" if subscriber.name else ""
+    greeting = words.greeting.format(name=name_part)
+    ask = words.ask.format(title=title)
+    expiry = words.expiry.format(days=days)
+    text = (
+        "\n\n".join([greeting, ask, link, expiry, words.ignore, f"{settings.PUBLISHER_NAME}"])
+        + "\n"
+    )
+    html = (
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        f"<title>{escape(words.subject.format(title=title))}</title></head>"
+        '<body style="font-family: Georgia, serif; line-height: 1.5; max-width: 36em;">'
+        f"<p>{escape(greeting)}</p><p>{escape(ask)}</p>"
+        f'<p><a href="{escape(link)}" style="font-weight: bold;">{escape(words.button)}</a></p>'
+        f"<p>{escape(expiry)}</p><p>{escape(words.ignore)}</p>"
+        f"<p>{escape(settings.PUBLISHER_NAME)}</p></body></html>"
+    )
+    recipient = OutgoingRecipient(
+        delivery_id=0,
+        email=subscriber.email,
+        name=subscriber.name,
+        custom_args={"dst_kind": "confirmation"},
+    )
+    return OutgoingBatch(
+        from_email=settings.MAIL_FROM,
+        from_name=settings.MAIL_FROM_NAME,
+        subject=words.subject.format(title=title),
+        text=text,
+        html=html,
+        recipients=[recipient],
+        reply_to=settings.MAIL_REPLY_TO,
+        categories=["confirmation"],
+        reference=f"confirmation-s{subscriber.id}-l{mailing_list.id}-{int(time.time() * 1000)}",
+    )
+
+
+def send_confirmation(
+    session: Session,
+    settings: Settings,
+    subscriber_id: int,
+    list_id: int,
+    sender: EmailSender | None = None,
+) -> bool:
+    """Send the confirmation email if the membership still awaits it; True when sent.
+
+    A membership already confirmed or left, an erased reader or a suppressed address gets
+    nothing, so a repeated task is harmless. Delivery errors propagate to the caller (the
+    task retries transient ones).
+    """
+    membership = session.get(Subscription, (subscriber_id, list_id))
+    subscriber = session.get(Subscriber, subscriber_id)
+    mailing_list = session.get(MailingList, list_id)
+    if (
+        membership is None
+        or subscriber is None
+        or mailing_list is None
+        or subscriber.email is None
+        or membership.status != SubscriptionStatus.UNCONFIRMED.value
+    ):
+        return False
+    blocked = suppression.suppression_of(session, subscriber.email)
+    if blocked is not None and blocked.reason != SuppressionReason.ERASED.value:
+        return False
+    token = make_token(settings.secret_key(), CONFIRM_PURPOSE, subscriber_id, list_id)
+    message = build_confirmation(settings, subscriber, mailing_list, token)
+    own_sender = sender is None
+    chosen = sender or email_sender_for(settings)
+    try:
+        chosen.send_batch(message)
+    finally:
+        if own_sender:
+            chosen.close()
+    return True

@@ -1,0 +1,46 @@
+"""Demo data: a few stories of our own, in the shape of the first user's real stories.
+
+Shipped as ``distributor/demo/stories.json`` (package data) and taken in through the same
+JSON ingest as any CMS, so the demo shows real extraction: a "Loading…" placeholder and the
+section label stripped, bylines read from "BY NAME", captions split into caption and credit,
+"About the author" moved into the bio, the names-changed note kept as a note.
+
+On purpose, for the editor's warnings: one image has no credit, one author has no bio, and one
+story is under embargo until 2030.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+
+from sqlalchemy.orm import Session
+
+from distributor.config import Settings
+from distributor.ingest.json_schema import parse_json_document
+from distributor.services.ingest import StoreResult, store_articles
+from distributor.services.users import ensure_demo_user
+
+DEMO_FILE = "stories.json"
+
+
+def demo_document() -> bytes:
+    """The bytes of the demo stories file."""
+    return resources.files("distributor.demo").joinpath(DEMO_FILE).read_bytes()
+
+
+def load_demo(
+    session: Session, settings: Settings | None = None, now: datetime | None = None
+) -> StoreResult:
+    """Store the demo stories (idempotent: a second call changes nothing).
+
+    With ``settings`` in embedded mode, also create the documented demo desk account
+    (see :func:`distributor.services.users.ensure_demo_user`).
+    """
+    articles, report = parse_json_document(demo_document(), f"distributor/demo/{DEMO_FILE}")
+    if report.problems:  # our own file: a problem here is a bug, say it loudly
+        raise ValueError("; ".join(problem.describe() for problem in report.problems))
+    result = store_articles(session, articles, now=now)
+    if settings is not None:
+        ensure_demo_user(session, settings)
+    return result

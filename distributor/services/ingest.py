@@ -1,0 +1,487 @@
+"""Taking articles in: documents, registered sources, storage with revisions.
+
+- :func:`store_articles` keeps one row per GUID. The same content again changes nothing; a
+  changed one becomes revision N+1 (a snapshot row in ``article_revisions``, ``modified_at``
+  set); an item missing from a later fetch is never deleted.
+- :func:`ingest_document` parses bytes (feed or JSON) and stores what it could read.
+- :func:`ingest_source` / :func:`poll_due_sources` fetch registered sources with conditional
+  GET, on a per-source interval, backing off when a source keeps failing. A failing source is
+  recorded on its row; it never raises out of a poll.
+
+After a store, new and revised articles are handed to
+:func:`distributor.services.events.article_changed` ("published" / "revised") in the same
+transaction; their ids are also in :attr:`StoreResult.changed_ids`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
+from distributor.db import models
+from distributor.domain.articles import Article, ArticleStatus, Author, Image
+from distributor.ingest.document import parse_document
+from distributor.ingest.report import IngestReport, NotAFeedError
+
+log = logging.getLogger("distributor.ingest")
+
+MAX_BACKOFF = timedelta(hours=24)
+MIN_INTERVAL_SECONDS = 60
+EMPTY_FEED = "the feed has no items"
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """What a store did, by article id."""
+
+    created: list[int] = field(default_factory=list)
+    revised: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+
+    @property
+    def changed_ids(self) -> list[int]:
+        """New and revised articles: what the feeds must be told about."""
+        return [*self.created, *self.revised]
+
+    @property
+    def taken_in(self) -> int:
+        """Articles that are now stored (new, revised or already identical)."""
+        return len(self.created) + len(self.revised) + len(self.unchanged)
+
+    def as_dict(self) -> dict[str, list[int]]:
+        """JSON-ready form."""
+        return {"created": self.created, "revised": self.revised, "unchanged": self.unchanged}
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    """A parse report plus what storing did."""
+
+    report: IngestReport
+    stored: StoreResult = field(default_factory=StoreResult)
+    not_modified: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one article was taken in (or the source was unchanged)."""
+        return self.not_modified or self.stored.taken_in > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "ok": self.ok,
+            "not_modified": self.not_modified,
+            **self.stored.as_dict(),
+            "report": self.report.as_dict(),
+        }
+
+
+# ------------------------------------------------------------------------------ storage
+def author_key(author: Author) -> str:
+    """How one person is recognised across articles: the profile URL, else the name."""
+    if author.profile_url:
+        return "url:" + author.profile_url.strip().lower()
+    return "name:" + " ".join(author.name.casefold().split())
+
+
+def snapshot_of(article: Article) -> dict[str, Any]:
+    """A JSON-ready dict of the article (for ``article_revisions``)."""
+    data = asdict(article)
+    for key in ("published_at", "updated_at", "embargo_until"):
+        value = data.get(key)
+        data[key] = value.isoformat() if isinstance(value, datetime) else None
+    data["status"] = str(article.status)
+    return data
+
+
+def _upsert_authors(session: Session, authors: Sequence[Author]) -> dict[str, models.Author]:
+    keys = {author_key(a) for a in authors}
+    if not keys:
+        return {}
+    rows = {
+        row.key: row
+        for row in session.scalars(select(models.Author).where(models.Author.key.in_(keys)))
+    }
+    for author in authors:
+        key = author_key(author)
+        row = rows.get(key)
+        if row is None:
+            row = models.Author(
+                key=key,
+                name=author.name,
+                bio=author.bio,
+                avatar_url=author.avatar_url,
+                profile_url=author.profile_url,
+                email=author.email,
+            )
+            session.add(row)
+            rows[key] = row
+            continue
+        # A newer non-empty value replaces; nothing is cleared by an item that lacks it.
+        if author.bio and author.bio != row.bio:
+            row.bio = author.bio
+        for name in ("avatar_url", "profile_url", "email"):
+            value = getattr(author, name)
+            if value and value != getattr(row, name):
+                setattr(row, name, value)
+    return rows
+
+
+def _apply(row: models.Article, article: Article, authors: dict[str, models.Author]) -> None:
+    row.canonical_url = article.canonical_url
+    row.title = article.title[:1000]
+    row.dek = article.dek
+    row.body_html = article.body_html
+    row.language = article.language
+    row.sections = list(article.sections)
+    row.tags = list(article.tags)
+    row.notes = list(article.notes)
+    row.published_at = article.published_at
+    row.updated_at = article.updated_at
+    row.embargo_until = article.embargo_until
+    row.rights = article.rights
+    row.usage_terms = article.usage_terms
+    row.territories_allow = list(article.territories_allow)
+    row.territories_deny = list(article.territories_deny)
+    row.authors.clear()
+    seen: set[str] = set()
+    for position, author in enumerate(article.authors):
+        key = author_key(author)
+        if key in seen:
+            continue
+        seen.add(key)
+        row.authors.append(models.ArticleAuthor(author=authors[key], position=position))
+    row.images.clear()
+    for position, image in enumerate(article.images):
+        row.images.append(
+            models.Image(
+                position=position,
+                url=image.url[:2000],
+                caption=image.caption,
+                credit=image.credit[:1000] if image.credit else None,
+                alt=image.alt,
+                width=image.width,
+                height=image.height,
+                mime_type=image.mime_type,
+                copyright=image.copyright[:1000] if image.copyright else None,
+                is_lead=image.is_lead,
+            )
+        )
+
+
+def store_articles(
+    session: Session,
+    articles: Sequence[Article],
+    source_id: int | None = None,
+    now: datetime | None = None,
+) -> StoreResult:
+    """Insert new articles and revise changed ones (see module doc); flushes, no commit."""
+    now = now or datetime.now(UTC)
+    result = StoreResult()
+    if not articles:
+        return result
+    # The last copy of a GUID in one batch is the newest.
+    unique = list({article.guid: article for article in articles}.values())
+    existing = {
+        row.guid: row
+        for row in session.scalars(
+            select(models.Article).where(models.Article.guid.in_([a.guid for a in unique]))
+        )
+    }
+    authors = _upsert_authors(session, [a for article in unique for a in article.authors])
+    session.flush()
+    touched: list[tuple[Article, models.Article, str]] = []
+    created_rows: list[models.Article] = []
+    revised_rows: list[models.Article] = []
+    for article in unique:
+        content_hash = article.content_hash()
+        row = existing.get(article.guid)
+        if row is not None and row.content_hash == content_hash:
+            result.unchanged.append(row.id)
+            continue
+        if row is None:
+            row = models.Article(
+                guid=article.guid,
+                source_id=source_id,
+                revision=1,
+                content_hash=content_hash,
+                status=ArticleStatus.PUBLISHED.value,
+                ingested_at=now,
+                modified_at=now,
+            )
+            _apply(row, article, authors)
+            session.add(row)
+            created_rows.append(row)
+        else:
+            row.revision += 1
+            row.content_hash = content_hash
+            row.modified_at = now
+            if source_id is not None and row.source_id is None:
+                row.source_id = source_id
+            _apply(row, article, authors)
+            if article.updated_at is None:
+                row.updated_at = now  # the CMS did not say when; we saw the change now
+            revised_rows.append(row)
+        touched.append((article, row, content_hash))
+    # One flush for the whole batch: SQLAlchemy sends the INSERTs together.
+    session.flush()
+    result.created.extend(row.id for row in created_rows)
+    result.revised.extend(row.id for row in revised_rows)
+    for article, row, content_hash in touched:
+        session.add(
+            models.ArticleRevision(
+                article_id=row.id,
+                revision=row.revision,
+                content_hash=content_hash,
+                snapshot=snapshot_of(replace_revision(article, row)),
+                created_at=now,
+            )
+        )
+    session.flush()
+    notify_article_changed(session, result, now)
+    return result
+
+
+def replace_revision(article: Article, row: models.Article) -> Article:
+    """``article`` with the stored id, revision and status."""
+    from dataclasses import replace
+
+    return replace(
+        article,
+        id=row.id,
+        revision=row.revision,
+        source_id=row.source_id,
+        status=ArticleStatus(row.status),
+        updated_at=row.updated_at,
+    )
+
+
+def notify_article_changed(session: Session, result: StoreResult, now: datetime) -> None:
+    """Tell the feeds and partner-push subsystem which articles are new or revised."""
+    from distributor.services.events import article_changed
+
+    if result.created:
+        article_changed(session, list(result.created), "published", now)
+    if result.revised:
+        article_changed(session, list(result.revised), "revised", now)
+
+
+def article_from_row(row: models.Article) -> Article:
+    """The domain article for a stored row."""
+    return Article(
+        id=row.id,
+        guid=row.guid,
+        title=row.title,
+        canonical_url=row.canonical_url,
+        body_html=row.body_html,
+        dek=row.dek,
+        language=row.language,
+        sections=tuple(row.sections or ()),
+        tags=tuple(row.tags or ()),
+        authors=tuple(
+            Author(
+                name=link.author.name,
+                bio=link.author.bio,
+                avatar_url=link.author.avatar_url,
+                profile_url=link.author.profile_url,
+                email=link.author.email,
+            )
+            for link in row.authors
+        ),
+        images=tuple(
+            Image(
+                url=image.url,
+                caption=image.caption,
+                credit=image.credit,
+                alt=image.alt,
+                width=image.width,
+                height=image.height,
+                mime_type=image.mime_type,
+                copyright=image.copyright,
+                is_lead=image.is_lead,
+            )
+            for image in row.images
+        ),
+        notes=tuple(row.notes or ()),
+        published_at=row.published_at,
+        updated_at=row.updated_at,
+        embargo_until=row.embargo_until,
+        rights=row.rights,
+        usage_terms=row.usage_terms,
+        territories_allow=tuple(row.territories_allow or ()),
+        territories_deny=tuple(row.territories_deny or ()),
+        revision=row.revision,
+        status=ArticleStatus(row.status),
+        source_id=row.source_id,
+    )
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    """One stored article by id, or None."""
+    row = session.get(models.Article, article_id)
+    return article_from_row(row) if row is not None else None
+
+
+def list_articles(session: Session, limit: int = 50, offset: int = 0) -> list[Article]:
+    """Stored articles, newest first (by publication, then ingestion)."""
+    rows = session.scalars(
+        select(models.Article)
+        .order_by(models.Article.published_at.desc().nulls_last(), models.Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [article_from_row(row) for row in rows]
+
+
+# ------------------------------------------------------------------------------ documents
+def ingest_document(
+    session: Session,
+    data: bytes,
+    source: str,
+    *,
+    base_url: str | None = None,
+    content_type: str | None = None,
+    source_id: int | None = None,
+    now: datetime | None = None,
+) -> IngestOutcome:
+    """Parse ``data`` (feed or JSON) and store what could be read.
+
+    A document that is neither raises :class:`NotAFeedError` (nothing is stored).
+    """
+    articles, report = parse_document(data, source, base_url, content_type)
+    stored = store_articles(session, articles, source_id=source_id, now=now)
+    return IngestOutcome(report=report, stored=stored)
+
+
+def ingest_path(session: Session, path: Path, now: datetime | None = None) -> IngestOutcome:
+    """Ingest a local file (feed or JSON)."""
+    return ingest_document(session, path.read_bytes(), path.name, now=now)
+
+
+# ------------------------------------------------------------------------------ sources
+class SourceError(ValueError):
+    """A source cannot be registered (bad URL, bad interval)."""
+
+
+def add_source(
+    session: Session,
+    url: str,
+    interval_seconds: int = 900,
+    name: str = "",
+    now: datetime | None = None,
+) -> models.Source:
+    """Register a feed URL to poll (idempotent: an existing URL gets the new interval)."""
+    from distributor.ingest.sanitise import is_http_url
+
+    url = url.strip()
+    if not is_http_url(url):
+        raise SourceError(f"source URL must be an absolute http:// or https:// URL (got {url!r})")
+    if interval_seconds < MIN_INTERVAL_SECONDS:
+        raise SourceError(f"interval must be at least {MIN_INTERVAL_SECONDS} seconds")
+    row = session.scalars(select(models.Source).where(models.Source.url == url)).first()
+    if row is None:
+        row = models.Source(
+            url=url,
+            name=name,
+            interval_seconds=interval_seconds,
+            active=True,
+            consecutive_failures=0,
+            next_poll_at=now or datetime.now(UTC),
+        )
+        session.add(row)
+    else:
+        row.interval_seconds = interval_seconds
+        row.name = name or row.name
+        row.active = True
+    session.flush()
+    return row
+
+
+def list_sources(session: Session) -> list[models.Source]:
+    """Every registered source, oldest first."""
+    return list(session.scalars(select(models.Source).order_by(models.Source.id)))
+
+
+def backoff_delay(interval_seconds: int, failures: int) -> timedelta:
+    """Wait before retrying a failing source: the interval doubled per failure, capped."""
+    return min(timedelta(seconds=interval_seconds * 2 ** min(failures, 16)), MAX_BACKOFF)
+
+
+def ingest_source(
+    session: Session, source: models.Source, fetcher: FeedFetcher, now: datetime | None = None
+) -> IngestOutcome:
+    """Fetch one source conditionally, store its articles and schedule its next poll.
+
+    Failures (network, HTTP, not a feed, storage) are recorded on the source row and in the
+    returned report; they are never raised. Articles of a failed poll are rolled back to a
+    savepoint, so what was stored before stays.
+    """
+    now = now or datetime.now(UTC)
+    report = IngestReport(source=source.url)
+    source.last_polled_at = now
+    try:
+        with session.begin_nested():
+            fetched = fetcher.fetch(source.url, source.etag, source.last_modified)
+            if fetched.not_modified:
+                outcome = IngestOutcome(report=report, not_modified=True)
+            else:
+                outcome = ingest_document(
+                    session,
+                    fetched.body,
+                    source.url,
+                    base_url=fetched.url,
+                    content_type=fetched.content_type,
+                    source_id=source.id,
+                    now=now,
+                )
+            source.etag = fetched.etag
+            source.last_modified = fetched.last_modified
+    except (FeedFetchError, NotAFeedError) as exc:
+        report.fatal(str(exc))
+        outcome = IngestOutcome(report=report)
+    except Exception as exc:  # a worker must survive any single source
+        log.exception("ingest of %s failed", source.url)
+        report.fatal(f"{type(exc).__name__}: {exc}")
+        outcome = IngestOutcome(report=report)
+    empty_feed = outcome.report.items_seen == 0 and all(
+        problem.reason == EMPTY_FEED for problem in outcome.report.problems
+    )
+    if outcome.ok or empty_feed:
+        source.consecutive_failures = 0
+        source.last_error = None
+        source.next_poll_at = now + timedelta(seconds=source.interval_seconds)
+    else:
+        source.consecutive_failures = (source.consecutive_failures or 0) + 1
+        source.last_error = "; ".join(p.reason for p in outcome.report.problems)[:2000] or (
+            "nothing could be taken in"
+        )
+        source.next_poll_at = now + backoff_delay(
+            source.interval_seconds, source.consecutive_failures
+        )
+    if not outcome.not_modified:
+        source.last_report = outcome.as_dict()
+    session.flush()
+    return outcome
+
+
+def poll_due_sources(
+    session: Session, fetcher: FeedFetcher, now: datetime | None = None, limit: int = 50
+) -> dict[str, IngestOutcome]:
+    """Poll every active source whose next poll time has come; results by source URL."""
+    now = now or datetime.now(UTC)
+    due = session.scalars(
+        select(models.Source)
+        .where(models.Source.active.is_(True))
+        .where((models.Source.next_poll_at.is_(None)) | (models.Source.next_poll_at <= now))
+        .order_by(models.Source.next_poll_at.asc().nulls_first(), models.Source.id)
+        .limit(limit)
+    ).all()
+    return {source.url: ingest_source(session, source, fetcher, now) for source in due}

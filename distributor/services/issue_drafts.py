@@ -1,0 +1,119 @@
+"""Composing an issue before it goes out: content, lists and the order of its stories.
+
+Only draft and scheduled issues can change (see ``EDITABLE_STATUSES``); once sending starts the
+content is fixed. Any change drops the stored rendering so previews and the send use the new
+content.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from distributor.db.models import Article, Issue, IssueArticle, IssueList, MailingList
+from distributor.domain.issues import EDITABLE_STATUSES
+from distributor.services.issues import IssueError, get_issue
+
+MAX_SUBJECT = 500
+
+
+def _editable(session: Session, issue_id: int) -> Issue:
+    issue = get_issue(session, issue_id)
+    if issue.status not in EDITABLE_STATUSES:
+        raise IssueError(
+            f"issue {issue_id} is {issue.status}: only draft or scheduled issues can be changed"
+        )
+    return issue
+
+
+def _forget_rendering(issue: Issue) -> None:
+    # The stored HTML/text describe the old content; the next preview or send renders anew.
+    issue.rendered_html = None
+    issue.rendered_text = None
+    issue.rendered_hash = None
+    issue.rendered_at = None
+    issue.html_size = None
+
+
+def update_issue_content(
+    session: Session,
+    issue_id: int,
+    *,
+    subject: str,
+    preheader: str,
+    editor_note: str,
+    list_ids: list[int],
+) -> Issue:
+    """Replace the subject, preheader, editor's note and lists of an editable issue."""
+    issue = _editable(session, issue_id)
+    subject = subject.strip()
+    if not subject:
+        raise IssueError("the subject is empty: write the line readers see in their inbox")
+    if len(subject) > MAX_SUBJECT:
+        raise IssueError(f"the subject is {len(subject)} characters; keep it under {MAX_SUBJECT}")
+    wanted = list(dict.fromkeys(list_ids))
+    if not wanted:
+        raise IssueError("choose at least one list to send the issue to")
+    known = set(session.scalars(select(MailingList.id).where(MailingList.id.in_(wanted))))
+    unknown = [str(list_id) for list_id in wanted if list_id not in known]
+    if unknown:
+        raise IssueError(f"unknown list id(s): {', '.join(unknown)}")
+    issue.subject = subject
+    issue.preheader = preheader.strip()
+    issue.editor_note = editor_note.strip()
+    current = {entry.list_id: entry for entry in issue.lists}
+    issue.lists = [current.get(list_id) or IssueList(list_id=list_id) for list_id in wanted]
+    _forget_rendering(issue)
+    session.flush()
+    return issue
+
+
+def move_issue_article(session: Session, issue_id: int, article_id: int, offset: int) -> Issue:
+    """Move a story ``offset`` places (-1 = up, +1 = down), clamped to the ends."""
+    issue = _editable(session, issue_id)
+    order = [entry.article_id for entry in issue.articles]
+    if article_id not in order:
+        raise IssueError(f"article {article_id} is not in issue {issue_id}")
+    index = order.index(article_id)
+    target = max(0, min(len(order) - 1, index + offset))
+    order.insert(target, order.pop(index))
+    return _set_order(session, issue, order)
+
+
+def set_issue_articles(session: Session, issue_id: int, article_ids: list[int]) -> Issue:
+    """Replace the stories of an editable issue with ``article_ids``, in that order."""
+    issue = _editable(session, issue_id)
+    order = list(dict.fromkeys(article_ids))
+    if not order:
+        raise IssueError("an issue needs at least one story")
+    found = set(session.scalars(select(Article.id).where(Article.id.in_(order))))
+    missing = [str(article_id) for article_id in order if article_id not in found]
+    if missing:
+        raise IssueError(f"unknown article id(s): {', '.join(missing)}")
+    return _set_order(session, issue, order)
+
+
+def remove_issue_article(session: Session, issue_id: int, article_id: int) -> Issue:
+    """Take a story out of an editable issue (the last one cannot go)."""
+    issue = _editable(session, issue_id)
+    order = [entry.article_id for entry in issue.articles]
+    if article_id not in order:
+        raise IssueError(f"article {article_id} is not in issue {issue_id}")
+    if len(order) == 1:
+        raise IssueError("this is the issue's only story; add another before removing it")
+    order.remove(article_id)
+    return _set_order(session, issue, order)
+
+
+def _set_order(session: Session, issue: Issue, order: list[int]) -> Issue:
+    existing = {entry.article_id: entry for entry in issue.articles}
+    entries = []
+    for position, article_id in enumerate(order):
+        entry = existing.get(article_id) or IssueArticle(article_id=article_id)
+        entry.position = position
+        entries.append(entry)
+    issue.articles = entries
+    _forget_rendering(issue)
+    session.flush()
+    session.expire(issue, ["articles"])
+    return issue

@@ -1,0 +1,269 @@
+"""Issue use cases: create, schedule, cancel, pause, resume, and progress.
+
+Every state change is a compare-and-set UPDATE (``WHERE status IN (...)``): two editors, or an
+editor and the dispatcher, racing on the same issue cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from distributor.db.models import (
+    Article,
+    Delivery,
+    Issue,
+    IssueArticle,
+    IssueList,
+    MailingList,
+    SendBatch,
+)
+from distributor.domain.issues import (
+    FINAL_STATUSES,
+    BatchStatus,
+    DeliveryStatus,
+    IssueStatus,
+    parse_schedule,
+)
+
+
+class IssueError(ValueError):
+    """An issue action that cannot be done (unknown id, wrong state, bad input)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_issue(session: Session, issue_id: int) -> Issue:
+    """The issue with ``issue_id`` or :class:`IssueError`."""
+    # Sessions keep objects across commits; always read the current row.
+    issue = session.get(Issue, issue_id, populate_existing=True)
+    if issue is None:
+        raise IssueError(f"issue {issue_id} does not exist")
+    return issue
+
+
+def create_issue(
+    session: Session,
+    list_names: list[str],
+    subject: str,
+    article_ids: list[int],
+    *,
+    preheader: str = "",
+    editor_note: str = "",
+) -> Issue:
+    """A draft issue for ``list_names`` with the articles in the given order.
+
+    Its language is the articles' common language, else the first list's.
+    """
+    subject = subject.strip()
+    if not subject:
+        raise IssueError("an issue needs a subject")
+    if not list_names:
+        raise IssueError("an issue needs at least one list (--list NAME)")
+    lists = session.scalars(select(MailingList).where(MailingList.name.in_(list_names))).all()
+    missing = sorted(set(list_names) - {mailing_list.name for mailing_list in lists})
+    if missing:
+        raise IssueError(f"unknown list(s): {', '.join(missing)}")
+    ordered_ids = list(dict.fromkeys(article_ids))
+    articles = {
+        article.id: article
+        for article in session.scalars(select(Article).where(Article.id.in_(ordered_ids))).all()
+    }
+    absent = [str(article_id) for article_id in ordered_ids if article_id not in articles]
+    if absent:
+        raise IssueError(f"unknown article id(s): {', '.join(absent)}")
+    languages = {articles[article_id].language for article_id in ordered_ids}
+    by_name = {mailing_list.name: mailing_list for mailing_list in lists}
+    language = languages.pop() if len(languages) == 1 else by_name[list_names[0]].language
+    issue = Issue(
+        subject=subject,
+        preheader=preheader.strip(),
+        editor_note=editor_note,
+        language=language,
+        status=IssueStatus.DRAFT,
+    )
+    issue.articles = [
+        IssueArticle(article_id=article_id, position=position)
+        for position, article_id in enumerate(ordered_ids)
+    ]
+    issue.lists = [IssueList(list_id=by_name[name].id) for name in dict.fromkeys(list_names)]
+    session.add(issue)
+    session.flush()
+    return issue
+
+
+def _transition(
+    session: Session, issue_id: int, allowed: set[IssueStatus], values: dict[str, Any], verb: str
+) -> None:
+    result = session.execute(
+        update(Issue)
+        .where(Issue.id == issue_id, Issue.status.in_([str(s) for s in allowed]))
+        .values(**values, updated_at=_now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        issue = get_issue(session, issue_id)
+        allowed_text = " or ".join(sorted(allowed))
+        raise IssueError(
+            f"cannot {verb} issue {issue_id}: it is {issue.status} (must be {allowed_text})"
+        )
+    session.expire_all()
+
+
+def schedule_issue(
+    session: Session, issue_id: int, at: str | datetime, timezone_name: str | None = None
+) -> Issue:
+    """Schedule (or reschedule) a draft/scheduled issue at ``at`` in ``timezone_name``.
+
+    ``at`` is ISO-8601 text (``2026-12-01T08:00``) or an aware datetime. The UTC instant and the
+    editor's wall time and zone are both kept.
+    """
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise IssueError("a schedule time needs a time zone")
+        send_at = at.astimezone(UTC)
+        zone = timezone_name or "UTC"
+        local = at.isoformat(timespec="minutes")
+    else:
+        try:
+            send_at, zone = parse_schedule(at, timezone_name)
+        except ValueError as error:
+            raise IssueError(str(error)) from None
+        local = at.strip()
+    _transition(
+        session,
+        issue_id,
+        {IssueStatus.DRAFT, IssueStatus.SCHEDULED},
+        {
+            "status": IssueStatus.SCHEDULED,
+            "send_at": send_at,
+            "schedule_timezone": zone,
+            "schedule_local": local,
+        },
+        "schedule",
+    )
+    return get_issue(session, issue_id)
+
+
+def cancel_issue(session: Session, issue_id: int) -> Issue:
+    """Cancel an issue that has not started sending (draft or scheduled)."""
+    _transition(
+        session,
+        issue_id,
+        {IssueStatus.DRAFT, IssueStatus.SCHEDULED},
+        {"status": IssueStatus.CANCELLED, "finished_at": _now()},
+        "cancel",
+    )
+    return get_issue(session, issue_id)
+
+
+def pause_issue(session: Session, issue_id: int, reason: str = "paused by an editor") -> Issue:
+    """Stop claiming new batches of a sending issue (batches in flight finish)."""
+    _transition(
+        session,
+        issue_id,
+        {IssueStatus.SENDING},
+        {"status": IssueStatus.PAUSED, "paused_reason": reason},
+        "pause",
+    )
+    return get_issue(session, issue_id)
+
+
+def resume_issue(session: Session, issue_id: int) -> Issue:
+    """Resume a paused issue where it stopped: its waiting batches are published again."""
+    _transition(
+        session,
+        issue_id,
+        {IssueStatus.PAUSED},
+        {"status": IssueStatus.SENDING, "paused_reason": None, "consecutive_failures": 0},
+        "resume",
+    )
+    # Their old doorbells were rung while paused and ignored; "pending" makes the sweeper
+    # publish them again at once.
+    session.execute(
+        update(SendBatch)
+        .where(SendBatch.issue_id == issue_id, SendBatch.status == BatchStatus.QUEUED)
+        .values(status=BatchStatus.PENDING, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return get_issue(session, issue_id)
+
+
+def issue_progress(session: Session, issue_id: int) -> dict[str, Any]:
+    """Counts for the status command, the progress bar and the UI.
+
+    ``queued`` is every recipient still waiting (pending in the ledger); ``suppressed`` are
+    recipients skipped because their address is suppressed.
+    """
+    issue = get_issue(session, issue_id)
+    by_status: Counter[str] = Counter()
+    suppressed = 0
+    for status, detail, count in session.execute(
+        select(Delivery.status, Delivery.detail, func.count())
+        .where(Delivery.issue_id == issue_id)
+        .group_by(Delivery.status, Delivery.detail)
+    ):
+        by_status[status] += count
+        if status == DeliveryStatus.SKIPPED and (detail or "").startswith("suppressed"):
+            suppressed += count
+    batches: Counter[str] = Counter()
+    for status, count in session.execute(
+        select(SendBatch.status, func.count())
+        .where(SendBatch.issue_id == issue_id)
+        .group_by(SendBatch.status)
+    ):
+        batches[status] = count
+    total = sum(by_status.values())
+    delivered_like = {
+        DeliveryStatus.SENT,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.DEFERRED,
+        DeliveryStatus.BOUNCED,
+        DeliveryStatus.DROPPED,
+        DeliveryStatus.COMPLAINED,
+        DeliveryStatus.UNSUBSCRIBED,
+    }
+    sent = sum(by_status[str(status)] for status in delivered_like)
+    return {
+        "id": issue.id,
+        "subject": issue.subject,
+        "status": issue.status,
+        "send_at": issue.send_at.isoformat() if issue.send_at else None,
+        "schedule_timezone": issue.schedule_timezone,
+        "schedule_local": issue.schedule_local,
+        "started_at": issue.started_at.isoformat() if issue.started_at else None,
+        "finished_at": issue.finished_at.isoformat() if issue.finished_at else None,
+        "paused_reason": issue.paused_reason,
+        "total": total,
+        "queued": by_status[DeliveryStatus.PENDING],
+        "pending": by_status[DeliveryStatus.PENDING],
+        "sent": sent,
+        "failed": by_status[DeliveryStatus.FAILED],
+        "suppressed": suppressed,
+        "skipped": by_status[DeliveryStatus.SKIPPED] - suppressed,
+        "deliveries": dict(sorted(by_status.items())),
+        "batches": dict(sorted(batches.items())),
+        "done": issue.status in FINAL_STATUSES,
+    }
+
+
+def list_issues(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent issues with their state, newest first."""
+    rows = session.scalars(select(Issue).order_by(Issue.id.desc()).limit(limit)).all()
+    return [
+        {
+            "id": issue.id,
+            "subject": issue.subject,
+            "status": issue.status,
+            "send_at": issue.send_at.isoformat() if issue.send_at else None,
+            "schedule_timezone": issue.schedule_timezone,
+            "lists": [entry.list_id for entry in issue.lists],
+        }
+        for issue in rows
+    ]

@@ -1,0 +1,180 @@
+"""Record SendGrid Event Webhook events: store once, update the ledger, then act on them.
+
+Events are de-duplicated by ``(provider, sg_event_id)`` (SendGrid retries a webhook POST for up
+to 24 hours). Our ``custom_args`` come back as top-level keys: ``dst_issue``, ``dst_batch`` and
+``dst_delivery`` (strings), which tie each event to a ledger row. Only events stored for the
+first time move deliveries and reach the handlers in :data:`EVENT_HANDLERS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from distributor.db.models import Delivery, ProviderEvent, utcnow
+from distributor.domain.issues import DeliveryStatus
+from distributor.domain.subscribers import email_hash
+from distributor.services.suppression import apply_suppression_event
+
+log = logging.getLogger("distributor.provider_events")
+
+EventHandler = Callable[[Session, Mapping[str, Any]], str | None]
+
+# event -> (delivery status it sets, statuses it may replace). A later, richer status is never
+# replaced by an earlier one arriving late (events are not ordered).
+DELIVERY_TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[DeliveryStatus, ...]]] = {
+    "processed": (DeliveryStatus.SENT, (DeliveryStatus.PENDING,)),
+    "deferred": (DeliveryStatus.DEFERRED, (DeliveryStatus.PENDING, DeliveryStatus.SENT)),
+    "delivered": (
+        DeliveryStatus.DELIVERED,
+        (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEFERRED),
+    ),
+    "bounce": (
+        DeliveryStatus.BOUNCED,
+        (
+            DeliveryStatus.PENDING,
+            DeliveryStatus.SENT,
+            DeliveryStatus.DEFERRED,
+            DeliveryStatus.DELIVERED,
+        ),
+    ),
+    "dropped": (
+        DeliveryStatus.DROPPED,
+        (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEFERRED),
+    ),
+}
+
+# Per-event actions beyond the ledger (suppression, unsubscription). Add handlers here.
+EVENT_HANDLERS: list[EventHandler] = [apply_suppression_event]
+
+_INSERT_CHUNK = 500
+
+
+def _int_arg(event: Mapping[str, Any], key: str) -> int | None:
+    value = event.get(key)
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _event_id(event: Mapping[str, Any]) -> str:
+    given = event.get("sg_event_id")
+    if isinstance(given, str) and given:
+        return given[:200]
+    # No id (should not happen with SendGrid): derive a stable one from the content.
+    digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+    return f"derived:{digest}"
+
+
+def _occurred_at(event: Mapping[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(event["timestamp"]), tz=UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _row(event: Mapping[str, Any], received_at: datetime) -> dict[str, Any]:
+    """The ``provider_events`` row for one event."""
+    address = event.get("email")
+    return {
+        "provider": "sendgrid",
+        "event_id": _event_id(event),
+        "event": str(event.get("event"))[:40],
+        "email_hash": email_hash(address) if isinstance(address, str) and address else None,
+        "issue_id": _int_arg(event, "dst_issue"),
+        "batch_id": _int_arg(event, "dst_batch"),
+        "delivery_id": _int_arg(event, "dst_delivery"),
+        "occurred_at": _occurred_at(event),
+        "payload": dict(event),
+        "received_at": received_at,
+    }
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows, skipping known event ids; returns the ids that were new."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new: set[str] = set()
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        statement = (
+            insert(ProviderEvent)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(ProviderEvent.event_id)
+        )
+        new.update(session.scalars(statement).all())
+    return new
+
+
+def record_provider_events(session: Session, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store new events, move ledger rows, run the handlers; returns a summary.
+
+    Malformed entries (not an object, no ``event``) are counted as invalid and skipped; the
+    rest are still recorded. Does not commit (the caller's unit of work does).
+    """
+    received_at = utcnow()
+    valid: list[Mapping[str, Any]] = []
+    invalid = 0
+    item: Any
+    for item in events:
+        event = item
+        if isinstance(event, Mapping) and isinstance(event.get("event"), str):
+            valid.append(event)
+        else:
+            invalid += 1
+    rows_by_id: dict[str, dict[str, Any]] = {}
+    for event in valid:
+        row = _row(event, received_at)
+        rows_by_id.setdefault(row["event_id"], row)
+    new_ids = _insert_new(session, list(rows_by_id.values())) if rows_by_id else set()
+    new_events = [rows_by_id[event_id] for event_id in rows_by_id if event_id in new_ids]
+
+    deliveries_by_event: dict[str, list[int]] = {}
+    for row in new_events:
+        if row["delivery_id"] is not None and row["event"] in DELIVERY_TRANSITIONS:
+            deliveries_by_event.setdefault(row["event"], []).append(row["delivery_id"])
+    updated = 0
+    # Apply in lifecycle order so "processed" never overwrites "delivered" in one POST.
+    for name, (status, replaceable) in DELIVERY_TRANSITIONS.items():
+        ids = deliveries_by_event.get(name)
+        if not ids:
+            continue
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status.in_([str(s) for s in replaceable]))
+            .values(status=status, updated_at=received_at)
+            .execution_options(synchronize_session=False)
+        )
+        updated += int(result.rowcount)  # type: ignore[attr-defined]
+
+    actions: Counter[str] = Counter()
+    for row in new_events:
+        for handler in EVENT_HANDLERS:
+            try:
+                outcome = handler(session, row["payload"])
+            except Exception:  # one odd event must not lose the others
+                log.exception("handler %s failed on event %s", handler.__name__, row["event_id"])
+                outcome = "handler_error"
+            if outcome:
+                actions[outcome] += 1
+    return {
+        "received": len(events),
+        "new": len(new_events),
+        "duplicates": len(valid) - len(new_events),
+        "invalid": invalid,
+        "deliveries_updated": updated,
+        "actions": dict(actions),
+    }

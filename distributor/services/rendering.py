@@ -1,0 +1,237 @@
+"""Render stored issues: load, render once, store; previews and the public web archive."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from distributor.config import Settings
+from distributor.db import models
+from distributor.db.mapping import article_from_row
+from distributor.domain.issues import EDITABLE_STATUSES, IssueStatus
+from distributor.domain.links import MANAGE_PURPOSE, archive_url, preferences_url, unsubscribe_url
+from distributor.domain.tokens import make_token
+from distributor.rendering.email import (
+    Branding,
+    IssueContent,
+    Recipient,
+    RenderedIssue,
+    fallback_first_name,
+    personalise,
+    render_issue,
+    render_web_archive,
+    restore_rendered,
+    size_warning,
+    substitutions_for,
+)
+
+# An issue's web copy is public once it has gone out (never while it is a draft: drafts may
+# carry embargoed or unfinished stories).
+PUBLIC_ARCHIVE_STATUSES = frozenset(
+    {IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT, IssueStatus.PARTIALLY_FAILED}
+)
+
+
+class IssueNotFoundError(LookupError):
+    """No issue with that id (or web token)."""
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    """What the editor sees before sending: a sample copy, the text and the size verdict."""
+
+    issue_id: int
+    rendered: RenderedIssue
+    html: str
+    text: str
+    budget_bytes: int
+    warning: str | None
+
+
+def _load_issue(session: Session, issue_id: int) -> models.Issue:
+    issue = session.get(models.Issue, issue_id)
+    if issue is None:
+        raise IssueNotFoundError(f"issue {issue_id} does not exist")
+    return issue
+
+
+def _list_title(session: Session, settings: Settings, issue: models.Issue) -> str:
+    list_ids = [link.list_id for link in issue.lists]
+    if list_ids:
+        rows = session.scalars(
+            select(models.MailingList)
+            .where(models.MailingList.id.in_(list_ids))
+            .order_by(models.MailingList.id)
+        ).all()
+        for row in rows:
+            if (row.title or row.name).strip():
+                return (row.title or row.name).strip()
+    return settings.PUBLISHER_NAME
+
+
+def issue_content_from_rows(
+    session: Session, settings: Settings, issue: models.Issue
+) -> IssueContent:
+    """The issue and its articles (in issue order) as pure :class:`IssueContent`."""
+    ids = [link.article_id for link in sorted(issue.articles, key=lambda link: link.position)]
+    rows = {
+        row.id: row
+        for row in session.scalars(select(models.Article).where(models.Article.id.in_(ids)))
+    }
+    return IssueContent(
+        subject=issue.subject,
+        preheader=issue.preheader or "",
+        editor_note=issue.editor_note or "",
+        language=issue.language or "en",
+        articles=tuple(
+            article_from_row(rows[article_id]) for article_id in ids if article_id in rows
+        ),
+        list_title=_list_title(session, settings, issue),
+        issue_id=issue.id,
+    )
+
+
+def render_issue_by_id(session: Session, settings: Settings, issue_id: int) -> RenderedIssue:
+    """The issue's email, rendered once and stored on the issue.
+
+    While the issue is editable it is rendered from the current stories and stored only when
+    the result changed (``rendered_at`` then moves). Once it is being sent (or was sent) the
+    stored body is returned as is, so every batch of one send carries the same email.
+    Raises :class:`IssueNotFoundError`, or ``EmailRenderError`` saying what is wrong.
+    """
+    issue = _load_issue(session, issue_id)
+    branding = Branding.from_settings(settings)
+    frozen = IssueStatus(issue.status) not in EDITABLE_STATUSES
+    if frozen and issue.rendered_html and issue.rendered_text:
+        return restore_rendered(
+            issue.rendered_html, issue.rendered_text, branding.html_budget_bytes
+        )
+    rendered = render_issue(issue_content_from_rows(session, settings, issue), branding)
+    if rendered.content_hash != issue.rendered_hash:
+        issue.rendered_html = rendered.html
+        issue.rendered_text = rendered.text
+        issue.rendered_hash = rendered.content_hash
+        issue.html_size = rendered.html_bytes
+        issue.rendered_at = datetime.now(UTC)
+    ensure_web_token(issue)
+    session.flush()
+    return rendered
+
+
+def ensure_web_token(issue: models.Issue) -> str:
+    """The issue's unguessable web-archive token, created on first use."""
+    if not issue.web_token:
+        issue.web_token = secrets.token_urlsafe(16)
+    return issue.web_token
+
+
+def web_archive_url(settings: Settings, issue: models.Issue) -> str:
+    """The public "view in browser" URL of ``issue``."""
+    return archive_url(settings.PUBLIC_BASE_URL, ensure_web_token(issue))
+
+
+def first_name_of(name: str | None, attributes: dict[str, object] | None = None) -> str | None:
+    """The name to greet a subscriber by: ``attributes["first_name"]``, else the first word
+    of a spaced name ("Mara Ellison" -> "Mara"), else the whole name ("陈思远")."""
+    explicit = (attributes or {}).get("first_name")
+    if isinstance(explicit, str) and explicit.strip():
+        return explicit.strip()
+    if not name or not name.strip():
+        return None
+    return name.strip().split()[0]
+
+
+def recipient_for(
+    settings: Settings,
+    *,
+    email: str,
+    name: str | None,
+    subscriber_id: int,
+    list_id: int,
+    web_url: str,
+    attributes: dict[str, object] | None = None,
+    issued_at: int | None = None,
+) -> Recipient:
+    """A recipient whose unsubscribe and preferences links carry a signed "manage" token."""
+    token = make_token(settings.secret_key(), MANAGE_PURPOSE, subscriber_id, list_id, issued_at)
+    return Recipient(
+        email=email,
+        first_name=first_name_of(name, attributes),
+        unsubscribe_url=unsubscribe_url(settings.PUBLIC_BASE_URL, token),
+        preferences_url=preferences_url(settings.PUBLIC_BASE_URL, token),
+        web_url=web_url,
+    )
+
+
+def subscriber_substitutions(
+    settings: Settings,
+    *,
+    language: str,
+    name: str | None,
+    subscriber_id: int,
+    list_id: int,
+    web_url: str,
+    attributes: dict[str, object] | None = None,
+    issued_at: int | None = None,
+) -> dict[str, str]:
+    """Every placeholder's value for one subscriber (SendGrid ``substitutions``)."""
+    recipient = recipient_for(
+        settings,
+        email="",
+        name=name,
+        subscriber_id=subscriber_id,
+        list_id=list_id,
+        web_url=web_url,
+        attributes=attributes,
+        issued_at=issued_at,
+    )
+    return substitutions_for(recipient, fallback_first_name(language))
+
+
+def sample_recipient(settings: Settings, web_url: str) -> Recipient:
+    """The recipient shown in previews: no name (so the greeting shows the fallback) and
+    links that name no subscriber."""
+    base = settings.PUBLIC_BASE_URL
+    return Recipient(
+        email="preview@example.invalid",
+        first_name=None,
+        unsubscribe_url=unsubscribe_url(base, "preview"),
+        preferences_url=preferences_url(base, "preview"),
+        web_url=web_url,
+    )
+
+
+def preview_issue(session: Session, settings: Settings, issue_id: int) -> IssuePreview:
+    """The issue as a sample subscriber would get it, with the size verdict."""
+    rendered = render_issue_by_id(session, settings, issue_id)
+    issue = _load_issue(session, issue_id)
+    html, text = personalise(
+        rendered,
+        sample_recipient(settings, web_archive_url(settings, issue)),
+        fallback_first_name(issue.language or "en"),
+    )
+    budget = settings.EMAIL_HTML_BUDGET_BYTES
+    return IssuePreview(
+        issue_id=issue_id,
+        rendered=rendered,
+        html=html,
+        text=text,
+        budget_bytes=budget,
+        warning=size_warning(rendered, budget),
+    )
+
+
+def archive_page(session: Session, settings: Settings, web_token: str) -> str:
+    """The public web copy of the issue with ``web_token`` (no personal links).
+
+    Raises :class:`IssueNotFoundError` for an unknown token or an issue that has not gone out.
+    """
+    issue = session.scalars(select(models.Issue).where(models.Issue.web_token == web_token)).first()
+    if issue is None or IssueStatus(issue.status) not in PUBLIC_ARCHIVE_STATUSES:
+        raise IssueNotFoundError("no published issue has this address")
+    rendered = render_issue_by_id(session, settings, issue.id)
+    return render_web_archive(rendered, web_archive_url(settings, issue))

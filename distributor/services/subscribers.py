@@ -1,0 +1,611 @@
+"""Lists and their readers: create lists, sign up, confirm, leave, preferences, erase.
+
+Every function takes a session and leaves committing to the caller (a web request, a CLI
+command or a task opens the unit of work). Answers to the public never reveal whether an
+address is known: the routes show the same page whatever happened here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from distributor.db.models import (
+    Delivery,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+    utcnow,
+)
+from distributor.domain.subscribers import (
+    OptIn,
+    SubscriberStatus,
+    SubscriptionStatus,
+    SuppressionReason,
+    email_hash,
+    normalise_email,
+)
+from distributor.services import suppression
+
+# Double opt-in links stop working after this long; the reader can sign up again.
+CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
+MAX_NAME_LENGTH = 300
+MAX_EMAIL_LENGTH = 254
+
+_LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# Deliberately simple: one @, no spaces or angle brackets, a dotted domain. Anything subtler
+# is the receiving server's call; a bounce then suppresses the address.
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# Suppressions that a reader lifts by resubscribing through their own signed link: they
+# prove the mailbox works and that they want the mail. Operator and erasure blocks stay.
+_READER_LIFTABLE = frozenset(
+    {
+        SuppressionReason.UNSUBSCRIBE.value,
+        SuppressionReason.SPAM_REPORT.value,
+        SuppressionReason.SOFT_BOUNCES.value,
+        SuppressionReason.HARD_BOUNCE.value,
+        SuppressionReason.DROPPED.value,
+    }
+)
+
+
+class SubscriberError(ValueError):
+    """A request about lists or subscribers cannot be done; the message says why."""
+
+
+class UnknownListError(SubscriberError):
+    """No list has that name."""
+
+
+# ------------------------------------------------------------------------------ validation
+# The common case in one match (imports check a million addresses): plain ASCII, a dotted
+# domain with a letter TLD. Anything else takes the slower path that explains what is wrong.
+_PLAIN_ADDRESS = re.compile(
+    r"^[A-Za-z0-9_%+'=-]+(?:\.[A-Za-z0-9_%+'=-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def email_problem(address: str) -> str | None:
+    """Why ``address`` is not a usable email address, or None when it looks deliverable."""
+    value = address.strip()
+    if (
+        len(value) <= MAX_EMAIL_LENGTH
+        and _PLAIN_ADDRESS.match(value)
+        and len(value.partition("@")[0]) <= 64
+    ):
+        return None
+    if not value:
+        return "the email address is empty"
+    if len(value) > MAX_EMAIL_LENGTH:
+        return f"the email address is longer than {MAX_EMAIL_LENGTH} characters"
+    if value.count("@") != 1:
+        return "the email address must contain exactly one @"
+    local, domain = value.split("@")
+    if not local.isascii():
+        return "the part before @ must use Latin letters, digits and punctuation only"
+    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
+        return "the part before @ is empty or has characters not allowed in an address"
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return "the part before @ has a misplaced dot"
+    try:
+        ascii_domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "the domain after @ is not a valid domain name"
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        return "the domain after @ must look like example.org"
+    if labels[-1].isdigit():
+        return "the domain after @ must be a name, not a number"
+    return None
+
+
+def canonical_email(address: str) -> str:
+    """The stored form of a valid address: trimmed, lower-case, domain in ASCII (punycode).
+
+    Providers and SMTP servers expect ASCII domains, and one form keeps uniqueness exact.
+    """
+    local, _, domain = address.strip().rpartition("@")
+    if not domain.isascii():
+        # An undecodable domain is not a valid address anyway; callers validate first.
+        with contextlib.suppress(UnicodeError):
+            domain = domain.encode("idna").decode("ascii")
+    return normalise_email(f"{local}@{domain}")
+
+
+def language_problem(language: str) -> str | None:
+    """Why ``language`` is not a language tag like ``en`` or ``zh-Hans``, or None."""
+    if not _LANGUAGE.match(language):
+        return f"language {language!r} is not a language tag such as en, zh or zh-Hans"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be stored as a reader's name, or None."""
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the name is longer than {MAX_NAME_LENGTH} characters"
+    if _CONTROL.search(name):
+        return "the name contains control characters"
+    return None
+
+
+def _clean_name(name: str | None) -> str | None:
+    if name is None or not name.strip():
+        return None
+    cleaned = " ".join(name.split())
+    problem = name_problem(cleaned)
+    if problem:
+        raise SubscriberError(problem)
+    return cleaned
+
+
+def _clean_language(language: str | None) -> str | None:
+    if language is None or not language.strip():
+        return None
+    cleaned = language.strip()
+    problem = language_problem(cleaned)
+    if problem:
+        raise SubscriberError(problem)
+    return cleaned
+
+
+# ----------------------------------------------------------------------------------- lists
+def create_list(
+    session: Session,
+    name: str,
+    *,
+    title: str = "",
+    opt_in: OptIn = OptIn.DOUBLE,
+    language: str = "en",
+    description: str = "",
+) -> MailingList:
+    """Create the list ``name`` (lower-case letters, digits, - and _)."""
+    if not _LIST_NAME.match(name):
+        raise SubscriberError(
+            f"list name {name!r} must be 1-100 lower-case letters, digits, '-' or '_'"
+            " and start with a letter or digit"
+        )
+    if find_list(session, name) is not None:
+        raise SubscriberError(f"a list named {name!r} already exists")
+    checked_language = _clean_language(language) or "en"
+    mailing_list = MailingList(
+        name=name,
+        title=title.strip() or name,
+        opt_in=OptIn(opt_in).value,
+        language=checked_language,
+        description=description.strip(),
+    )
+    session.add(mailing_list)
+    session.flush()
+    return mailing_list
+
+
+def find_list(session: Session, name: str) -> MailingList | None:
+    """The list called ``name``, if any."""
+    return session.scalar(select(MailingList).where(MailingList.name == name))
+
+
+def require_list(session: Session, name: str) -> MailingList:
+    """The list called ``name``, or :class:`UnknownListError` naming the lists that exist."""
+    found = find_list(session, name)
+    if found is None:
+        names = ", ".join(session.scalars(select(MailingList.name).order_by(MailingList.name)))
+        raise UnknownListError(f"no list named {name!r} (lists: {names or 'none yet'})")
+    return found
+
+
+def list_summaries(session: Session) -> list[dict[str, Any]]:
+    """Every list with its membership counts by status."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Subscription.list_id, Subscription.status, func.count()).group_by(
+            Subscription.list_id, Subscription.status
+        )
+    )
+    for list_id, status, count in rows:
+        counts.setdefault(list_id, {})[status] = count
+    summaries = []
+    for mailing_list in session.scalars(select(MailingList).order_by(MailingList.name)):
+        by_status = counts.get(mailing_list.id, {})
+        summaries.append(
+            {
+                "id": mailing_list.id,
+                "name": mailing_list.name,
+                "title": mailing_list.title,
+                "opt_in": mailing_list.opt_in,
+                "language": mailing_list.language,
+                "confirmed": by_status.get(SubscriptionStatus.CONFIRMED.value, 0),
+                "unconfirmed": by_status.get(SubscriptionStatus.UNCONFIRMED.value, 0),
+                "unsubscribed": by_status.get(SubscriptionStatus.UNSUBSCRIBED.value, 0),
+            }
+        )
+    return summaries
+
+
+# ------------------------------------------------------------------------------ subscribers
+def find_subscriber(session: Session, email: str) -> Subscriber | None:
+    """The (not erased) subscriber with address ``email``."""
+    return session.scalar(select(Subscriber).where(Subscriber.email == canonical_email(email)))
+
+
+def _get_or_create_subscriber(
+    session: Session, email: str, name: str | None, language: str | None
+) -> Subscriber:
+    address = canonical_email(email)
+    subscriber = find_subscriber(session, address)
+    if subscriber is not None:
+        # A reader typing a name on a form fills a blank one; it never overwrites.
+        if name and not subscriber.name:
+            subscriber.name = name
+        if language and not subscriber.language:
+            subscriber.language = language
+        return subscriber
+    # An erased reader coming back reuses the hash-only row instead of a second identity.
+    erased = session.scalar(
+        select(Subscriber)
+        .where(
+            Subscriber.email_hash == email_hash(address),
+            Subscriber.status == SubscriberStatus.ERASED.value,
+        )
+        .limit(1)
+    )
+    if erased is not None:
+        erased.email = address
+        erased.name = name
+        erased.language = language
+        erased.status = SubscriberStatus.ACTIVE.value
+        return erased
+    subscriber = Subscriber(
+        email=address, email_hash=email_hash(address), name=name, language=language
+    )
+    session.add(subscriber)
+    session.flush()
+    return subscriber
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    """The outcome of :func:`sign_up` (for the caller, never shown to the public)."""
+
+    subscriber_id: int | None
+    list_id: int
+    status: str  # the membership status after the signup, or "suppressed"
+    send_confirmation: bool
+    opt_in: str
+
+
+def sign_up(
+    session: Session,
+    list_name: str,
+    email: str,
+    *,
+    name: str | None = None,
+    language: str | None = None,
+) -> SignupResult:
+    """Sign ``email`` up to ``list_name`` the way the list asks (single or double opt-in).
+
+    Double opt-in leaves the membership unconfirmed and asks the caller to send the
+    confirmation email (after commit). Signing up again re-sends it; a confirmed reader stays
+    confirmed; a reader who left is asked to confirm again. A suppressed address gets
+    nothing (and the public answer is the same).
+    """
+    mailing_list = require_list(session, list_name)
+    problem = email_problem(email)
+    if problem:
+        raise SubscriberError(problem)
+    clean_name = _clean_name(name)
+    clean_language = _clean_language(language)
+    email = canonical_email(email)
+    double = mailing_list.opt_in == OptIn.DOUBLE.value
+    blocked = suppression.suppression_of(session, email)
+    # An erased reader may come back, but only by confirming from their mailbox again.
+    if blocked is not None and not (double and blocked.reason == SuppressionReason.ERASED):
+        return SignupResult(None, mailing_list.id, "suppressed", False, mailing_list.opt_in)
+    subscriber = _get_or_create_subscriber(session, email, clean_name, clean_language)
+    membership = session.get(Subscription, (subscriber.id, mailing_list.id))
+    now = utcnow()
+    if membership is None:
+        membership = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id)
+        session.add(membership)
+        membership.created_at = now
+        membership.status = SubscriptionStatus.UNCONFIRMED.value
+    if membership.status != SubscriptionStatus.CONFIRMED.value:
+        if double:
+            membership.status = SubscriptionStatus.UNCONFIRMED.value
+        else:
+            membership.status = SubscriptionStatus.CONFIRMED.value
+            membership.confirmed_at = now
+        membership.unsubscribed_at = None
+    session.flush()
+    needs_email = double and membership.status == SubscriptionStatus.UNCONFIRMED.value
+    return SignupResult(
+        subscriber.id, mailing_list.id, membership.status, needs_email, mailing_list.opt_in
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmResult:
+    """The outcome of :func:`confirm_subscription`."""
+
+    confirmed: bool
+    list_title: str | None
+    # "confirmed", "already_confirmed", "left_since" (unsubscribed after the link was
+    # sent), "gone" (no such membership: erased or never existed).
+    outcome: str
+
+
+def confirm_subscription(
+    session: Session, subscriber_id: int, list_id: int, issued_at: datetime | None = None
+) -> ConfirmResult:
+    """Confirm a double opt-in membership. Idempotent: a second click changes nothing.
+
+    A reader who unsubscribed after the link was issued is not re-subscribed by an old link.
+    """
+    membership = session.get(Subscription, (subscriber_id, list_id))
+    mailing_list = session.get(MailingList, list_id)
+    title = mailing_list.title if mailing_list is not None else None
+    if membership is None or mailing_list is None:
+        return ConfirmResult(False, title, "gone")
+    if membership.status == SubscriptionStatus.CONFIRMED.value:
+        return ConfirmResult(True, title, "already_confirmed")
+    if membership.status == SubscriptionStatus.UNSUBSCRIBED.value and (
+        issued_at is None
+        or membership.unsubscribed_at is None
+        or membership.unsubscribed_at >= issued_at
+    ):
+        return ConfirmResult(False, title, "left_since")
+    membership.status = SubscriptionStatus.CONFIRMED.value
+    membership.confirmed_at = utcnow()
+    membership.unsubscribed_at = None
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        blocked = session.scalar(
+            select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
+        )
+        if blocked is not None and blocked.reason == SuppressionReason.ERASED.value:
+            session.delete(blocked)
+    session.flush()
+    return ConfirmResult(True, title, "confirmed")
+
+
+def unsubscribe_member(session: Session, subscriber_id: int, list_id: int) -> str | None:
+    """One-click unsubscribe of one reader from one list, effective now; the list's title.
+
+    Repeating it (or a token of an erased reader) changes nothing and is not an error.
+    """
+    suppression.unsubscribe(session, subscriber_id, list_id)
+    mailing_list = session.get(MailingList, list_id)
+    return mailing_list.title if mailing_list is not None else None
+
+
+def add_subscriber(
+    session: Session,
+    email: str,
+    list_name: str,
+    *,
+    name: str | None = None,
+    language: str | None = None,
+    confirmed: bool = False,
+) -> Subscription:
+    """Add ``email`` to ``list_name`` by an operator (confirmed when they say consent exists)."""
+    mailing_list = require_list(session, list_name)
+    problem = email_problem(email)
+    if problem:
+        raise SubscriberError(f"{email!r}: {problem}")
+    email = canonical_email(email)
+    subscriber = _get_or_create_subscriber(
+        session, email, _clean_name(name), _clean_language(language)
+    )
+    membership = session.get(Subscription, (subscriber.id, mailing_list.id))
+    if membership is None:
+        membership = Subscription(
+            subscriber_id=subscriber.id,
+            list_id=mailing_list.id,
+            status=SubscriptionStatus.UNCONFIRMED.value,
+            created_at=utcnow(),
+        )
+        session.add(membership)
+    if confirmed and membership.status != SubscriptionStatus.CONFIRMED.value:
+        membership.status = SubscriptionStatus.CONFIRMED.value
+        membership.confirmed_at = utcnow()
+        membership.unsubscribed_at = None
+    session.flush()
+    return membership
+
+
+# ------------------------------------------------------------------------------ preferences
+@dataclass(frozen=True, slots=True)
+class ListChoice:
+    """One list on the preferences page."""
+
+    list_id: int
+    name: str
+    title: str
+    description: str
+    status: str | None  # the reader's membership status, None when never a member
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What the preferences page shows a reader about themselves."""
+
+    subscriber_id: int
+    email: str
+    name: str | None
+    language: str | None
+    lists: list[ListChoice] = field(default_factory=list)
+    suppressed_reason: str | None = None
+
+
+def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
+    """The preferences of a reader, or None when they were erased or never existed."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.email is None:
+        return None
+    memberships = {
+        row.list_id: row.status
+        for row in session.scalars(
+            select(Subscription).where(Subscription.subscriber_id == subscriber_id)
+        )
+    }
+    lists = [
+        ListChoice(item.id, item.name, item.title, item.description, memberships.get(item.id))
+        for item in session.scalars(select(MailingList).order_by(MailingList.title))
+    ]
+    blocked = session.scalar(
+        select(Suppression.reason).where(Suppression.email_hash == subscriber.email_hash)
+    )
+    return Preferences(
+        subscriber.id, subscriber.email, subscriber.name, subscriber.language, lists, blocked
+    )
+
+
+def update_preferences(
+    session: Session,
+    subscriber_id: int,
+    *,
+    wanted_list_ids: set[int],
+    language: str | None,
+    name: str | None,
+) -> Preferences | None:
+    """Apply a reader's choices: join the lists in ``wanted_list_ids``, leave the others.
+
+    The reader reached this through a signed link sent to their mailbox, so joining a list
+    here needs no further confirmation, and lifts a suppression the reader caused.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.email is None:
+        return None
+    subscriber.language = _clean_language(language)
+    subscriber.name = _clean_name(name)
+    now = utcnow()
+    known = set(session.scalars(select(MailingList.id)))
+    memberships = {
+        row.list_id: row
+        for row in session.scalars(
+            select(Subscription).where(Subscription.subscriber_id == subscriber_id)
+        )
+    }
+    joined = False
+    for list_id in sorted(known):
+        membership = memberships.get(list_id)
+        if list_id in wanted_list_ids:
+            if membership is None:
+                membership = Subscription(
+                    subscriber_id=subscriber_id, list_id=list_id, created_at=now
+                )
+                session.add(membership)
+            if membership.status != SubscriptionStatus.CONFIRMED.value:
+                membership.status = SubscriptionStatus.CONFIRMED.value
+                membership.confirmed_at = now
+                membership.unsubscribed_at = None
+                joined = True
+        elif membership is not None and membership.status != SubscriptionStatus.UNSUBSCRIBED.value:
+            suppression.unsubscribe(session, subscriber_id, list_id)
+    if joined or wanted_list_ids & known:
+        blocked = session.scalar(
+            select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
+        )
+        if blocked is not None and blocked.reason in _READER_LIFTABLE:
+            session.delete(blocked)
+    session.flush()
+    return preferences_of(session, subscriber_id)
+
+
+# ------------------------------------------------------------------------------- erasure
+def erase_subscriber(session: Session, email: str, *, keep_suppressed: bool = True) -> bool:
+    """Remove a reader's personal data on request; True if they were found.
+
+    Name, address, language, attributes and memberships go; the addresses kept on past
+    deliveries are blanked. What stays is the address hash: on the subscriber row and, with
+    ``keep_suppressed`` (the default), as an "erased" suppression so the address is never
+    mailed again, unless the reader signs up anew to a double opt-in list and confirms.
+    """
+    email = canonical_email(email)
+    subscriber = find_subscriber(session, email)
+    if subscriber is None:
+        if keep_suppressed and not email_problem(email):
+            suppression.suppress(session, email, SuppressionReason.ERASED, "erased on request")
+        return False
+    for membership in session.scalars(
+        select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+    ):
+        session.delete(membership)
+    session.query(Delivery).filter(Delivery.subscriber_id == subscriber.id).update(
+        {Delivery.email: None, Delivery.name: None}, synchronize_session=False
+    )
+    subscriber.email = None
+    subscriber.name = None
+    subscriber.language = None
+    subscriber.attributes = {}
+    subscriber.status = SubscriberStatus.ERASED.value
+    if keep_suppressed:
+        suppression.suppress_hash(
+            session, subscriber.email_hash, SuppressionReason.ERASED, "erased on request"
+        )
+    session.flush()
+    return True
+
+
+def subscriber_details(session: Session, email: str) -> dict[str, Any] | None:
+    """Everything stored about ``email`` (for ``subscribers show`` and access requests)."""
+    address = canonical_email(email)
+    subscriber = find_subscriber(session, address)
+    blocked = session.scalar(
+        select(Suppression).where(Suppression.email_hash == email_hash(address))
+    )
+    if subscriber is None and blocked is None:
+        return None
+    details: dict[str, Any] = {
+        "email": address,
+        "suppressed": None
+        if blocked is None
+        else {
+            "reason": blocked.reason,
+            "detail": blocked.detail,
+            "since": blocked.created_at.isoformat(),
+        },
+    }
+    if subscriber is None:
+        details["subscriber"] = None
+        return details
+    memberships = session.execute(
+        select(MailingList.name, Subscription)
+        .join(Subscription, Subscription.list_id == MailingList.id)
+        .where(Subscription.subscriber_id == subscriber.id)
+        .order_by(MailingList.name)
+    )
+    details["subscriber"] = {
+        "id": subscriber.id,
+        "name": subscriber.name,
+        "language": subscriber.language,
+        "attributes": subscriber.attributes,
+        "status": subscriber.status,
+        "soft_bounces": subscriber.soft_bounces,
+        "created_at": subscriber.created_at.isoformat(),
+        "lists": [
+            {
+                "list": list_name,
+                "status": membership.status,
+                "confirmed_at": membership.confirmed_at.isoformat()
+                if membership.confirmed_at
+                else None,
+                "unsubscribed_at": membership.unsubscribed_at.isoformat()
+                if membership.unsubscribed_at
+                else None,
+            }
+            for list_name, membership in memberships
+        ],
+    }
+    return details

@@ -1,0 +1,240 @@
+"""Desk sign-in: the signed session cookie, CSRF tokens, and the route dependencies.
+
+The cookie holds ``{"u": user id, "n": the user's session nonce, "c": CSRF secret}``, signed
+with ``settings.secret_key()`` (itsdangerous, timestamped). Signing out changes the user's
+nonce in the database, so every cookie issued before stops working on every device.
+
+Anonymous visitors get a cookie too (``{"c": …}`` only) so the sign-in form itself carries a
+CSRF token. The token put in forms is the CSRF secret: the cookie is HttpOnly and signed, so a
+third-party page can neither read it nor forge one that matches.
+
+Use in routes::
+
+    @router.get("/things")
+    def things(user: EditorUser) -> Response: ...    # or Depends(require_editor)
+
+    @router.post("/things", dependencies=[CsrfChecked])   # = Depends(verify_csrf)
+    def add_thing(...): ...
+
+A dependency cannot return a redirect, so an anonymous request raises
+``HTTPException(303, headers={"Location": "/login?next=…"})``, which FastAPI turns into the
+redirect a browser follows.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, HTTPException, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from distributor.config import Settings
+from distributor.db.models import User
+from distributor.db.session import session_factory
+
+SESSION_COOKIE = "distributor_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+# A signed-in session ends after this long, whatever the activity (people sign in daily).
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+_SALT = "distributor.desk.session"
+_STATE_KEY = "desk_session"
+_DIRTY_KEY = "desk_session_dirty"
+
+
+# ------------------------------------------------------------------------------ plumbing
+def app_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def database(request: Request) -> Iterator[Session]:
+    """A unit of work for one request: commits when the route returns, rolls back on error."""
+    session = session_factory(app_settings(request).database_url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(database, scope="function")]
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key(), salt=_SALT)
+
+
+def _read_cookie(request: Request) -> dict[str, Any]:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return {}
+    try:
+        data = _serializer(app_settings(request)).loads(raw, max_age=SESSION_MAX_AGE_SECONDS)
+    except BadSignature:  # includes SignatureExpired
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def session_data(request: Request) -> dict[str, Any]:
+    """This request's session (read once from the cookie, then kept on ``request.state``)."""
+    data: dict[str, Any] | None = getattr(request.state, _STATE_KEY, None)
+    if data is None:
+        data = _read_cookie(request)
+        setattr(request.state, _STATE_KEY, data)
+    return data
+
+
+def mark_session_changed(request: Request) -> None:
+    """Note that the session must be written back to the cookie with this response."""
+    setattr(request.state, _DIRTY_KEY, True)
+
+
+def session_is_dirty(request: Request) -> bool:
+    """True when the session changed during this request and the cookie must be re-sent."""
+    return bool(getattr(request.state, _DIRTY_KEY, False))
+
+
+def cookie_is_secure(settings: Settings) -> bool:
+    """Secure cookies whenever the public address is https."""
+    return settings.PUBLIC_BASE_URL.startswith("https://")
+
+
+def write_session_cookie(request: Request, response: Response) -> None:
+    """Send the (possibly new) session cookie on ``response`` if it changed."""
+    if not session_is_dirty(request):
+        return
+    settings = app_settings(request)
+    data = session_data(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        _serializer(settings).dumps(data),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_is_secure(settings),
+        path="/",
+    )
+
+
+# ---------------------------------------------------------------------------------- CSRF
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms on this page (created with the session if there is none).
+
+    Pages that call this must send the cookie: :func:`write_session_cookie` (the desk's
+    ``render`` helper does it).
+    """
+    data = session_data(request)
+    token = data.get("c")
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        data["c"] = token
+        mark_session_changed(request)
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse (403) a state-changing request without the session's CSRF token.
+
+    Accepts the hidden form field ``csrf_token`` or the ``X-CSRF-Token`` header (for fetch).
+    """
+    expected = session_data(request).get("c")
+    given = request.headers.get(CSRF_HEADER)
+    if not given:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # Starlette caches it for the route's Form() params
+            value = form.get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+    if not isinstance(expected, str) or not given or not hmac.compare_digest(expected, given):
+        raise HTTPException(
+            status_code=403,
+            detail=(
+                "This form could not be accepted because its security token is missing or "
+                "out of date (the page was open too long, or you signed in elsewhere). "
+                "Go back, reload the page and submit it again."
+            ),
+        )
+
+
+# ------------------------------------------------------------------------------- sign-in
+def sign_in(request: Request, user: User) -> None:
+    """Start a session for ``user`` (a fresh CSRF secret too, against session fixation)."""
+    data = session_data(request)
+    data.clear()
+    data.update({"u": user.id, "n": user.session_nonce, "c": secrets.token_urlsafe(32)})
+    mark_session_changed(request)
+
+
+def sign_out(request: Request) -> None:
+    """Forget the session in this browser (the caller also rotates the user's nonce)."""
+    data = session_data(request)
+    data.clear()
+    data["c"] = secrets.token_urlsafe(32)
+    mark_session_changed(request)
+
+
+def current_user(request: Request, db: DbSession) -> User | None:
+    """The signed-in user, or None (no cookie, bad signature, expired, or signed out)."""
+    cached = getattr(request.state, "desk_user", None)
+    if isinstance(cached, User):
+        return cached
+    data = session_data(request)
+    user_id, nonce = data.get("u"), data.get("n")
+    if not isinstance(user_id, int) or not isinstance(nonce, str) or not nonce:
+        return None
+    user = db.get(User, user_id)
+    if user is None or not hmac.compare_digest(user.session_nonce or "", nonce):
+        return None
+    request.state.desk_user = user
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after sign-in (never another site)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def login_redirect(request: Request) -> HTTPException:
+    """The exception that sends an anonymous visitor to sign in, then back here."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/login" if here == "/" else f"/login?next={quote(here, safe='')}"
+    return HTTPException(status_code=303, detail="Sign in first.", headers={"Location": location})
+
+
+def require_editor(request: Request, user: Annotated[User | None, Depends(current_user)]) -> User:
+    """The signed-in user (editor or admin), or a 303 redirect to the sign-in page."""
+    if user is None:
+        raise login_redirect(request)
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_editor)]) -> User:
+    """The signed-in administrator; editors get 403 with what to do."""
+    if user.role != "admin":
+        raise HTTPException(
+            status_code=403,
+            detail=(
+                "This page is for administrators. Your account is an editor account; "
+                "ask an administrator if you need this done."
+            ),
+        )
+    return user
+
+
+EditorUser = Annotated[User, Depends(require_editor)]
+AdminUser = Annotated[User, Depends(require_admin)]
+CsrfChecked = Depends(verify_csrf)

@@ -1,0 +1,104 @@
+"""Administration: desk accounts (administrators only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from distributor.db.models import User
+from distributor.services.users import (
+    ROLES,
+    UserError,
+    create_user,
+    list_users,
+    set_password,
+    unlock_user,
+)
+from distributor.web.auth import AdminUser, CsrfChecked, DbSession
+from distributor.web.templating import DeskRoute, flash, redirect, render
+
+router = APIRouter(route_class=DeskRoute)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, *, db: DbSession, user: AdminUser) -> Response:
+    """Every desk account, and a form to add one."""
+    return render(
+        request,
+        "desk/users.html.j2",
+        {"nav": "users", "users": list_users(db), "roles": ROLES, "form": {}},
+    )
+
+
+@router.post("/admin/users", dependencies=[CsrfChecked])
+def add_user(
+    request: Request,
+    *,
+    db: DbSession,
+    user: AdminUser,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "editor",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Create an account; the administrator passes the first password on in person."""
+    try:
+        created = create_user(db, email, password, name=name, role=role)
+    except UserError as exc:
+        return render(
+            request,
+            "desk/users.html.j2",
+            {
+                "nav": "users",
+                "users": list_users(db),
+                "roles": ROLES,
+                "error": str(exc),
+                "form": {"email": email, "name": name, "role": role},
+            },
+            status_code=400,
+        )
+    flash(
+        request,
+        f"Account {created.email} created as {created.role}. "
+        "Give them the password in person; they can sign in now.",
+    )
+    return redirect(request, "/admin/users")
+
+
+def _account(db: DbSession, user_id: int) -> User:
+    account = db.get(User, user_id)
+    if account is None:
+        raise HTTPException(status_code=404, detail=f"There is no account {user_id}.")
+    return account
+
+
+@router.post("/admin/users/{user_id}/unlock", dependencies=[CsrfChecked])
+def unlock(request: Request, *, db: DbSession, user: AdminUser, user_id: int) -> Response:
+    """Clear the failed sign-ins and lock of an account."""
+    account = _account(db, user_id)
+    unlock_user(db, account)
+    flash(request, f"{account.email} is unlocked.")
+    return redirect(request, "/admin/users")
+
+
+@router.post("/admin/users/{user_id}/password", dependencies=[CsrfChecked])
+def change_password(
+    request: Request,
+    *,
+    db: DbSession,
+    user: AdminUser,
+    user_id: int,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Set a new password; the account is signed out everywhere."""
+    account = _account(db, user_id)
+    try:
+        set_password(db, account, password)
+    except UserError as exc:
+        flash(request, f"Password not changed: {exc}.", "error")
+        return redirect(request, "/admin/users")
+    unlock_user(db, account)
+    flash(request, f"Password changed for {account.email}; their other sessions have ended.")
+    return redirect(request, "/admin/users")

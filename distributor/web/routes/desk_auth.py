@@ -1,0 +1,98 @@
+"""Sign-in, sign-out and the desk's static files."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from distributor.db.models import User
+from distributor.services.users import authenticate, end_all_sessions
+from distributor.web.auth import (
+    CsrfChecked,
+    DbSession,
+    current_user,
+    safe_next,
+    sign_in,
+    sign_out,
+)
+from distributor.web.templating import DeskRoute, flash, redirect, render
+
+router = APIRouter(route_class=DeskRoute)
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The desk's CSS and JS (one flat folder; cached for an hour)."""
+    path = (STATIC_DIR / name).resolve()
+    if path.parent != STATIC_DIR or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"no static file named {name!r}")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Response(
+        path.read_bytes(),
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/login")
+def login_page(
+    request: Request,
+    user: Annotated[User | None, Depends(current_user)],
+    next: str = "/",
+) -> Response:
+    """The sign-in form (already signed in: go on)."""
+    if user is not None:
+        return redirect(request, safe_next(next))
+    return render(request, "desk/login.html.j2", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login_submit(
+    request: Request,
+    db: DbSession,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the password; on success start a session and go where the person was heading."""
+    if not email.strip() or not password:
+        return render(
+            request,
+            "desk/login.html.j2",
+            {
+                "next": safe_next(next),
+                "email": email,
+                "error": "Enter both your email address and your password.",
+            },
+            status_code=400,
+        )
+    result = authenticate(db, email, password)
+    if result.user is None:
+        # Failure counts must be stored even though the page shows an error.
+        db.commit()
+        return render(
+            request,
+            "desk/login.html.j2",
+            {"next": safe_next(next), "email": email, "error": result.error},
+            status_code=429 if result.locked_until else 401,
+        )
+    sign_in(request, result.user)
+    return redirect(request, safe_next(next))
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(
+    request: Request, db: DbSession, user: Annotated[User | None, Depends(current_user)]
+) -> Response:
+    """End the session everywhere (the user's session nonce changes)."""
+    if user is not None:
+        end_all_sessions(db, user)
+    sign_out(request)
+    flash(request, "You are signed out.")
+    return redirect(request, "/login")

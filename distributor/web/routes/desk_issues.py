@@ -1,0 +1,491 @@
+"""Issues: compose, preview, test send, schedule, watch the send, read the report."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from distributor.config import Settings
+from distributor.db.models import Article, Issue, MailingList
+from distributor.domain.issues import EDITABLE_STATUSES, FINAL_STATUSES, IssueStatus
+from distributor.rendering.email import EmailRenderError
+from distributor.services import desk_queries
+from distributor.services.issue_drafts import (
+    move_issue_article,
+    remove_issue_article,
+    set_issue_articles,
+    update_issue_content,
+)
+from distributor.services.issues import (
+    IssueError,
+    cancel_issue,
+    create_issue,
+    issue_progress,
+    pause_issue,
+    resume_issue,
+    schedule_issue,
+)
+from distributor.services.rendering import IssueNotFoundError, preview_issue
+from distributor.services.reports import issue_report
+from distributor.web.auth import CsrfChecked, DbSession, EditorUser, app_settings
+from distributor.web.templating import DeskRoute, flash, redirect, render
+
+router = APIRouter(route_class=DeskRoute)
+
+# A schedule this far in the past is read as "now" (the form was filled a minute ago).
+PAST_GRACE = timedelta(minutes=10)
+MAX_TEST_RECIPIENTS = 10
+_ADDRESS = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+COMMON_ZONES = (
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Australia/Sydney",
+)
+
+
+def _issue_or_404(db: DbSession, issue_id: int) -> Issue:
+    issue = db.get(Issue, issue_id)
+    if issue is None:
+        raise HTTPException(
+            status_code=404,
+            detail=f"There is no issue {issue_id}. Open the issue list and pick one.",
+        )
+    return issue
+
+
+def _int_list(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.strip().isdigit()]
+
+
+# ------------------------------------------------------------------------------- listing
+@router.get("/issues")
+def issues_page(request: Request, *, db: DbSession, user: EditorUser, status: str = "") -> Response:
+    """Every issue, newest first."""
+    return render(
+        request,
+        "desk/issues.html.j2",
+        {
+            "nav": "issues",
+            "issues": desk_queries.list_issues(db, status),
+            "status": status,
+            "statuses": [str(value) for value in IssueStatus],
+        },
+    )
+
+
+@router.get("/issues/new")
+def new_issue_page(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    article_id: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+) -> Response:
+    """The first step of composing: the chosen stories, a subject and the lists."""
+    ids = _int_list(article_id)
+    if not ids:
+        flash(
+            request,
+            "Tick at least one story in the list, then press “Create issue from selected”.",
+            "warn",
+        )
+        return redirect(request, "/")
+    return _new_issue_form(request, db, ids, {})
+
+
+def _new_issue_form(
+    request: Request,
+    db: DbSession,
+    ids: list[int],
+    form: dict[str, Any],
+    error: str | None = None,
+) -> Response:
+    rows = db.scalars(select(Article).where(Article.id.in_(ids)))
+    found = {article.id: article for article in rows}
+    articles = [found[article_id] for article_id in ids if article_id in found]
+    lists = desk_queries.list_mailing_lists(db)
+    defaults = {
+        "subject": articles[0].title if articles else "",
+        "preheader": "",
+        "editor_note": "",
+        "list_ids": [lists[0][0].id] if len(lists) == 1 else [],
+    }
+    defaults.update(form)
+    return render(
+        request,
+        "desk/issue_new.html.j2",
+        {
+            "nav": "issues",
+            "articles": articles,
+            "lists": lists,
+            "form": defaults,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.post("/issues", dependencies=[CsrfChecked])
+def create_issue_submit(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    article_id: Annotated[list[str], Form()] = [],  # noqa: B006
+    list_id: Annotated[list[str], Form()] = [],  # noqa: B006
+    subject: Annotated[str, Form()] = "",
+    preheader: Annotated[str, Form()] = "",
+    editor_note: Annotated[str, Form()] = "",
+) -> Response:
+    """Create the draft issue; the article list's button lands on the form first."""
+    ids = _int_list(article_id)
+    list_ids = _int_list(list_id)
+    if not subject.strip() and not list_ids:
+        # Came straight from the article list: show the composing form.
+        if not ids:
+            flash(
+                request, "Tick at least one story, then press “Create issue from selected”.", "warn"
+            )
+            return redirect(request, "/")
+        return _new_issue_form(request, db, ids, {})
+    form = {
+        "subject": subject,
+        "preheader": preheader,
+        "editor_note": editor_note,
+        "list_ids": list_ids,
+    }
+    if not list_ids:
+        return _new_issue_form(
+            request, db, ids, form, "Choose at least one list to send the issue to."
+        )
+    names = list(db.scalars(select(MailingList.name).where(MailingList.id.in_(list_ids))))
+    try:
+        issue = create_issue(db, names, subject, ids, preheader=preheader, editor_note=editor_note)
+    except IssueError as exc:
+        return _new_issue_form(request, db, ids, form, f"The issue was not created: {exc}.")
+    issue.created_by = user.id
+    flash(
+        request,
+        f"Draft issue #{issue.id} created. Check the preview, send a test, then schedule it.",
+    )
+    return redirect(request, f"/issues/{issue.id}")
+
+
+# ---------------------------------------------------------------------------- the issue
+@router.get("/issues/{issue_id}")
+def issue_page(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """Compose, preview, test, schedule; while sending the progress; afterwards the report."""
+    issue = _issue_or_404(db, issue_id)
+    settings = app_settings(request)
+    article_ids = [entry.article_id for entry in issue.articles]
+    found = {a.id: a for a in db.scalars(select(Article).where(Article.id.in_(article_ids)))}
+    articles = [found[article_id] for article_id in article_ids if article_id in found]
+    chosen_lists = {entry.list_id for entry in issue.lists}
+    progress = issue_progress(db, issue_id)
+    report = None
+    if issue.status in FINAL_STATUSES | {IssueStatus.SENDING, IssueStatus.PAUSED}:
+        report = issue_report(db, issue_id, settings)
+    preview = _preview_facts(db, issue, settings)
+    return render(
+        request,
+        "desk/issue.html.j2",
+        {
+            "nav": "issues",
+            "issue": issue,
+            "articles": articles,
+            "warnings": {a.id: desk_queries.article_warnings(a) for a in articles},
+            "lists": desk_queries.list_mailing_lists(db),
+            "chosen_lists": chosen_lists,
+            "editable": issue.status in EDITABLE_STATUSES,
+            "progress": progress,
+            "report": report,
+            "preview": preview,
+            "zones": sorted(available_timezones()),
+            "common_zones": COMMON_ZONES,
+            "schedule_defaults": _schedule_defaults(issue),
+            "can_test_send": True,
+            "sender_kind": settings.sender_kind,
+            "archive_url": f"/archive/{issue.web_token}" if issue.web_token else None,
+        },
+    )
+
+
+def _preview_facts(db: DbSession, issue: Issue, settings: Settings) -> dict[str, Any]:
+    """The plain text and the HTML size from the email renderer, or why there are none."""
+    try:
+        preview = preview_issue(db, settings, issue.id)
+    except (EmailRenderError, IssueNotFoundError) as exc:
+        return {
+            "error": f"The issue cannot be rendered: {exc}. Fix the story or the issue "
+            "field named here, then reload this page."
+        }
+    return {
+        "error": None,
+        "text": preview.text,
+        "size": preview.rendered.html_bytes,
+        "budget": preview.budget_bytes,
+        "over_budget": preview.rendered.over_budget,
+        "warning": preview.warning,
+    }
+
+
+def _schedule_defaults(issue: Issue) -> dict[str, str]:
+    zone = issue.schedule_timezone or "UTC"
+    if issue.schedule_local and "T" in issue.schedule_local:
+        day, clock = issue.schedule_local.split("T", 1)
+        return {"date": day, "time": clock[:5], "zone": zone}
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    return {"date": soon.strftime("%Y-%m-%d"), "time": soon.strftime("%H:00"), "zone": zone}
+
+
+@router.post("/issues/{issue_id}/content", dependencies=[CsrfChecked])
+def save_content(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    subject: Annotated[str, Form()] = "",
+    preheader: Annotated[str, Form()] = "",
+    editor_note: Annotated[str, Form()] = "",
+    list_id: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Save subject, preheader, editor's note and lists."""
+    _issue_or_404(db, issue_id)
+    try:
+        update_issue_content(
+            db,
+            issue_id,
+            subject=subject,
+            preheader=preheader,
+            editor_note=editor_note,
+            list_ids=_int_list(list_id),
+        )
+    except IssueError as exc:
+        flash(request, f"Not saved: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}#content")
+    flash(request, "Saved. The preview below shows the new version.")
+    return redirect(request, f"/issues/{issue_id}#content")
+
+
+@router.post("/issues/{issue_id}/articles/{article_id}/move", dependencies=[CsrfChecked])
+def move_article(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    article_id: int,
+    direction: Annotated[str, Form()] = "down",
+) -> Response:
+    """Move a story up or down."""
+    try:
+        move_issue_article(db, issue_id, article_id, -1 if direction == "up" else 1)
+    except IssueError as exc:
+        flash(request, f"Not moved: {exc}.", "error")
+    return redirect(request, f"/issues/{issue_id}#stories")
+
+
+@router.post("/issues/{issue_id}/articles/{article_id}/remove", dependencies=[CsrfChecked])
+def remove_article(
+    request: Request, *, db: DbSession, user: EditorUser, issue_id: int, article_id: int
+) -> Response:
+    """Take a story out of the issue."""
+    try:
+        remove_issue_article(db, issue_id, article_id)
+    except IssueError as exc:
+        flash(request, f"Not removed: {exc}.", "error")
+    else:
+        flash(request, "Story removed from the issue.")
+    return redirect(request, f"/issues/{issue_id}#stories")
+
+
+@router.post("/issues/{issue_id}/articles", dependencies=[CsrfChecked])
+def set_order(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    order: Annotated[str, Form()] = "",
+) -> Response:
+    """Set the stories and their order from a list of ids (``3, 1, 2``)."""
+    ids = [int(part) for part in re.split(r"[\s,]+", order) if part.isdigit()]
+    try:
+        set_issue_articles(db, issue_id, ids)
+    except IssueError as exc:
+        flash(request, f"Order not changed: {exc}.", "error")
+    else:
+        flash(request, "Stories updated.")
+    return redirect(request, f"/issues/{issue_id}#stories")
+
+
+@router.post("/issues/{issue_id}/test-send", dependencies=[CsrfChecked])
+def send_test(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    addresses: Annotated[str, Form()] = "",
+) -> Response:
+    """Send the issue as it is now to a few addresses (marked as a test)."""
+    _issue_or_404(db, issue_id)
+    wanted = [part for part in re.split(r"[\s,;]+", addresses) if part]
+    bad = [address for address in wanted if not _ADDRESS.match(address)]
+    if not wanted or bad:
+        message = (
+            f"These are not email addresses: {', '.join(bad)}. "
+            if bad
+            else "Enter at least one address. "
+        )
+        flash(request, message + "Separate addresses with commas or new lines.", "error")
+        return redirect(request, f"/issues/{issue_id}#test")
+    if len(wanted) > MAX_TEST_RECIPIENTS:
+        flash(
+            request,
+            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more.",
+            "error",
+        )
+        return redirect(request, f"/issues/{issue_id}#test")
+    from distributor.adapters.email_base import DeliveryError, email_sender_for
+    from distributor.services.sending import send_test_copies
+
+    settings = app_settings(request)
+    sender = email_sender_for(settings)
+    try:
+        send_test_copies(db, settings, sender, issue_id, wanted)
+    except (IssueError, ValueError) as exc:
+        flash(request, f"Test not sent: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}#test")
+    except DeliveryError as exc:
+        flash(
+            request,
+            f"The email provider refused the test: {exc}. Check the sender "
+            "settings (SENDGRID_API_KEY or SMTP_URL) and try again.",
+            "error",
+        )
+        return redirect(request, f"/issues/{issue_id}#test")
+    finally:
+        sender.close()
+    flash(
+        request,
+        f"Test sent to {', '.join(wanted)}. It arrives within a minute; "
+        "the subject starts with [TEST].",
+    )
+    return redirect(request, f"/issues/{issue_id}#test")
+
+
+@router.post("/issues/{issue_id}/schedule", dependencies=[CsrfChecked])
+def schedule(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    send_date: Annotated[str, Form()] = "",
+    send_time: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+    now: Annotated[str, Form()] = "",
+) -> Response:
+    """Schedule or reschedule at a wall-clock time in a zone (or send now)."""
+    issue = _issue_or_404(db, issue_id)
+    try:
+        if now:
+            moment = datetime.now(UTC).replace(microsecond=0)
+            schedule_issue(db, issue_id, moment, "UTC")
+        else:
+            if not send_date or not send_time:
+                raise IssueError("give both a date and a time")
+            local = f"{send_date.strip()}T{send_time.strip()[:5]}"
+            candidate = schedule_preview(local, timezone.strip() or "UTC")
+            if candidate < datetime.now(UTC) - PAST_GRACE:
+                raise IssueError(
+                    f"{send_date} {send_time} {timezone} has already passed; "
+                    "pick a later time or press “Send now”"
+                )
+            was = issue.status
+            schedule_issue(db, issue_id, local, timezone.strip() or "UTC")
+    except IssueError as exc:
+        flash(request, f"Not scheduled: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}#schedule")
+    refreshed = _issue_or_404(db, issue_id)
+    verb = "Rescheduled" if not now and was == IssueStatus.SCHEDULED else "Scheduled"
+    flash(
+        request,
+        f"{verb}: it goes out at "
+        f"{refreshed.send_at:%Y-%m-%d %H:%M} UTC"
+        f" ({refreshed.schedule_local} {refreshed.schedule_timezone})."
+        if refreshed.send_at
+        else "Scheduled.",
+    )
+    return redirect(request, f"/issues/{issue_id}")
+
+
+def schedule_preview(local: str, zone: str) -> datetime:
+    """The UTC instant of ``local`` in ``zone``, with the scheduler's error messages."""
+    from distributor.domain.issues import ScheduleError, parse_schedule
+
+    try:
+        moment, _ = parse_schedule(local, zone)
+    except ScheduleError as exc:
+        raise IssueError(str(exc)) from None
+    return moment
+
+
+@router.post("/issues/{issue_id}/cancel", dependencies=[CsrfChecked])
+def cancel(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """Cancel a draft or scheduled issue."""
+    try:
+        cancel_issue(db, issue_id)
+    except IssueError as exc:
+        flash(request, f"Not cancelled: {exc}.", "error")
+    else:
+        flash(request, "The issue is cancelled; nothing will be sent.")
+    return redirect(request, f"/issues/{issue_id}")
+
+
+@router.post("/issues/{issue_id}/pause", dependencies=[CsrfChecked])
+def pause(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """Pause a send in progress."""
+    try:
+        pause_issue(db, issue_id, f"paused by {user.email}")
+    except IssueError as exc:
+        flash(request, f"Not paused: {exc}.", "error")
+    else:
+        flash(
+            request, "Paused. Batches already with the provider finish; press Resume to continue."
+        )
+    return redirect(request, f"/issues/{issue_id}")
+
+
+@router.post("/issues/{issue_id}/resume", dependencies=[CsrfChecked])
+def resume(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """Resume a paused send where it stopped."""
+    try:
+        resume_issue(db, issue_id)
+    except IssueError as exc:
+        flash(request, f"Not resumed: {exc}.", "error")
+    else:
+        flash(request, "Resumed.")
+    return redirect(request, f"/issues/{issue_id}")
+
+
+@router.get("/issues/{issue_id}/progress")
+def progress(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """Live counts for the progress view (JSON, polled by desk.js)."""
+    _issue_or_404(db, issue_id)
+    data = issue_progress(db, issue_id)
+    data["remaining"] = data.get("pending", 0)
+    return JSONResponse(data, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,308 @@
+"""Subscribers, lists, CSV import and the suppression list."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+
+from distributor.db.models import MailingList, Subscriber
+from distributor.domain.subscribers import OptIn, SuppressionReason
+from distributor.services import desk_queries
+from distributor.services.subscriber_import import import_subscribers
+from distributor.services.subscribers import (
+    SubscriberError,
+    add_subscriber,
+    create_list,
+    list_summaries,
+    subscriber_details,
+    unsubscribe_member,
+)
+from distributor.services.suppression import suppress, unsuppress
+from distributor.web.auth import CsrfChecked, DbSession, EditorUser
+from distributor.web.templating import DeskRoute, flash, redirect, render
+
+router = APIRouter(route_class=DeskRoute)
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------- subscribers
+@router.get("/subscribers")
+def subscribers_page(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    q: str = "",
+    status: str = "",
+    list_id: str = "",
+    page: int = 1,
+) -> Response:
+    """Search subscribers by address or name, status and list."""
+    chosen_list = int(list_id) if list_id.isdigit() else None
+    rows, total = desk_queries.search_subscribers(db, q, status, chosen_list, page)
+    return render(
+        request,
+        "desk/subscribers.html.j2",
+        {
+            "nav": "subscribers",
+            "subscribers": rows,
+            "total": total,
+            "raw": {"q": q, "status": status, "list_id": list_id},
+            "lists": desk_queries.list_mailing_lists(db),
+            "page": max(1, page),
+            "page_size": desk_queries.PAGE_SIZE,
+        },
+    )
+
+
+@router.get("/subscribers/import")
+def import_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
+    """The CSV import form."""
+    return render(
+        request,
+        "desk/import.html.j2",
+        {
+            "nav": "subscribers",
+            "lists": desk_queries.list_mailing_lists(db),
+            "report": None,
+        },
+    )
+
+
+@router.post("/subscribers/import", dependencies=[CsrfChecked])
+def import_submit(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    list_name: Annotated[str, Form()] = "",
+) -> Response:
+    """Import a CSV file and show its report (rows added, rows refused with reasons)."""
+    lists = desk_queries.list_mailing_lists(db)
+    context: dict[str, Any] = {"nav": "subscribers", "lists": lists, "report": None}
+    problem = None
+    data = b""
+    if file is None or not file.filename:
+        problem = "Choose a CSV file to import (a header row with at least an email column)."
+    elif not list_name:
+        problem = "Choose the list to import into."
+    else:
+        data = file.file.read(MAX_IMPORT_BYTES + 1)
+        if len(data) > MAX_IMPORT_BYTES:
+            problem = (
+                "The file is larger than 20 MB; split it, or use `distributor subscribers import`."
+            )
+        elif not data.strip():
+            problem = "The file is empty; export the list again and retry."
+    if problem:
+        context["error"] = problem
+        return render(request, "desk/import.html.j2", context, status_code=400)
+    stream = io.BytesIO(data)
+    stream.name = file.filename if file is not None else "upload.csv"
+    try:
+        report = import_subscribers(db, stream, list_name)
+    except SubscriberError as exc:
+        context["error"] = f"Nothing was imported: {exc}."
+        return render(request, "desk/import.html.j2", context, status_code=400)
+    context["report"] = report
+    return render(request, "desk/import.html.j2", context)
+
+
+def _subscriber_or_404(db: DbSession, subscriber_id: int) -> Subscriber:
+    subscriber = db.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise HTTPException(
+            status_code=404,
+            detail=f"There is no subscriber {subscriber_id}. Search the subscriber list instead.",
+        )
+    return subscriber
+
+
+@router.get("/subscribers/{subscriber_id}")
+def subscriber_page(
+    request: Request, *, db: DbSession, user: EditorUser, subscriber_id: int
+) -> Response:
+    """One reader: lists, status, history of what they received, suppression."""
+    subscriber = _subscriber_or_404(db, subscriber_id)
+    details = subscriber_details(db, subscriber.email) if subscriber.email else None
+    return render(
+        request,
+        "desk/subscriber.html.j2",
+        {
+            "nav": "subscribers",
+            "subscriber": subscriber,
+            "details": details,
+            "memberships": desk_queries.subscriber_memberships(db, subscriber_id),
+            "history": desk_queries.subscriber_history(db, subscriber_id),
+            "lists": desk_queries.list_mailing_lists(db),
+        },
+    )
+
+
+@router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=[CsrfChecked])
+def unsubscribe(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    subscriber_id: int,
+    list_id: Annotated[int, Form()],
+) -> Response:
+    """Take the reader off one list, now."""
+    _subscriber_or_404(db, subscriber_id)
+    title = unsubscribe_member(db, subscriber_id, list_id)
+    flash(request, f"Unsubscribed from {title or 'the list'}.")
+    return redirect(request, f"/subscribers/{subscriber_id}")
+
+
+@router.post("/subscribers/{subscriber_id}/add", dependencies=[CsrfChecked])
+def add_to_list(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    subscriber_id: int,
+    list_id: Annotated[int, Form()],
+) -> Response:
+    """Add the reader to a list (unconfirmed: they get a confirmation if the list asks)."""
+    subscriber = _subscriber_or_404(db, subscriber_id)
+    mailing_list = db.get(MailingList, list_id)
+    if subscriber.email is None or mailing_list is None:
+        flash(
+            request,
+            "This reader cannot be added: the address was erased or the list is gone.",
+            "error",
+        )
+        return redirect(request, f"/subscribers/{subscriber_id}")
+    try:
+        add_subscriber(db, subscriber.email, mailing_list.name)
+    except SubscriberError as exc:
+        flash(request, f"Not added: {exc}.", "error")
+    else:
+        flash(
+            request,
+            f"Added to {mailing_list.title or mailing_list.name} (unconfirmed "
+            "until the reader confirms).",
+        )
+    return redirect(request, f"/subscribers/{subscriber_id}")
+
+
+# ---------------------------------------------------------------------------------- lists
+@router.get("/lists")
+def lists_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
+    """Every list with its membership counts."""
+    return render(
+        request,
+        "desk/lists.html.j2",
+        {
+            "nav": "lists",
+            "lists": list_summaries(db),
+            "opt_ins": [str(value) for value in OptIn],
+            "form": {},
+        },
+    )
+
+
+@router.post("/lists", dependencies=[CsrfChecked])
+def add_list(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    name: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "en",
+    opt_in: Annotated[str, Form()] = "double",
+) -> Response:
+    """Create a list."""
+    try:
+        created = create_list(
+            db,
+            name.strip(),
+            title=title,
+            language=language,
+            opt_in=OptIn(opt_in) if opt_in in OptIn.__members__.values() else OptIn.DOUBLE,
+        )
+    except SubscriberError as exc:
+        return render(
+            request,
+            "desk/lists.html.j2",
+            {
+                "nav": "lists",
+                "lists": list_summaries(db),
+                "opt_ins": [str(value) for value in OptIn],
+                "error": f"List not created: {exc}.",
+                "form": {"name": name, "title": title, "language": language, "opt_in": opt_in},
+            },
+            status_code=400,
+        )
+    flash(request, f"List {created.name} created.")
+    return redirect(request, "/lists")
+
+
+# --------------------------------------------------------------------------- suppressions
+@router.get("/suppressions")
+def suppressions_page(
+    request: Request, *, db: DbSession, user: EditorUser, page: int = 1
+) -> Response:
+    """Addresses never mailed again (stored as hashes), newest first."""
+    rows, total = desk_queries.list_suppressions(db, page)
+    return render(
+        request,
+        "desk/suppressions.html.j2",
+        {
+            "nav": "subscribers",
+            "suppressions": rows,
+            "total": total,
+            "page": max(1, page),
+            "page_size": desk_queries.PAGE_SIZE,
+        },
+    )
+
+
+@router.post("/suppressions", dependencies=[CsrfChecked])
+def add_suppression(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    email: Annotated[str, Form()] = "",
+    detail: Annotated[str, Form()] = "",
+) -> Response:
+    """Suppress an address by hand (it is never mailed again, from any list)."""
+    if "@" not in email.strip():
+        flash(
+            request, "Enter the full email address to suppress, e.g. reader@example.org.", "error"
+        )
+        return redirect(request, "/suppressions")
+    added = suppress(
+        db, email, SuppressionReason.MANUAL, detail.strip() or f"added by {user.email}"
+    )
+    flash(
+        request,
+        f"{email.strip()} is suppressed." if added else f"{email.strip()} was already suppressed.",
+    )
+    return redirect(request, "/suppressions")
+
+
+@router.post("/suppressions/remove", dependencies=[CsrfChecked])
+def remove_suppression(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    """Lift a suppression (only with the reader's clear wish: it may have been a complaint)."""
+    if unsuppress(db, email):
+        flash(request, f"{email.strip()} can be mailed again.")
+    else:
+        flash(
+            request, f"{email.strip()} is not on the suppression list; check the spelling.", "warn"
+        )
+    return redirect(request, "/suppressions")

@@ -1,0 +1,204 @@
+"""Jinja templates for the desk pages (``templates/web``) and the helpers they share.
+
+:func:`render` is the one way a desk page is produced: it adds the signed-in user, the CSRF
+token and any flash messages to the context, and sends the session cookie when it changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from distributor.web.app import TEMPLATES_DIR
+from distributor.web.auth import (
+    CSRF_FIELD,
+    app_settings,
+    csrf_token,
+    mark_session_changed,
+    session_data,
+    write_session_cookie,
+)
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR / "web"))
+# Our templates end in ".html.j2", which select_autoescape() would not escape: force it on.
+templates.env.autoescape = True
+
+
+def format_datetime(
+    value: datetime | None, zone: str = "UTC", pattern: str = "%Y-%m-%d %H:%M"
+) -> str:
+    """``value`` shown in ``zone`` with its abbreviation; an em dash for none."""
+    if value is None:
+        return "—"
+    try:
+        local = value.astimezone(ZoneInfo(zone))
+    except ZoneInfoNotFoundError:
+        local = value
+    return f"{local.strftime(pattern)} {local.tzname() or ''}".strip()
+
+
+def format_bytes(size: int | None) -> str:
+    """A byte count for people: 12.3 kB."""
+    if size is None:
+        return "—"
+    if size < 1000:
+        return f"{size} B"
+    return f"{size / 1000:.1f} kB"
+
+
+def csrf_input(request: Request) -> Markup:
+    """The hidden form field carrying the CSRF token."""
+    token = escape(csrf_token(request))
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">')  # noqa: S704 - token escaped above
+
+
+def report_rows(report: object) -> list[tuple[str, str]]:
+    """A report (a mapping or a dataclass of figures) as (label, value) rows for a page."""
+    if hasattr(report, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        data: dict[str, Any] = asdict(report)  # type: ignore[call-overload]
+    elif isinstance(report, dict):
+        data = report
+    else:
+        return []
+    rows = []
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            continue
+        if key in ("id", "issue_id", "subject", "status", "source", "list_name"):
+            continue
+        label = key.replace("_", " ").capitalize()
+        shown = f"{value:.1%}" if isinstance(value, float) and 0 <= value <= 1 else str(value)
+        rows.append((label, shown))
+    return rows
+
+
+templates.env.filters["datetime"] = format_datetime
+templates.env.filters["bytes"] = format_bytes
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["report_rows"] = report_rows
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """Show ``message`` on the next page this browser renders (kind: ok, warn, error)."""
+    data = session_data(request)
+    messages = list(data.get("f", []))
+    messages.append([kind, message])
+    data["f"] = messages[-5:]
+    mark_session_changed(request)
+
+
+def _take_flashes(request: Request) -> list[tuple[str, str]]:
+    data = session_data(request)
+    messages = data.pop("f", None)
+    if not messages:
+        return []
+    mark_session_changed(request)
+    return [(str(kind), str(text)) for kind, text in messages]
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render ``templates/web/<name>`` as a desk page."""
+    settings = app_settings(request)
+    full: dict[str, Any] = {
+        "user": getattr(request.state, "desk_user", None),
+        "settings": settings,
+        "csrf_token": csrf_token(request),
+        "flashes": _take_flashes(request),
+        "nav": "",
+        "now_utc": datetime.now(UTC),
+    }
+    full.update(context or {})
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    # Pages carry per-session tokens; never let a shared cache keep them.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    write_session_cookie(request, response)
+    return response
+
+
+def redirect(request: Request, location: str) -> RedirectResponse:
+    """A 303 redirect after a form post, carrying the session cookie if it changed."""
+    response = RedirectResponse(location, status_code=303)
+    write_session_cookie(request, response)
+    return response
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser navigation (it asks for text/html), not for fetch() or API calls."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+_ERROR_TITLES = {
+    400: "This cannot be done",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    422: "Something in the form is wrong",
+}
+
+
+class DeskRoute(APIRoute):
+    """A route whose errors reach browsers as a desk page that says what to do.
+
+    Redirects (the sign-in redirect is a 303 raised by a dependency) and non-browser callers
+    keep FastAPI's usual answers.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the usual handler: HTTP errors become a rendered page for browsers."""
+        handler = super().get_route_handler()
+
+        async def desk_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code < 400 or not wants_html(request):
+                    raise
+                return render(
+                    request,
+                    "desk/error.html.j2",
+                    {
+                        "title": _ERROR_TITLES.get(exc.status_code, "Something went wrong"),
+                        "detail": str(exc.detail),
+                        "status": exc.status_code,
+                    },
+                    status_code=exc.status_code,
+                )
+            except RequestValidationError as exc:
+                if not wants_html(request):
+                    raise
+                problems = "; ".join(
+                    f"{'.'.join(str(part) for part in error.get('loc', ())[1:])}: "
+                    f"{error.get('msg', '')}"
+                    for error in exc.errors()
+                )
+                return render(
+                    request,
+                    "desk/error.html.j2",
+                    {
+                        "title": _ERROR_TITLES[422],
+                        "detail": f"{problems}. Go back, correct the field and send again.",
+                        "status": 422,
+                    },
+                    status_code=422,
+                )
+
+        return desk_handler
