@@ -23,12 +23,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## system-deps: Debian's Chromium for the browser tests (needs root and apt)
+## system-deps: Debian's Chromium and CJK fonts for the browser tests (needs root and apt)
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Chromium is missing: install Debian's 'chromium' package (browser tests need it)"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	  else echo "Install Debian's 'chromium' and 'fonts-noto-cjk' packages (browser tests need them)"; fi; \
 	fi
 
 lint:

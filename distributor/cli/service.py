@@ -7,6 +7,7 @@ import logging
 import typer
 
 from distributor.cli.common import console, fail, settings
+from distributor.config import Settings
 from distributor.logging_setup import configure_logging
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -67,16 +68,17 @@ def serve_command(
             runtime.stop()
 
 
-def _load_demo(current: object) -> None:
-    try:
-        from distributor.services.demo import load_demo
-    except ImportError:
-        fail("demo data is not available in this build", code=2)
+def _load_demo(current: Settings) -> None:
     from distributor.cli.common import session_scope
+    from distributor.services.demo import DEMO_LIST, load_demo
+    from distributor.services.users import DEMO_EMAIL, DEMO_PASSWORD
 
     with session_scope() as session:
-        summary = load_demo(session, current)  # type: ignore[arg-type]
-    console.print(f"demo data ready: {summary}")
+        summary = load_demo(session, current)
+    stories = len(summary.created) + len(summary.revised) + len(summary.unchanged)
+    console.print(f"demo: {stories} stories, list '{DEMO_LIST}' with 3 readers")
+    if current.embedded:
+        console.print(f"demo editor sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
 def worker_command(

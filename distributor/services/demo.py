@@ -17,11 +17,20 @@ from importlib import resources
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
+from distributor.domain.subscribers import OptIn
 from distributor.ingest.json_schema import parse_json_document
 from distributor.services.ingest import StoreResult, store_articles
+from distributor.services.subscribers import add_subscriber, create_list, find_list
 from distributor.services.users import ensure_demo_user
 
 DEMO_FILE = "stories.json"
+DEMO_LIST = "weekly"
+# Readers of the demo list; in embedded mode their copies land as .eml files in the outbox.
+DEMO_READERS = (
+    ("mara.ellison@example.org", "Mara Ellison", "en"),
+    ("chen.siyuan@example.org", "陈思远", "zh-Hans"),
+    ("tomas.reyes@example.org", "Tomás Reyes", "en"),
+)
 
 
 def demo_document() -> bytes:
@@ -43,4 +52,14 @@ def load_demo(
     result = store_articles(session, articles, now=now)
     if settings is not None:
         ensure_demo_user(session, settings)
+        ensure_demo_list(session)
     return result
+
+
+def ensure_demo_list(session: Session) -> None:
+    """A single opt-in demo list with three confirmed readers (idempotent)."""
+    if find_list(session, DEMO_LIST) is not None:
+        return
+    create_list(session, DEMO_LIST, title="The Weekly Dispatch", opt_in=OptIn.SINGLE)
+    for email, name, language in DEMO_READERS:
+        add_subscriber(session, email, DEMO_LIST, name=name, language=language, confirmed=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ def author_key(author: Author) -> str:
 
 def snapshot_of(article: Article) -> dict[str, Any]:
     """A JSON-ready dict of the article (for ``article_revisions``)."""
-    data = asdict(article)
+    data = article.as_dict()
     for key in ("published_at", "updated_at", "embargo_until"):
         value = data.get(key)
         data[key] = value.isoformat() if isinstance(value, datetime) else None

@@ -133,9 +133,18 @@ batch_rows AS (
     FROM total, generate_series(0, (total.n - 1) / :size) AS g(seq)
     WHERE total.n > 0
     RETURNING id, seq
-)
+),
+batch_ids AS (SELECT array_agg(id ORDER BY seq) AS ids FROM batch_rows)
+INSERT INTO deliveries (issue_id, batch_id, subscriber_id, list_id, email, name, status, detail,
+                        updated_at)
+-- The batch id is looked up by position (seq = rn / size) rather than joined: no hash or merge
+-- join over a million rows.
+SELECT :issue, bi.ids[n.rn / :size + 1], n.subscriber_id, n.list_id, n.email, n.name,
+       CASE WHEN n.suppressed = 1 THEN 'skipped' ELSE 'pending' END,
+       CASE WHEN n.suppressed = 1 THEN 'suppressed at dispatch' ELSE NULL END,
+       :now
+FROM numbered n CROSS JOIN batch_ids bi
 """
-    + _INSERT_DELIVERIES.format(batches="batch_rows", batch_filter="")
 )
 
 
@@ -147,6 +156,9 @@ def _snapshot_audience(session: Session, issue_id: int, size: int, now: datetime
     """Insert the ledger for ``issue_id``; returns the number of recipients (rows)."""
     params = {"issue": issue_id, "size": size, "now": now}
     if session.get_bind().dialect.name == "postgresql":
+        # The audience is grouped and sorted in memory; the default 4 MB spills a million rows
+        # to disk. SET LOCAL ends with this transaction.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
         result = session.execute(text(_POSTGRES_SNAPSHOT).bindparams(_time_param("now")), params)
         return int(result.rowcount)  # type: ignore[attr-defined]
     # SQLite: the issue UPDATE already holds the write lock, so these reads are consistent.
@@ -592,7 +604,14 @@ def send_batch(
         )
     _fail_point("after_send")
     return _record_success(
-        session, settings, batch, token, receipt=receipt, skipped=skipped, now=now()
+        session,
+        settings,
+        batch,
+        token,
+        receipt=receipt,
+        skipped=skipped,
+        now=now(),
+        requested=frozenset(r.delivery_id for r in recipients),
     )
 
 
@@ -666,6 +685,7 @@ def _record_success(
     receipt: SendReceipt,
     skipped: dict[int, str],
     now: datetime,
+    requested: frozenset[int] = frozenset(),
 ) -> BatchOutcome:
     batch_id = batch.id
     if not _guarded_batch_update(
@@ -688,10 +708,14 @@ def _record_success(
         failed += _mark_deliveries(
             session, batch_id, [delivery_id], DeliveryStatus.FAILED, now, detail=reason
         )
+    # When every requested recipient was accepted, the pending rows left in the batch are
+    # exactly those recipients (skipped ones were marked above and the claim is ours): one
+    # set-based UPDATE by batch instead of an IN list of a thousand ids.
+    everyone = bool(requested) and not receipt.rejected and set(receipt.accepted_ids) == requested
     sent = _mark_deliveries(
         session,
         batch_id,
-        receipt.accepted_ids,
+        None if everyone else receipt.accepted_ids,
         DeliveryStatus.SENT,
         now,
         message_id=receipt.provider_message_id,

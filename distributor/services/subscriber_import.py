@@ -14,9 +14,11 @@ Every bad row is reported with its line number and skipped; every good row is im
 Importing the same file again changes nothing: existing readers keep their data and their
 memberships (in particular, nobody who unsubscribed is subscribed again).
 
-Speed: rows are validated in Python, then loaded a chunk at a time into a temporary table
-(``COPY`` on PostgreSQL, batched ``executemany`` on SQLite) and merged with
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+Speed: rows are validated in Python while the previous chunk is merged, loaded a chunk at a
+time into temporary tables (``COPY`` on PostgreSQL, batched ``executemany`` on SQLite) and
+merged set-wise: on PostgreSQL one statement per chunk looks every address up once through
+the email index, inserts only the new readers and their memberships, and falls back to
+``ON CONFLICT DO NOTHING`` only when another writer added one of the addresses meanwhile.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distributor.db.models import (
@@ -58,7 +61,7 @@ from distributor.services.subscribers import (
 KNOWN_COLUMNS = ("email", "name", "language", "lists", "status", "attributes")
 EXPORT_ONLY_COLUMNS = ("confirmed_at", "unsubscribed_at")
 ATTRIBUTE_PREFIX = "attr."
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 50_000
 _STATUSES = {status.value for status in SubscriptionStatus}
 
 Progress = Callable[[int, int], None]
@@ -292,6 +295,8 @@ class _BulkLoader:
             " FROM import_memberships m JOIN subscribers s ON s.email = m.email WHERE true"
             " ON CONFLICT (subscriber_id, list_id) DO NOTHING"
         ).bindparams(bindparam("now", type_=UTCDateTime()))
+        self.merge_postgres = _merge_statement(concurrent_safe=False)
+        self.merge_postgres_safe = _merge_statement(concurrent_safe=True)
 
     def load(self, rows: list[_Row]) -> tuple[int, int]:
         """Merge ``rows``; return (new subscribers, new memberships)."""
@@ -303,18 +308,37 @@ class _BulkLoader:
         ]
         if self.postgres:
             self._copy(people, memberships)
-            # Fresh statistics, or the planner may guess a nested loop for the join.
+            # Fresh statistics for the temporary tables (they have none otherwise), so the
+            # planner hashes the chunk for its joins.
+            self.session.execute(text("ANALYZE import_rows"))
             self.session.execute(text("ANALYZE import_memberships"))
-        else:
-            connection = self.session.connection()
-            connection.exec_driver_sql(
-                "INSERT INTO import_rows VALUES (?, ?, ?, ?, ?)",
-                people,
-            )
-            connection.exec_driver_sql(
-                "INSERT INTO import_memberships VALUES (?, ?, ?)",
-                memberships,
-            )
+            values = {
+                "now": self.now,
+                "active": SubscriberStatus.ACTIVE.value,
+                "confirmed": SubscriptionStatus.CONFIRMED.value,
+                "unsubscribed": SubscriptionStatus.UNSUBSCRIBED.value,
+            }
+            try:
+                with self.session.begin_nested():
+                    added, joined = self.session.execute(self.merge_postgres, values).one()
+            except IntegrityError:
+                # Another writer added one of these addresses since the lookup: merge the
+                # chunk again, skipping conflicts row by row, then give the readers that
+                # writer created (invisible to that statement's snapshot) their memberships.
+                added, joined = self.session.execute(self.merge_postgres_safe, values).one()
+                late = self.session.execute(self.insert_memberships, values)
+                joined += _rowcount(late)
+            self.session.execute(text("TRUNCATE import_rows, import_memberships"))
+            return int(added), int(joined)
+        connection = self.session.connection()
+        connection.exec_driver_sql(
+            "INSERT INTO import_rows VALUES (?, ?, ?, ?, ?)",
+            people,
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO import_memberships VALUES (?, ?, ?)",
+            memberships,
+        )
         new_people = self.session.execute(
             self.insert_subscribers,
             {"now": self.now, "active": SubscriberStatus.ACTIVE.value},
@@ -347,6 +371,46 @@ class _BulkLoader:
         """Drop the temporary tables (they would also go with the connection)."""
         self.session.execute(text("DROP TABLE IF EXISTS import_rows"))
         self.session.execute(text("DROP TABLE IF EXISTS import_memberships"))
+
+
+def _merge_statement(*, concurrent_safe: bool) -> TextClause:
+    """One PostgreSQL statement merging the chunk in the temporary tables.
+
+    Each address is looked up once through the unique email index (``known``: a correlated
+    subquery, because the planner's statistics for subscribers lag behind a big import and
+    it would scan the whole table once per chunk). Only addresses not found are inserted,
+    and memberships take their ids from that lookup and from RETURNING, never from a join
+    with the whole subscribers table. Readers created by this statement cannot have
+    memberships yet, so their rows skip the costlier ON CONFLICT path; so do new readers,
+    unless ``concurrent_safe`` (the fallback when another writer added the same address
+    meanwhile).
+    """
+    skip_existing = " ON CONFLICT (email) DO NOTHING" if concurrent_safe else ""
+    membership = (
+        "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at,"
+        " confirmed_at, unsubscribed_at)"
+        " SELECT i.id, m.list_id, m.status, :now,"
+        " CASE WHEN m.status = :confirmed THEN :now END,"
+        " CASE WHEN m.status = :unsubscribed THEN :now END"
+        " FROM import_memberships m JOIN {ids} i ON i.email = m.email"
+    )
+    return text(
+        "WITH known AS MATERIALIZED (SELECT id, email FROM ("
+        " SELECT (SELECT s.id FROM subscribers s WHERE s.email = r.email) AS id, r.email"
+        " FROM import_rows r OFFSET 0) found WHERE id IS NOT NULL),"
+        " added AS ("
+        " INSERT INTO subscribers (email, email_hash, name, language, attributes,"
+        " status, soft_bounces, created_at, updated_at)"
+        " SELECT r.email, r.email_hash, r.name, r.language, CAST(r.attributes AS JSON),"
+        " :active, 0, :now, :now FROM import_rows r"
+        " WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.email = r.email)"
+        f"{skip_existing} RETURNING id, email),"
+        f" joined_new AS ({membership.format(ids='added')} RETURNING 1),"
+        f" joined_known AS ({membership.format(ids='known')}"
+        " ON CONFLICT (subscriber_id, list_id) DO NOTHING RETURNING 1)"
+        " SELECT (SELECT count(*) FROM added),"
+        " (SELECT count(*) FROM joined_new) + (SELECT count(*) FROM joined_known)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def _rowcount(result: Any) -> int:

@@ -131,3 +131,17 @@ def test_demo_account_only_in_embedded_mode(
     session.flush()
     load_demo(session, with_redis)
     assert session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None
+
+
+def test_demo_has_a_list_of_confirmed_readers(
+    tmp_path: Path, sqlite_url: str, session: Session
+) -> None:
+    from distributor.db.models import MailingList, Subscription
+
+    load_demo(session, make_settings(tmp_path, sqlite_url))
+    load_demo(session, make_settings(tmp_path, sqlite_url))  # idempotent
+    weekly = session.scalars(select(MailingList).where(MailingList.name == "weekly")).one()
+    statuses = session.scalars(
+        select(Subscription.status).where(Subscription.list_id == weekly.id)
+    ).all()
+    assert statuses == ["confirmed"] * 3
