@@ -382,6 +382,24 @@ def test_partner_key_is_shown_once(desk) -> None:  # type: ignore[no-untyped-def
     )
     assert duplicate.status_code == 400
     assert "already exists" in duplicate.text
+    saved = client.post(
+        f"/partners/{partner_id}",
+        data={
+            "csrf_token": token,
+            "formats": ["atom", "ninjs"],
+            "languages": "en, zh-Hans",
+            "rate_limit": "30",
+        },
+    )
+    assert saved.status_code == 200
+    refused = client.post(f"/partners/{partner_id}", data={"csrf_token": token, "formats": []})
+    assert "choose at least one feed format" in refused.text
+    with unit_of_work(settings.database_url) as db:
+        partner = db.get(models.Partner, partner_id)
+        assert partner is not None
+        assert sorted(partner.formats) == ["atom", "ninjs"]
+        assert list(partner.languages) == ["en", "zh-Hans"]
+        assert partner.rate_limit_per_minute == 30
 
 
 def test_csv_import_report_and_suppression(desk) -> None:  # type: ignore[no-untyped-def]

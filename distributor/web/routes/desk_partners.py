@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from distributor.db.models import Partner
@@ -51,6 +51,37 @@ def _settings_from_form(form: dict[str, Any]) -> PartnerSettings:
     )
 
 
+def _partner_form(
+    *,
+    formats: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    sections: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+    languages: Annotated[str, Form()] = "",
+    territory: Annotated[str, Form()] = "",
+    allow_embargoed: Annotated[str, Form()] = "",
+    ninjs_version: Annotated[str, Form()] = "",
+    push_url: Annotated[str, Form()] = "",
+    attribution: Annotated[str, Form()] = "",
+    rate_limit: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    """The submitted partner settings fields (see ``_partner_fields.html.j2``), as given."""
+    return {
+        "formats": formats,
+        "sections": sections,
+        "tags": tags,
+        "languages": languages,
+        "territory": territory,
+        "allow_embargoed": allow_embargoed,
+        "ninjs_version": ninjs_version,
+        "push_url": push_url,
+        "attribution": attribution,
+        "rate_limit": rate_limit,
+    }
+
+
+PartnerForm = Annotated[dict[str, Any], Depends(_partner_form)]
+
+
 def _feed_urls(request: Request, partner: Partner) -> list[tuple[str, str]]:
     base = app_settings(request).PUBLIC_BASE_URL
     return [(str(value), base + partner_path(FeedFormat(value))) for value in partner.formats]
@@ -80,32 +111,11 @@ def add_partner(
     *,
     db: DbSession,
     user: AdminUser,
+    fields: PartnerForm,
     name: Annotated[str, Form()] = "",
-    formats: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
-    sections: Annotated[str, Form()] = "",
-    tags: Annotated[str, Form()] = "",
-    languages: Annotated[str, Form()] = "",
-    territory: Annotated[str, Form()] = "",
-    allow_embargoed: Annotated[str, Form()] = "",
-    ninjs_version: Annotated[str, Form()] = "",
-    push_url: Annotated[str, Form()] = "",
-    attribution: Annotated[str, Form()] = "",
-    rate_limit: Annotated[str, Form()] = "",
 ) -> Response:
     """Create a partner and show its API key on this response only (it is stored hashed)."""
-    form = {
-        "name": name,
-        "formats": formats,
-        "sections": sections,
-        "tags": tags,
-        "languages": languages,
-        "territory": territory,
-        "allow_embargoed": allow_embargoed,
-        "ninjs_version": ninjs_version,
-        "push_url": push_url,
-        "attribution": attribution,
-        "rate_limit": rate_limit,
-    }
+    form = {"name": name, **fields}
     try:
         created = create_partner(db, name, _settings_from_form(form), datetime.now(UTC))
     except PartnerError as exc:
@@ -167,33 +177,12 @@ def save_partner(
     db: DbSession,
     user: AdminUser,
     partner_id: int,
-    formats: Annotated[list[str], Form()] = [],  # noqa: B006
-    sections: Annotated[str, Form()] = "",
-    tags: Annotated[str, Form()] = "",
-    languages: Annotated[str, Form()] = "",
-    territory: Annotated[str, Form()] = "",
-    allow_embargoed: Annotated[str, Form()] = "",
-    ninjs_version: Annotated[str, Form()] = "",
-    push_url: Annotated[str, Form()] = "",
-    attribution: Annotated[str, Form()] = "",
-    rate_limit: Annotated[str, Form()] = "",
+    fields: PartnerForm,
 ) -> Response:
     """Change the formats and the selection."""
     partner = _partner_or_404(db, partner_id)
-    form = {
-        "formats": formats,
-        "sections": sections,
-        "tags": tags,
-        "languages": languages,
-        "territory": territory,
-        "allow_embargoed": allow_embargoed,
-        "ninjs_version": ninjs_version,
-        "push_url": push_url,
-        "attribution": attribution,
-        "rate_limit": rate_limit,
-    }
     try:
-        update_partner(db, partner.name, _settings_from_form(form))
+        update_partner(db, partner.name, _settings_from_form(fields))
     except PartnerError as exc:
         flash(request, f"Not saved: {exc}.", "error")
     else:
