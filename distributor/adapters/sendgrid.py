@@ -48,11 +48,10 @@ def display_name(name: str | None) -> str | None:
 
 
 def _address(email: str, name: str | None) -> dict[str, str]:
-    entry = {"email": email}
+    if not name:
+        return {"email": email}
     cleaned = display_name(name)
-    if cleaned:
-        entry["name"] = cleaned
-    return entry
+    return {"email": email, "name": cleaned} if cleaned else {"email": email}
 
 
 def build_payload(batch: OutgoingBatch) -> dict[str, Any]:
@@ -61,15 +60,17 @@ def build_payload(batch: OutgoingBatch) -> dict[str, Any]:
         raise ValueError("a batch needs at least one recipient")
     if len(batch.recipients) > MAX_PERSONALIZATIONS:
         raise ValueError(f"SendGrid accepts at most {MAX_PERSONALIZATIONS} recipients per request")
+    # The recipients' dicts go into the payload as they are (it is only serialised): a batch
+    # has a thousand of them.
     personalizations: list[dict[str, Any]] = []
     for recipient in batch.recipients:
         entry: dict[str, Any] = {"to": [_address(recipient.email, recipient.name)]}
         if recipient.substitutions:
-            entry["substitutions"] = dict(recipient.substitutions)
+            entry["substitutions"] = recipient.substitutions
         if recipient.headers:
-            entry["headers"] = dict(recipient.headers)
+            entry["headers"] = recipient.headers
         if recipient.custom_args:
-            entry["custom_args"] = dict(recipient.custom_args)
+            entry["custom_args"] = recipient.custom_args
         personalizations.append(entry)
     payload: dict[str, Any] = {
         "personalizations": personalizations,

@@ -599,13 +599,8 @@ def _checked_url(name: str, url: str) -> str:
     return url
 
 
-def substitutions_for(recipient: Recipient, fallback_first_name: str) -> dict[str, str]:
-    """Values for every placeholder, usable as SendGrid ``substitutions`` for both parts.
-
-    ``-first_name-`` carries the raw name (text part), ``-first_name_html-`` the escaped one
-    (HTML part); URLs must already be HTML-safe and are refused otherwise.
-    """
-    first_name = recipient.first_name
+def greeting_names(first_name: str | None, fallback_first_name: str) -> tuple[str, str]:
+    """The ``-first_name-`` (raw, text part) and ``-first_name_html-`` (escaped) values."""
     if first_name:
         if _CONTROL_CHARACTERS.search(first_name):
             first_name = _CONTROL_CHARACTERS.sub("", first_name)
@@ -615,6 +610,21 @@ def substitutions_for(recipient: Recipient, fallback_first_name: str) -> dict[st
     first_name_html = (
         html.escape(first_name) if _HTML_SPECIAL.search(first_name) is not None else first_name
     )
+    return first_name, first_name_html
+
+
+def checked_personal_url(name: str, url: str) -> str:
+    """``url`` if it can go into HTML and text unescaped; ValueError saying why not."""
+    return _checked_url(name, url)
+
+
+def substitutions_for(recipient: Recipient, fallback_first_name: str) -> dict[str, str]:
+    """Values for every placeholder, usable as SendGrid ``substitutions`` for both parts.
+
+    ``-first_name-`` carries the raw name (text part), ``-first_name_html-`` the escaped one
+    (HTML part); URLs must already be HTML-safe and are refused otherwise.
+    """
+    first_name, first_name_html = greeting_names(recipient.first_name, fallback_first_name)
     return {
         UNSUBSCRIBE_URL: _checked_url("unsubscribe_url", recipient.unsubscribe_url),
         PREFERENCES_URL: _checked_url("preferences_url", recipient.preferences_url),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,19 +15,25 @@ from distributor.db import models
 from distributor.db.mapping import article_from_row
 from distributor.domain.issues import EDITABLE_STATUSES, IssueStatus
 from distributor.domain.links import MANAGE_PURPOSE, archive_url, preferences_url, unsubscribe_url
-from distributor.domain.tokens import make_token
+from distributor.domain.tokens import make_token, token_signer
 from distributor.rendering.email import (
+    FIRST_NAME,
+    FIRST_NAME_HTML,
+    PREFERENCES_URL,
+    UNSUBSCRIBE_URL,
+    WEB_URL,
     Branding,
     IssueContent,
     Recipient,
     RenderedIssue,
+    checked_personal_url,
     fallback_first_name,
+    greeting_names,
     personalise,
     render_issue,
     render_web_archive,
     restore_rendered,
     size_warning,
-    substitutions_for,
 )
 
 # An issue's web copy is public once it has gone out (never while it is a draft: drafts may
@@ -167,6 +174,48 @@ def recipient_for(
     )
 
 
+class Personaliser:
+    """Per-recipient placeholder values for one send: everything shared is prepared once.
+
+    The base URLs are checked once; a token is base64url, so a link built from a checked base
+    and a token needs no check of its own. Gives the same values as
+    :func:`distributor.rendering.email.substitutions_for` on a :func:`recipient_for` recipient.
+    """
+
+    __slots__ = ("_fallback", "_issued_at", "_preferences", "_signer", "_unsubscribe", "_web")
+
+    def __init__(
+        self, settings: Settings, *, language: str, web_url: str, issued_at: int | None = None
+    ) -> None:
+        base = settings.PUBLIC_BASE_URL
+        self._unsubscribe = checked_personal_url("unsubscribe_url", unsubscribe_url(base, ""))
+        self._preferences = checked_personal_url("preferences_url", preferences_url(base, ""))
+        self._web = checked_personal_url("web_url", web_url)
+        self._signer = token_signer(settings.secret_key(), MANAGE_PURPOSE)
+        self._fallback = fallback_first_name(language)
+        self._issued_at = int(time.time()) if issued_at is None else issued_at
+
+    def substitutions(
+        self,
+        subscriber_id: int,
+        list_id: int,
+        name: str | None,
+        attributes: dict[str, object] | None = None,
+    ) -> dict[str, str]:
+        """Every placeholder's value for one subscriber (SendGrid ``substitutions``)."""
+        token = self._signer.make(subscriber_id, list_id, self._issued_at)
+        first_name, first_name_html = greeting_names(
+            first_name_of(name, attributes), self._fallback
+        )
+        return {
+            UNSUBSCRIBE_URL: self._unsubscribe + token,
+            PREFERENCES_URL: self._preferences + token,
+            FIRST_NAME: first_name,
+            FIRST_NAME_HTML: first_name_html,
+            WEB_URL: self._web,
+        }
+
+
 def subscriber_substitutions(
     settings: Settings,
     *,
@@ -179,17 +228,8 @@ def subscriber_substitutions(
     issued_at: int | None = None,
 ) -> dict[str, str]:
     """Every placeholder's value for one subscriber (SendGrid ``substitutions``)."""
-    recipient = recipient_for(
-        settings,
-        email="",
-        name=name,
-        subscriber_id=subscriber_id,
-        list_id=list_id,
-        web_url=web_url,
-        attributes=attributes,
-        issued_at=issued_at,
-    )
-    return substitutions_for(recipient, fallback_first_name(language))
+    personaliser = Personaliser(settings, language=language, web_url=web_url, issued_at=issued_at)
+    return personaliser.substitutions(subscriber_id, list_id, name, attributes)
 
 
 def sample_recipient(settings: Settings, web_url: str) -> Recipient:

@@ -50,8 +50,8 @@ from distributor.db.models import (
 from distributor.domain.issues import BatchStatus, DeliveryStatus, IssueStatus
 from distributor.rendering.email import PLACEHOLDERS
 from distributor.services.rendering import (
+    Personaliser,
     render_issue_by_id,
-    subscriber_substitutions,
     web_archive_url,
 )
 
@@ -388,24 +388,12 @@ def issue_content(session: Session, settings: Settings, issue: Issue) -> IssueCo
     return content
 
 
-def recipient_substitutions(
-    settings: Settings,
-    content: IssueContent,
-    *,
-    subscriber_id: int,
-    list_id: int,
-    name: str | None,
-    issued_at: int,
-) -> dict[str, str]:
-    """The per-recipient values for the placeholders (signed manage-token links, name)."""
-    return subscriber_substitutions(
-        settings,
-        language=content.language,
-        name=name,
-        subscriber_id=subscriber_id,
-        list_id=list_id,
-        web_url=content.web_url,
-        issued_at=issued_at,
+def content_personaliser(
+    settings: Settings, content: IssueContent, issued_at: int | None = None
+) -> Personaliser:
+    """Fills the placeholders of ``content`` per recipient (signed manage-token links, name)."""
+    return Personaliser(
+        settings, language=content.language, web_url=content.web_url, issued_at=issued_at
     )
 
 
@@ -417,6 +405,7 @@ def build_outgoing_batch(
     *,
     subject_prefix: str = "",
     reference: str | None = None,
+    custom_args: dict[str, str] | None = None,
 ) -> OutgoingBatch:
     """A provider request for ``recipients`` of one issue (shared body, personal links)."""
     return OutgoingBatch(
@@ -432,11 +421,11 @@ def build_outgoing_batch(
         track_opens=settings.TRACK_OPENS,
         track_clicks=settings.TRACK_CLICKS,
         reference=reference or f"issue-{issue_id}",
+        custom_args=custom_args or {},
     )
 
 
 def personal_recipient(
-    settings: Settings,
     *,
     delivery_id: int,
     email: str,
@@ -450,9 +439,35 @@ def personal_recipient(
         email=email,
         name=name,
         substitutions=substitutions,
-        headers={"List-Unsubscribe": f"<{substitutions[UNSUBSCRIBE_PLACEHOLDER]}>"},
+        headers={"List-Unsubscribe": "<" + substitutions[UNSUBSCRIBE_PLACEHOLDER] + ">"},
         custom_args=custom_args,
     )
+
+
+def ledger_recipient(
+    personaliser: Personaliser,
+    *,
+    delivery_id: int,
+    subscriber_id: int,
+    list_id: int,
+    email: str,
+    name: str | None,
+) -> OutgoingRecipient:
+    """A recipient from the ledger. Their own ``custom_args`` carry only the delivery id: the
+    batch's tags (issue, batch, attempt) go once into the request (:func:`batch_tags`), and
+    SendGrid merges both into every event it reports."""
+    return personal_recipient(
+        delivery_id=delivery_id,
+        email=email,
+        name=name,
+        substitutions=personaliser.substitutions(subscriber_id, list_id, name),
+        custom_args={"dst_delivery": str(delivery_id)},
+    )
+
+
+def batch_tags(issue_id: int, batch_id: int, attempt: int) -> dict[str, str]:
+    """The request-wide ``custom_args`` of a ledger batch."""
+    return {"dst_issue": str(issue_id), "dst_batch": str(batch_id), "dst_attempt": str(attempt)}
 
 
 # ---------------------------------------------------------------------------- send a batch
@@ -551,6 +566,7 @@ def send_batch(
     recipients: list[OutgoingRecipient] = []
     issued_at = int(time.time())
     content = issue_content(session, settings, issue)
+    personaliser = content_personaliser(settings, content, issued_at)
     for row in rows:
         if row.suppressed:
             skipped[row.id] = "suppressed before sending"
@@ -558,27 +574,14 @@ def send_batch(
         if row.subscriber_status != "active" or row.subscription_status != "confirmed":
             skipped[row.id] = "unsubscribed before sending"
             continue
-        substitutions = recipient_substitutions(
-            settings,
-            content,
-            subscriber_id=row.subscriber_id,
-            list_id=row.list_id or 0,
-            name=row.name,
-            issued_at=issued_at,
-        )
         recipients.append(
-            personal_recipient(
-                settings,
+            ledger_recipient(
+                personaliser,
                 delivery_id=row.id,
+                subscriber_id=row.subscriber_id,
+                list_id=row.list_id or 0,
                 email=row.email,
                 name=row.name,
-                substitutions=substitutions,
-                custom_args={
-                    "dst_issue": str(issue.id),
-                    "dst_batch": str(batch_id),
-                    "dst_delivery": str(row.id),
-                    "dst_attempt": str(batch.attempt),
-                },
             )
         )
     session.commit()
@@ -587,7 +590,13 @@ def send_batch(
         return _record_success(
             session, settings, batch, token, receipt=receipt, skipped=skipped, now=now()
         )
-    outgoing = build_outgoing_batch(settings, content, issue.id, recipients)
+    outgoing = build_outgoing_batch(
+        settings,
+        content,
+        issue.id,
+        recipients,
+        custom_args=batch_tags(issue.id, batch_id, batch.attempt),
+    )
     try:
         receipt = sender.send_batch(outgoing)
     except TransientDeliveryError as error:
@@ -1089,17 +1098,14 @@ def send_test_copies(
     issue = get_issue(session, issue_id)
     content = issue_content(session, settings, issue)
     list_id = issue.lists[0].list_id if issue.lists else 0
-    issued_at = int(time.time())
+    personaliser = content_personaliser(settings, content)
     recipients = [
         # Subscriber id 0 exists for no one: the links render but unsubscribe nobody.
         personal_recipient(
-            settings,
             delivery_id=position,
             email=address,
             name=None,
-            substitutions=recipient_substitutions(
-                settings, content, subscriber_id=0, list_id=list_id, name=None, issued_at=issued_at
-            ),
+            substitutions=personaliser.substitutions(0, list_id, None),
             custom_args={"dst_issue": str(issue_id), "dst_test": "1"},
         )
         for position, address in enumerate(clean)
