@@ -55,6 +55,9 @@ _CHROME_TEXT = re.compile(
     r"the post .+ appeared first on .+|previously on \w+\W*)$",
     re.IGNORECASE,
 )
+# Every _CHROME_TEXT alternative starts with one of these (same case rules): a cheap test that
+# spares reading the whole text of most blocks. Keep the two in step.
+_CHROME_START = re.compile(r"[lpstecfar加]", re.IGNORECASE)
 _BYLINE = re.compile(r"^(?:by|words by|written by)\s+(?P<names>[^\n]{2,200})$", re.IGNORECASE)
 _CHINESE_BYLINE = re.compile(
     r"^(?:文\s*[|｜/]|撰文\s*[|｜:：]|作者\s*[:：])\s*(?P<names>\S.{0,60})$"
@@ -137,6 +140,15 @@ def _text(element: etree._Element) -> str:
         cached = normalise_space(element.text_content()) if hasattr(element, "text_content") else ""
         texts[element] = cached
     return cached
+
+
+def _first_visible_char(element: etree._Element) -> str:
+    """The first character of ``_text(element)`` ("" when it is empty), without building it."""
+    for piece in element.itertext():
+        stripped: str = piece.lstrip()
+        if stripped:
+            return stripped[0]
+    return ""
 
 
 def _classes(element: etree._Element) -> str:
@@ -241,8 +253,10 @@ def _strip_chrome(root: etree._Element) -> None:
             _remove(element)
             continue
         if (
-            element.tag in BLOCK_TAGS or element.tag in ("span", "a", "button", "strong", "em")
-        ) and len(element) < 4:
+            (element.tag in BLOCK_TAGS or element.tag in ("span", "a", "button", "strong", "em"))
+            and len(element) < 4
+            and _CHROME_START.match(_first_visible_char(element))
+        ):
             text = _text(element)
             if (
                 text
@@ -436,7 +450,7 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
         heading = None
         if _BIO_HEADING.match(text):
             heading = block
-        else:
+        elif _may_hold_bio_heading(text):
             # A bio box: <div class="author-bio"><h3>About the author</h3><p>…</p></div>
             for child in block:
                 if isinstance(child.tag, str) and _BIO_HEADING.match(_text(child)):
@@ -466,6 +480,12 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
     return _merge_bio_paragraphs(bios)
 
 
+def _may_hold_bio_heading(text: str) -> bool:
+    """False when no part of ``text`` can match _BIO_HEADING (each form has one of these)."""
+    lowered = text.lower()
+    return "about" in lowered or "author" in lowered or "作者" in lowered
+
+
 def _merge_bio_paragraphs(bios: list[BioBlock]) -> list[BioBlock]:
     """Paragraphs of one bio are joined; a new bio starts only when a paragraph names someone
     already seen in a byline (decided later by :func:`assign_bios`), so keep them apart here."""
@@ -477,7 +497,8 @@ def _take_chinese_credit_block(
 ) -> tuple[list[str], list[BioBlock], list[str]]:
     """The reprint block "本文作者：X<br>作者简介：Y<br>链接：Z" at the end of a body."""
     for block in reversed(blocks[-4:]):
-        if block.getparent() is None:
+        # Every label that counts contains 作者, so a block without it cannot be the credit.
+        if block.getparent() is None or "作者" not in _text(block):
             continue
         lines = [
             normalise_space(line)
@@ -526,12 +547,14 @@ def _take_notes(blocks: list[etree._Element]) -> list[str]:
     notes: list[str] = []
     last = {id(block) for block in blocks[-4:]}
     for block in blocks:
-        if block.getparent() is None or block.tag in HEADING_TAGS or block.findall(".//img"):
+        if block.getparent() is None or block.tag in HEADING_TAGS:
             continue
         text = _text(block)
         if not text or len(text) > 400:
             continue
-        if _NOTE.search(text) or (id(block) in last and _END_NOTE.match(text)):
+        if (_NOTE.search(text) or (id(block) in last and _END_NOTE.match(text))) and not (
+            block.findall(".//img")
+        ):
             notes.append(text)
             _remove(block)
     return notes

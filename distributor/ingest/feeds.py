@@ -40,6 +40,7 @@ from distributor.ingest.extract import (
 )
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.ingest.sanitise import html_to_text, plain_text, safe_url
+from distributor.ingest.strict_reader import read_strictly
 
 MEDIA_NAMESPACES = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 DC_NAMESPACE = "http://purl.org/dc/elements/1.1/"
@@ -320,8 +321,11 @@ def _read_raw_items(data: bytes, encoding: str | None, base: str | None) -> list
         return []
     if root is None:
         return []
-    items = [el for el in root.iter() if _local(el) in ("item", "entry")]
-    return [_read_raw_item(item, base) for item in items]
+    return [_read_raw_item(item, base) for item in root.iter() if _is_item(item)]
+
+
+def _is_item(element: etree._Element) -> bool:
+    return _local(element) in ("item", "entry")
 
 
 # ------------------------------------------------------------------- feedparser side
@@ -528,28 +532,34 @@ def _stable_guid(entry: Any, link: str | None, title: str, home: str | None) -> 
 
 
 def parse_feed(
-    data: bytes, source: str, base_url: str | None = None
+    data: bytes, source: str, base_url: str | None = None, *, strict_reader: bool = True
 ) -> tuple[list[Article], IngestReport]:
     """Read a feed document into articles plus a report of what was wrong.
 
     ``source`` names the document in messages (a URL or file name); ``base_url`` resolves
     relative links (default: the feed's own links). Raises :class:`NotAFeedError` when the
-    bytes are not a feed at all.
+    bytes are not a feed at all. ``strict_reader=False`` always reads with feedparser (the
+    equivalence tests compare both readers).
     """
     report = IngestReport(source=source)
-    # Bytes from a file carry no HTTP headers; say "XML" so feedparser judges the document,
-    # not the missing header (a declared encoding still wins, as in RFC 7303).
-    headers = {"content-type": "application/xml"}
-    if base_url:
-        headers["content-location"] = base_url
-    # feedparser's own sanitiser and URL resolver are slow and weaker than ours (nh3 does both
-    # with the item link as base), so they are turned off.
-    parsed = feedparser.parse(
-        data, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
-    )
+    strict = read_strictly(data, base_url) if strict_reader else None
+    if strict is not None:
+        parsed: Any = {"version": strict.version, "feed": strict.feed, "encoding": "utf-8"}
+        entries: list[Any] = strict.entries
+    else:
+        # Bytes from a file carry no HTTP headers; say "XML" so feedparser judges the
+        # document, not the missing header (a declared encoding still wins, as in RFC 7303).
+        headers = {"content-type": "application/xml"}
+        if base_url:
+            headers["content-location"] = base_url
+        # feedparser's own sanitiser and URL resolver are slow and weaker than ours (nh3 does
+        # both with the item link as base), so they are turned off.
+        parsed = feedparser.parse(
+            data, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        )
+        entries = parsed.get("entries", [])
     version = parsed.get("version") or ""
     feed = parsed.get("feed", {})
-    entries = parsed.get("entries", [])
     if not version and not entries and not feed.get("title"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise NotAFeedError(
@@ -570,7 +580,13 @@ def parse_feed(
                 feed_authors.append(plain_text(detail.get("name")))
     feed_rights = plain_text(feed.get("rights")) or None
     context = _FeedContext(home, feed_language, tuple(feed_authors), feed_rights)
-    raws = _read_raw_items(data, parsed.get("encoding"), home)
+    if strict is not None and not (
+        _BARE_AMPERSAND.search(strict.text) or _CONTROL_CHARS.search(strict.text)
+    ):
+        # The strict tree is the tree the recovering read would build: read it once.
+        raws = [_read_raw_item(item, home) for item in strict.root.iter() if _is_item(item)]
+    else:
+        raws = _read_raw_items(data, parsed.get("encoding"), home)
     matched = _match_raw(entries, raws)
     report.items_seen = len(entries)
     if not entries:
@@ -619,7 +635,7 @@ def _entry_to_article(
         entry.get("feedburner_origlink"),
         entry.get("link"),
     ]
-    link = next((clean_link(c, home) for c in link_candidates if clean_link(c, home)), None)
+    link = next((cleaned for c in link_candidates if (cleaned := clean_link(c, home))), None)
     if not link:
         guid = entry.get("id") or ""
         if entry.get("guidislink") or guid.startswith(("http://", "https://")):

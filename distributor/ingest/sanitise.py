@@ -70,6 +70,8 @@ URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
 _EMPTY_BLOCKS = re.compile(r"<(p|div|span|figure|figcaption)>\s*(?:<br>\s*)*</\1>")
 _SPACE = re.compile(r"\s+")
+# Control characters, spaces and DEL: removed from URLs kept as data.
+_URL_INVISIBLE = re.compile("[\x00-\x20\x7f]")
 
 
 def sanitise_html(markup: str, base_url: str | None = None) -> str:
@@ -118,7 +120,7 @@ def safe_url(url: str | None, base_url: str | None = None) -> str | None:
     if not url:
         return None
     # Control characters and whitespace inside a URL are how "java\tscript:" hides.
-    candidate = "".join(ch for ch in html_lib.unescape(url) if ch > " " and ch != "\x7f")
+    candidate = _URL_INVISIBLE.sub("", html_lib.unescape(url))
     if not candidate:
         return None
     if candidate.startswith("//"):
