@@ -83,6 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=1, help="Tasks in flight per worker.")
+    parser.add_argument("--pool", default="prefork", help="Worker pool: prefork or threads.")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     arguments = parser.parse_args()
     count = arguments.recipients
@@ -203,7 +205,9 @@ def main() -> None:
                         "distributor.cli.main",
                         "worker",
                         "--concurrency",
-                        "1",
+                        str(arguments.concurrency),
+                        "--pool",
+                        arguments.pool,
                         "--queues",
                         "send,default",
                     ],
@@ -211,13 +215,6 @@ def main() -> None:
                     work / f"worker-{index}.log",
                 )
             )
-        processes.append(
-            _spawn(
-                [sys.executable, "-m", "distributor.cli.main", "scheduler"],
-                env,
-                work / "scheduler.log",
-            )
-        )
         time.sleep(4)  # let the workers connect before the clock starts
 
         from workers.celery_app import create_celery
@@ -235,6 +232,15 @@ def main() -> None:
             lambda batch_id: app.send_task("distributor.send_batch", args=[batch_id]),
         )
         publish_seconds = time.perf_counter() - publish_started
+        # The scheduler (sweeper, finisher) starts only now: started earlier, it would dispatch
+        # the issue itself and the ledger would not be timed.
+        processes.append(
+            _spawn(
+                [sys.executable, "-m", "distributor.cli.main", "scheduler"],
+                env,
+                work / "scheduler.log",
+            )
+        )
         # Only the issue's status is polled while sending: counting a million-row ledger (the
         # full progress below) would compete with the send for the same two cores.
         while True:

@@ -6,13 +6,44 @@ run twice: the services they call check database state before acting.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
+
+from celery.signals import worker_init
 
 from distributor.config import get_settings
 from workers.celery_app import app
 
 log = logging.getLogger("distributor.tasks")
+
+# Imported by the worker's main process before it forks its pool, so that every child (and
+# every replacement for a child that died) starts warm instead of spending its first task
+# importing the sending stack and the database driver (about 1.5 s per child, measured).
+_WARM_MODULES = (
+    "distributor.services.sending",
+    "distributor.services.ingest",
+    "distributor.services.feeds",
+    "distributor.services.provider_events",
+    "distributor.adapters.email_base",
+    "distributor.adapters.sendgrid",
+    "distributor.adapters.smtp",
+    "distributor.adapters.outbox",
+    "distributor.adapters.feed_fetcher",
+    "psycopg",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+)
+
+
+@worker_init.connect
+def _warm_up(**_: Any) -> None:
+    """Import what tasks use before the pool forks (no connection is opened here)."""
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional driver that is not installed
+            log.debug("warm-up: %s not importable", name)
 
 
 def _database_url() -> str:
