@@ -18,7 +18,14 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from distributor.db.models import Delivery, Subscriber, Subscription, Suppression, utcnow
+from distributor.db.models import (
+    Delivery,
+    Issue,
+    Subscriber,
+    Subscription,
+    Suppression,
+    utcnow,
+)
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason, email_hash
 
@@ -109,6 +116,12 @@ def unsubscribe(
     return int(changed or 0)
 
 
+# The ledger is indexed by (issue_id, subscriber_id), not by subscriber: the latest delivery
+# is looked for among the most recent issues first (one index probe each), and only then in
+# the whole ledger.
+_RECENT_ISSUES = 25
+
+
 def _mark_latest_delivery(
     session: Session, subscriber_id: int, list_id: int | None, status: DeliveryStatus
 ) -> None:
@@ -117,7 +130,12 @@ def _mark_latest_delivery(
     )
     if list_id is not None:
         query = query.where(Delivery.list_id == list_id)
-    _set_delivery_status(session.scalar(query.order_by(Delivery.id.desc()).limit(1)), status)
+    query = query.order_by(Delivery.id.desc()).limit(1)
+    recent = select(Issue.id).order_by(Issue.id.desc()).limit(_RECENT_ISSUES).scalar_subquery()
+    delivery = session.scalar(query.where(Delivery.issue_id.in_(recent)))
+    if delivery is None:
+        delivery = session.scalar(query)
+    _set_delivery_status(delivery, status)
 
 
 def _set_delivery_status(delivery: Delivery | None, status: DeliveryStatus) -> None:
