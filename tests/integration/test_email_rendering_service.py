@@ -151,6 +151,54 @@ def test_subscriber_substitutions_carry_signed_links(db_settings: Settings) -> N
     assert "41" not in token
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        None,
+        "",
+        "Mara Ellison",
+        "陈思远",
+        "  Tomás   de la Cruz ",
+        "<b>Bo</b> & co",
+        "Ann\x07ie",
+        "\u200b",
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_personaliser_gives_the_values_of_substitutions_for(
+    db_settings: Settings, name: str | None, language: str
+) -> None:
+    """The per-batch fast path and the one-recipient path must never drift apart."""
+    from distributor.rendering.email import fallback_first_name, substitutions_for
+    from distributor.services.rendering import Personaliser, recipient_for
+
+    web_url = "https://news.example.org/archive/x"
+    personaliser = Personaliser(
+        db_settings, language=language, web_url=web_url, issued_at=1_700_000_000
+    )
+    for subscriber_id, list_id in ((1, 1), (41, 5), (2**33, 7)):
+        recipient = recipient_for(
+            db_settings,
+            email="",
+            name=name,
+            subscriber_id=subscriber_id,
+            list_id=list_id,
+            web_url=web_url,
+            issued_at=1_700_000_000,
+        )
+        expected = substitutions_for(recipient, fallback_first_name(language))
+        assert personaliser.substitutions(subscriber_id, list_id, name) == expected
+
+
+def test_personaliser_refuses_a_base_url_that_would_need_escaping(
+    db_settings: Settings,
+) -> None:
+    from distributor.services.rendering import Personaliser
+
+    with pytest.raises(ValueError, match="web_url"):
+        Personaliser(db_settings, language="en", web_url='https://x.example/"><script>')
+
+
 def test_first_name_rules() -> None:
     assert first_name_of("Mara Ellison") == "Mara"
     assert first_name_of("陈思远") == "陈思远"

@@ -105,3 +105,32 @@ def test_bad_arguments_are_rejected_when_making() -> None:
         make_token(SECRET, "", 1, 1)
     with pytest.raises(ValueError, match="secret"):
         make_token("", "manage", 1, 1)
+
+
+@pytest.mark.parametrize("key", [b"", b"k" * 32, b"k" * 64, bytes(range(200))])
+def test_keyed_sha256_is_hmac_sha256(key: bytes) -> None:
+    import hmac
+
+    from distributor.domain.tokens import _KeyedSha256
+
+    keyed = _KeyedSha256(key)
+    for message in (b"", b"abc", bytes(range(256)) * 3):
+        assert keyed.digest(message) == hmac.digest(key, message, "sha256")
+
+
+@pytest.mark.parametrize(
+    ("subscriber_id", "list_id", "issued"), [(0, 0, 0), (7, 3, ISSUED), (2**40, 2**31, 2**33)]
+)
+def test_signer_builds_the_documented_format(subscriber_id: int, list_id: int, issued: int) -> None:
+    """version | HMAC tag over purpose and payload | payload masked with HMAC(tag)."""
+    import hmac
+
+    from distributor.domain.tokens import TOKEN_VERSION, _derive_key, _encode_varint
+
+    payload = _encode_varint(subscriber_id) + _encode_varint(list_id) + _encode_varint(issued)
+    tag_key, mask_key = _derive_key(SECRET, b"tag"), _derive_key(SECRET, b"mask")
+    tag = hmac.digest(tag_key, bytes([TOKEN_VERSION]) + b"manage\x00" + payload, "sha256")[:16]
+    mask = hmac.digest(mask_key, tag, "sha256")
+    masked = bytes(a ^ b for a, b in zip(payload, mask, strict=False))
+    expected = _encode(bytes([TOKEN_VERSION]) + tag + masked)
+    assert make_token(SECRET, "manage", subscriber_id, list_id, issued_at=issued) == expected
