@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
@@ -118,11 +119,19 @@ class Article:
         Identity and bookkeeping fields (id, revision, status, source) are excluded, so the
         same item ingested twice hashes the same.
         """
-        data = self.as_dict()
-        for key in ("id", "revision", "status", "source_id", "updated_at"):
-            data.pop(key, None)
-        encoded = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+        return content_hash_of(self.as_dict())
+
+
+# Identity and bookkeeping fields: left out of the content hash.
+_NOT_HASHED = frozenset({"id", "revision", "status", "source_id", "updated_at"})
+
+
+def content_hash_of(data: Mapping[str, Any]) -> str:
+    """:meth:`Article.content_hash` of the article whose :meth:`Article.as_dict` is ``data``
+    (lets a caller that needs the dict anyway build it only once)."""
+    editorial = {key: value for key, value in data.items() if key not in _NOT_HASHED}
+    encoded = json.dumps(editorial, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
 from distributor.db import models
-from distributor.domain.articles import Article, ArticleStatus, Author, Image
+from distributor.domain.articles import Article, ArticleStatus, Author, Image, content_hash_of
 from distributor.ingest.document import parse_document
 from distributor.ingest.report import IngestReport, NotAFeedError
+from distributor.services.events import article_changed
 
 log = logging.getLogger("distributor.ingest")
 
@@ -94,15 +95,31 @@ def author_key(author: Author) -> str:
 
 def snapshot_of(article: Article) -> dict[str, Any]:
     """A JSON-ready dict of the article (for ``article_revisions``)."""
-    data = article.as_dict()
+    return _snapshot(article.as_dict())
+
+
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`snapshot_of` the article whose ``as_dict()`` is ``data`` (changed in place)."""
     for key in ("published_at", "updated_at", "embargo_until"):
         value = data.get(key)
         data[key] = value.isoformat() if isinstance(value, datetime) else None
-    data["status"] = str(article.status)
+    data["status"] = str(data["status"])
     return data
 
 
-def _upsert_authors(session: Session, authors: Sequence[Author]) -> dict[str, models.Author]:
+# New rows are written with Core executemany INSERTs rather than one ORM object per row:
+# building and flushing thousands of objects was most of the time of storing a feed. Revised
+# articles still go through the ORM for their own row.
+_ARTICLES = models.Base.metadata.tables["articles"]
+_AUTHORS = models.Base.metadata.tables["authors"]
+_ARTICLE_AUTHORS = models.Base.metadata.tables["article_authors"]
+_IMAGES = models.Base.metadata.tables["images"]
+_REVISIONS = models.Base.metadata.tables["article_revisions"]
+_AUTHOR_DETAILS = ("avatar_url", "profile_url", "email")
+
+
+def _upsert_authors(session: Session, authors: Sequence[Author]) -> dict[str, int]:
+    """Author ids by :func:`author_key`; unknown people are inserted, known ones updated."""
     keys = {author_key(a) for a in authors}
     if not keys:
         return {}
@@ -110,71 +127,111 @@ def _upsert_authors(session: Session, authors: Sequence[Author]) -> dict[str, mo
         row.key: row
         for row in session.scalars(select(models.Author).where(models.Author.key.in_(keys)))
     }
+    new: dict[str, dict[str, Any]] = {}
     for author in authors:
         key = author_key(author)
         row = rows.get(key)
         if row is None:
-            row = models.Author(
-                key=key,
-                name=author.name,
-                bio=author.bio,
-                avatar_url=author.avatar_url,
-                profile_url=author.profile_url,
-                email=author.email,
-            )
-            session.add(row)
-            rows[key] = row
+            values = new.get(key)
+            if values is None:
+                new[key] = {
+                    "key": key,
+                    "name": author.name,
+                    "bio": author.bio,
+                    "avatar_url": author.avatar_url,
+                    "profile_url": author.profile_url,
+                    "email": author.email,
+                }
+                continue
+            # A later copy of a new person in the same batch fills in as an update would.
+            if author.bio and author.bio != values["bio"]:
+                values["bio"] = author.bio
+            for name in _AUTHOR_DETAILS:
+                value = getattr(author, name)
+                if value and value != values[name]:
+                    values[name] = value
             continue
         # A newer non-empty value replaces; nothing is cleared by an item that lacks it.
         if author.bio and author.bio != row.bio:
             row.bio = author.bio
-        for name in ("avatar_url", "profile_url", "email"):
+        for name in _AUTHOR_DETAILS:
             value = getattr(author, name)
             if value and value != getattr(row, name):
                 setattr(row, name, value)
-    return rows
+    ids = {key: row.id for key, row in rows.items()}
+    if new:
+        session.execute(insert(_AUTHORS), list(new.values()))
+        ids.update(
+            session.execute(
+                select(_AUTHORS.c.key, _AUTHORS.c.id).where(_AUTHORS.c.key.in_(new))
+            ).all()
+        )
+    return ids
 
 
-def _apply(row: models.Article, article: Article, authors: dict[str, models.Author]) -> None:
-    row.canonical_url = article.canonical_url
-    row.title = article.title[:1000]
-    row.dek = article.dek
-    row.body_html = article.body_html
-    row.language = article.language
-    row.sections = list(article.sections)
-    row.tags = list(article.tags)
-    row.notes = list(article.notes)
-    row.published_at = article.published_at
-    row.updated_at = article.updated_at
-    row.embargo_until = article.embargo_until
-    row.rights = article.rights
-    row.usage_terms = article.usage_terms
-    row.territories_allow = list(article.territories_allow)
-    row.territories_deny = list(article.territories_deny)
-    row.authors.clear()
+def _content_columns(article: Article) -> dict[str, Any]:
+    """The ``articles`` columns that come from the article itself."""
+    return {
+        "canonical_url": article.canonical_url,
+        "title": article.title[:1000],
+        "dek": article.dek,
+        "body_html": article.body_html,
+        "language": article.language,
+        "sections": list(article.sections),
+        "tags": list(article.tags),
+        "notes": list(article.notes),
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "embargo_until": article.embargo_until,
+        "rights": article.rights,
+        "usage_terms": article.usage_terms,
+        "territories_allow": list(article.territories_allow),
+        "territories_deny": list(article.territories_deny),
+    }
+
+
+def _byline_rows(
+    article_id: int, article: Article, authors: dict[str, int]
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for position, author in enumerate(article.authors):
         key = author_key(author)
         if key in seen:
             continue
         seen.add(key)
-        row.authors.append(models.ArticleAuthor(author=authors[key], position=position))
-    row.images.clear()
-    for position, image in enumerate(article.images):
-        row.images.append(
-            models.Image(
-                position=position,
-                url=image.url[:2000],
-                caption=image.caption,
-                credit=image.credit[:1000] if image.credit else None,
-                alt=image.alt,
-                width=image.width,
-                height=image.height,
-                mime_type=image.mime_type,
-                copyright=image.copyright[:1000] if image.copyright else None,
-                is_lead=image.is_lead,
-            )
-        )
+        rows.append({"article_id": article_id, "author_id": authors[key], "position": position})
+    return rows
+
+
+def _image_rows(article_id: int, article: Article) -> list[dict[str, Any]]:
+    return [
+        {
+            "article_id": article_id,
+            "position": position,
+            "url": image.url[:2000],
+            "caption": image.caption,
+            "credit": image.credit[:1000] if image.credit else None,
+            "alt": image.alt,
+            "width": image.width,
+            "height": image.height,
+            "mime_type": image.mime_type,
+            "copyright": image.copyright[:1000] if image.copyright else None,
+            "is_lead": image.is_lead,
+        }
+        for position, image in enumerate(article.images)
+    ]
+
+
+@dataclass(slots=True)
+class _Change:
+    """One new or revised article on its way into the tables."""
+
+    article: Article
+    data: dict[str, Any]  # article.as_dict(), becomes the revision snapshot
+    content_hash: str
+    row: models.Article | None = None  # the stored row of a revised article
+    article_id: int = 0  # 0 until a new article is inserted
 
 
 def store_articles(
@@ -190,70 +247,146 @@ def store_articles(
         return result
     # The last copy of a GUID in one batch is the newest.
     unique = list({article.guid: article for article in articles}.values())
-    existing = {
-        row.guid: row
-        for row in session.scalars(
-            select(models.Article).where(models.Article.guid.in_([a.guid for a in unique]))
+    stored = {
+        guid: (article_id, content_hash)
+        for article_id, guid, content_hash in session.execute(
+            select(models.Article.id, models.Article.guid, models.Article.content_hash).where(
+                models.Article.guid.in_([a.guid for a in unique])
+            )
         )
     }
     authors = _upsert_authors(session, [a for article in unique for a in article.authors])
     session.flush()
-    touched: list[tuple[Article, models.Article, str]] = []
-    created_rows: list[models.Article] = []
-    revised_rows: list[models.Article] = []
+    changes: list[_Change] = []
     for article in unique:
-        content_hash = article.content_hash()
-        row = existing.get(article.guid)
-        if row is not None and row.content_hash == content_hash:
-            result.unchanged.append(row.id)
+        data = article.as_dict()
+        content_hash = content_hash_of(data)
+        found = stored.get(article.guid)
+        if found is not None and found[1] == content_hash:
+            result.unchanged.append(found[0])
             continue
-        if row is None:
-            row = models.Article(
-                guid=article.guid,
-                source_id=source_id,
-                revision=1,
-                content_hash=content_hash,
-                status=ArticleStatus.PUBLISHED.value,
-                ingested_at=now,
-                modified_at=now,
-            )
-            _apply(row, article, authors)
-            session.add(row)
-            created_rows.append(row)
-        else:
+        change = _Change(article, data, content_hash)
+        if found is not None:
+            change.article_id = found[0]
+        changes.append(change)
+    revised = [change for change in changes if change.article_id]
+    if revised:
+        rows = session.scalars(
+            select(models.Article).where(models.Article.id.in_([c.article_id for c in revised]))
+        )
+        by_id = {row.id: row for row in rows}
+        for change in revised:
+            change.row = row = by_id[change.article_id]
             row.revision += 1
-            row.content_hash = content_hash
+            row.content_hash = change.content_hash
             row.modified_at = now
             if source_id is not None and row.source_id is None:
                 row.source_id = source_id
-            _apply(row, article, authors)
-            if article.updated_at is None:
+            for name, value in _content_columns(change.article).items():
+                setattr(row, name, value)
+            if change.article.updated_at is None:
                 row.updated_at = now  # the CMS did not say when; we saw the change now
-            revised_rows.append(row)
-        touched.append((article, row, content_hash))
-    # One flush for the whole batch: SQLAlchemy sends the INSERTs together.
-    session.flush()
-    result.created.extend(row.id for row in created_rows)
-    result.revised.extend(row.id for row in revised_rows)
-    for article, row, content_hash in touched:
-        session.add(
-            models.ArticleRevision(
-                article_id=row.id,
-                revision=row.revision,
-                content_hash=content_hash,
-                snapshot=snapshot_of(replace_revision(article, row)),
-                created_at=now,
-            )
+        session.flush()
+    created = [change for change in changes if not change.article_id]
+    if created:
+        session.execute(
+            insert(_ARTICLES),
+            [
+                {
+                    "guid": change.article.guid,
+                    "source_id": source_id,
+                    "revision": 1,
+                    "content_hash": change.content_hash,
+                    "status": ArticleStatus.PUBLISHED.value,
+                    "ingested_at": now,
+                    "modified_at": now,
+                    **_content_columns(change.article),
+                }
+                for change in created
+            ],
         )
-    session.flush()
+        # Ids are read back by GUID (unique) rather than with RETURNING: SQLAlchemy can only
+        # match RETURNING rows to parameters on SQLite by inserting one row at a time.
+        new_ids = dict(
+            session.execute(
+                select(_ARTICLES.c.guid, _ARTICLES.c.id).where(
+                    _ARTICLES.c.guid.in_([change.article.guid for change in created])
+                )
+            ).all()
+        )
+        for change in created:
+            change.article_id = new_ids[change.article.guid]
+    result.created.extend(change.article_id for change in created)
+    result.revised.extend(change.article_id for change in revised)
+    _store_children(session, changes, authors, source_id, now)
     notify_article_changed(session, result, now)
     return result
 
 
+def _store_children(
+    session: Session,
+    changes: list[_Change],
+    authors: dict[str, int],
+    source_id: int | None,
+    now: datetime,
+) -> None:
+    """Bylines, images and revision snapshots of new and revised articles (in batch order)."""
+    revised_ids = [change.article_id for change in changes if change.row is not None]
+    replaced_images: list[int] = []
+    for change in changes:
+        if change.row is not None:
+            # The old byline and images are replaced below, behind the session's back: forget
+            # them so this session loads the new ones (a kept author's position may change).
+            for child in [*change.row.authors, *change.row.images]:
+                session.expunge(child)
+            session.expire(change.row, ["authors", "images"])
+    if revised_ids:
+        session.execute(
+            delete(_ARTICLE_AUTHORS).where(_ARTICLE_AUTHORS.c.article_id.in_(revised_ids))
+        )
+        replaced_images = list(
+            session.scalars(select(_IMAGES.c.id).where(_IMAGES.c.article_id.in_(revised_ids)))
+        )
+    bylines: list[dict[str, Any]] = []
+    images: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    for change in changes:
+        bylines.extend(_byline_rows(change.article_id, change.article, authors))
+        images.extend(_image_rows(change.article_id, change.article))
+        row = change.row
+        data = change.data
+        data["id"] = change.article_id
+        if row is None:
+            data["revision"] = 1
+            data["source_id"] = source_id
+            data["status"] = ArticleStatus.PUBLISHED
+        else:
+            data["revision"] = row.revision
+            data["source_id"] = row.source_id
+            data["status"] = ArticleStatus(row.status)
+            data["updated_at"] = row.updated_at
+        snapshots.append(
+            {
+                "article_id": change.article_id,
+                "revision": data["revision"],
+                "content_hash": change.content_hash,
+                "snapshot": _snapshot(data),
+                "created_at": now,
+            }
+        )
+    if images:
+        session.execute(insert(_IMAGES), images)
+    if bylines:
+        session.execute(insert(_ARTICLE_AUTHORS), bylines)
+    if replaced_images:
+        # Removed after the new ones are in, as the ORM did, so ids are never reused early.
+        session.execute(delete(_IMAGES).where(_IMAGES.c.id.in_(replaced_images)))
+    if snapshots:
+        session.execute(insert(_REVISIONS), snapshots)
+
+
 def replace_revision(article: Article, row: models.Article) -> Article:
     """``article`` with the stored id, revision and status."""
-    from dataclasses import replace
-
     return replace(
         article,
         id=row.id,
@@ -266,8 +399,6 @@ def replace_revision(article: Article, row: models.Article) -> Article:
 
 def notify_article_changed(session: Session, result: StoreResult, now: datetime) -> None:
     """Tell the feeds and partner-push subsystem which articles are new or revised."""
-    from distributor.services.events import article_changed
-
     if result.created:
         article_changed(session, list(result.created), "published", now)
     if result.revised:
