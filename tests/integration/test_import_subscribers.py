@@ -117,6 +117,31 @@ def test_messy_csv_reports_every_bad_row_and_imports_every_good_one(
         assert statuses == {"confirmed"}
 
 
+def test_values_copy_must_escape_arrive_unchanged(tmp_path: Path, database_url: str) -> None:
+    """Backslashes (also inside JSON attributes), a tab in an attribute, "\\N" as a name."""
+    settings = make_settings(tmp_path, database_url)
+    _prepare(settings)
+    source = tmp_path / "escapes.csv"
+    source.write_text(
+        "email,name,attributes,attr.note\n"
+        'back@example.org,Back\\slash,"{""path"": ""C:\\\\dir"", ""q"": ""a\\""b""}",x\\y\n'
+        'literal@example.org,\\N,,"tab\there"\n',
+        encoding="utf-8",
+    )
+    with unit_of_work(settings.database_url) as session:
+        report = import_subscribers(session, source, "weekly", chunk_rows=1)
+    assert report.problems == []
+    with session_factory(settings.database_url)() as session:
+        people = {
+            row.email: (row.name, row.attributes) for row in session.scalars(select(Subscriber))
+        }
+    assert people["back@example.org"] == (
+        "Back\\slash",
+        {"path": "C:\\dir", "q": 'a"b', "note": "x\\y"},
+    )
+    assert people["literal@example.org"] == ("\\N", {"note": "tab\there"})
+
+
 def test_reimporting_the_same_file_changes_nothing(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(tmp_path, database_url)
     _prepare(settings)
