@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     SMTP_URL: str | None = None
     OUTBOX_DIR: Path | None = None
     SEND_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)
+    SEND_LEDGER_CHUNK: int = Field(default=50_000, ge=1)
     SEND_DEADLINE_SECONDS: int = Field(default=6 * 3600, ge=60)
     SEND_MAX_CONSECUTIVE_FAILURES: int = Field(default=10, ge=1)
     SEND_LEASE_SECONDS: int = Field(default=120, ge=5)

@@ -204,14 +204,16 @@ def _publish_batch(batch_id: int) -> None:
 
 @app.task(name="distributor.dispatch_due")
 def dispatch_due() -> dict[str, Any]:
-    """Start due issues (ledger snapshot), then publish their batches."""
+    """Start due issues and write their ledgers in chunks, publishing batches as they come."""
     from distributor.db.session import session_factory
     from distributor.services import sending
 
     settings = get_settings()
     session = session_factory(settings.database_url)()
     try:
-        report = sending.dispatch_due(session, settings)
+        # Batches are published after each ledger chunk, so sending starts while the rest of
+        # the ledger is written; the final call publishes any left (e.g. after a broker error).
+        report = sending.dispatch_due(session, settings, publish=_publish_batch)
         published = sending.publish_pending_batches(session, settings, _publish_batch)
     finally:
         session.close()

@@ -161,11 +161,11 @@ def send(
 
     session = session_factory(current.database_url)()
     try:
-        dispatch_due(session, current)
         if current.embedded:
             from distributor.adapters.email_base import email_sender_for
             from distributor.services.sending import run_sending_inline
 
+            dispatch_due(session, current)
             sender = email_sender_for(current)
             try:
                 run_sending_inline(session, current, sender, issue_id)
@@ -175,11 +175,12 @@ def send(
             from distributor.services.sending import publish_pending_batches
             from workers.celery_app import app as celery_app
 
-            publish_pending_batches(
-                session,
-                current,
-                lambda batch_id: celery_app.send_task("distributor.send_batch", args=[batch_id]),
-            )
+            def publish(batch_id: int) -> None:
+                celery_app.send_task("distributor.send_batch", args=[batch_id])
+
+            # Batches go to the workers after each ledger chunk, while the rest is written.
+            dispatch_due(session, current, publish=publish)
+            publish_pending_batches(session, current, publish)
     finally:
         session.close()
     if wait:

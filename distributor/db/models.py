@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -281,6 +282,12 @@ class Issue(Base):
     finished_at: Mapped[datetime | None]
     paused_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The ledger is written in chunks in subscriber order while the first batches go out:
+    # the last subscriber id written so far, whether the ledger is complete, and when the
+    # writer last made progress (a writer silent for long is presumed dead and replaced).
+    ledger_after: Mapped[int | None] = mapped_column(BigInteger)
+    ledger_done: Mapped[bool] = mapped_column(default=True, server_default=true())
+    ledger_touched_at: Mapped[datetime | None]
     rendered_html: Mapped[str | None] = mapped_column(Text)
     rendered_text: Mapped[str | None] = mapped_column(Text)
     rendered_hash: Mapped[str | None] = mapped_column(String(64))

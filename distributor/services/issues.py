@@ -199,7 +199,8 @@ def issue_progress(session: Session, issue_id: int) -> dict[str, Any]:
     """Counts for the status command, the progress bar and the UI.
 
     ``queued`` is every recipient still waiting (pending in the ledger); ``suppressed`` are
-    recipients skipped because their address is suppressed.
+    recipients skipped because their address is suppressed; ``ledger_complete`` is false while
+    the ledger of a started issue is still being written.
     """
     issue = get_issue(session, issue_id)
     by_status: Counter[str] = Counter()
@@ -241,6 +242,8 @@ def issue_progress(session: Session, issue_id: int) -> dict[str, Any]:
         "finished_at": issue.finished_at.isoformat() if issue.finished_at else None,
         "paused_reason": issue.paused_reason,
         "total": total,
+        # False while the ledger is still being written: ``total`` grows until then.
+        "ledger_complete": bool(issue.ledger_done),
         "queued": by_status[DeliveryStatus.PENDING],
         "pending": by_status[DeliveryStatus.PENDING],
         "sent": sent,

@@ -2,9 +2,11 @@
 
 The database is the record; the broker only rings doorbells, which may be lost or repeated.
 
-* :func:`dispatch_due` takes due issues (compare-and-set ``scheduled -> sending``) and, in the
-  same transaction, snapshots the audience into one ``deliveries`` row per recipient grouped
-  into ``send_batches`` of at most ``SEND_BATCH_SIZE``.
+* :func:`dispatch_due` takes due issues (compare-and-set ``scheduled -> sending``) and writes
+  the audience into one ``deliveries`` row per recipient grouped into ``send_batches`` of at
+  most ``SEND_BATCH_SIZE``, in chunks of ``SEND_LEDGER_CHUNK`` subscribers (one transaction
+  each), publishing each chunk's batches before writing the next; it also continues ledgers
+  whose writer stopped.
 * :func:`publish_pending_batches` rings the doorbell (one task per batch) after the commit.
 * :func:`send_batch` claims a batch with one conditional UPDATE committed before any I/O (a
   duplicated or redelivered task updates nothing and stops), sends it, and records the outcome
@@ -22,12 +24,12 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, text, update
+from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.email_base import (
@@ -88,62 +90,95 @@ class DispatchReport:
     """What one dispatcher tick started."""
 
     issues: list[int] = field(default_factory=list)
+    # Issues whose interrupted ledger this call continued.
+    resumed: list[int] = field(default_factory=list)
     recipients: int = 0
     batches: int = 0
     seconds: float = 0.0
 
 
-_AUDIENCE_CTE = """
-audience AS (
-    SELECT s.id AS subscriber_id, MIN(sub.list_id) AS list_id, s.email AS email, s.name AS name,
-           MAX(CASE WHEN x.id IS NULL THEN 0 ELSE 1 END) AS suppressed
+# One chunk of the ledger. ``candidates`` is the cursor: the next members of the issue's lists
+# in subscriber order after ``:after``; the ledger takes those who are still active and have an
+# address. A subscriber on several of the lists gets one row.
+_LEDGER_CHUNK_CTE = """
+candidates AS (
+    SELECT sub.subscriber_id, MIN(sub.list_id) AS list_id
     FROM subscriptions sub
-    JOIN subscribers s ON s.id = sub.subscriber_id
-    LEFT JOIN suppressions x ON x.email_hash = s.email_hash
     WHERE sub.list_id IN (SELECT list_id FROM issue_lists WHERE issue_id = :issue)
-      AND sub.status = 'confirmed' AND s.status = 'active' AND s.email IS NOT NULL
-    GROUP BY s.id, s.email, s.name
+      AND sub.status = 'confirmed' AND sub.subscriber_id > :after
+    GROUP BY sub.subscriber_id
+    ORDER BY sub.subscriber_id
+    LIMIT :chunk
+),
+audience AS (
+    SELECT c.subscriber_id, c.list_id, s.email, s.name,
+           CASE WHEN x.id IS NULL THEN 0 ELSE 1 END AS suppressed
+    FROM candidates c
+    JOIN subscribers s ON s.id = c.subscriber_id
+    LEFT JOIN suppressions x ON x.email_hash = s.email_hash
+    -- The bound on s.id lets a scan of subscribers in id order start at the chunk.
+    WHERE s.id > :after AND s.status = 'active' AND s.email IS NOT NULL
 ),
 numbered AS (
-    -- Suppressed people go last, so their rows fill whole batches that need no request.
+    -- Suppressed people go last in their chunk, so their rows fill batches that need no
+    -- request.
     SELECT a.*, ROW_NUMBER() OVER (ORDER BY a.suppressed, a.subscriber_id) - 1 AS rn
     FROM audience a
 )
 """
 
-_INSERT_DELIVERIES = """
-INSERT INTO deliveries (issue_id, batch_id, subscriber_id, list_id, email, name, status, detail,
-                        updated_at)
-SELECT :issue, b.id, n.subscriber_id, n.list_id, n.email, n.name,
+_DELIVERY_VALUES = """
        CASE WHEN n.suppressed = 1 THEN 'skipped' ELSE 'pending' END,
        CASE WHEN n.suppressed = 1 THEN 'suppressed at dispatch' ELSE NULL END,
        :now
-FROM numbered n JOIN {batches} b ON b.seq = n.rn / :size {batch_filter}
 """
 
-# PostgreSQL: one statement, so the count, the batches and the rows come from one snapshot.
-_POSTGRES_SNAPSHOT = (
+# SQLite: counted first, then batches and rows (the write lock keeps the three consistent).
+_SQLITE_CHUNK_COUNTS = (
     "WITH "
-    + _AUDIENCE_CTE
+    + _LEDGER_CHUNK_CTE
+    + "SELECT (SELECT count(*) FROM candidates), (SELECT max(subscriber_id) FROM candidates),"
+    " (SELECT count(*) FROM numbered)"
+)
+_SQLITE_CHUNK_DELIVERIES = (
+    "WITH "
+    + _LEDGER_CHUNK_CTE
+    + """
+INSERT INTO deliveries (issue_id, batch_id, subscriber_id, list_id, email, name, status, detail,
+                        updated_at)
+SELECT :issue, b.id, n.subscriber_id, n.list_id, n.email, n.name,"""
+    + _DELIVERY_VALUES
+    + """
+FROM numbered n JOIN send_batches b ON b.issue_id = :issue AND b.seq = :first_seq + n.rn / :size
+"""
+)
+
+# PostgreSQL: one statement per chunk, so its counts, batches and rows come from one snapshot.
+_POSTGRES_CHUNK = (
+    "WITH "
+    + _LEDGER_CHUNK_CTE
     + """,
 total AS (SELECT count(*) AS n FROM numbered),
 batch_rows AS (
     INSERT INTO send_batches (issue_id, seq, status, recipient_count, attempt, created_at)
-    SELECT :issue, g.seq, 'pending', LEAST(:size, total.n - g.seq * :size), 0, :now
+    SELECT :issue, :first_seq + g.seq, 'pending', LEAST(:size, total.n - g.seq * :size), 0, :now
     FROM total, generate_series(0, (total.n - 1) / :size) AS g(seq)
     WHERE total.n > 0
     RETURNING id, seq
 ),
-batch_ids AS (SELECT array_agg(id ORDER BY seq) AS ids FROM batch_rows)
-INSERT INTO deliveries (issue_id, batch_id, subscriber_id, list_id, email, name, status, detail,
-                        updated_at)
--- The batch id is looked up by position (seq = rn / size) rather than joined: no hash or merge
--- join over a million rows.
-SELECT :issue, bi.ids[n.rn / :size + 1], n.subscriber_id, n.list_id, n.email, n.name,
-       CASE WHEN n.suppressed = 1 THEN 'skipped' ELSE 'pending' END,
-       CASE WHEN n.suppressed = 1 THEN 'suppressed at dispatch' ELSE NULL END,
-       :now
-FROM numbered n CROSS JOIN batch_ids bi
+batch_ids AS (SELECT array_agg(id ORDER BY seq) AS ids FROM batch_rows),
+written AS (
+    INSERT INTO deliveries (issue_id, batch_id, subscriber_id, list_id, email, name, status,
+                            detail, updated_at)
+    -- The batch id is looked up by position (seq = rn / size) rather than joined.
+    SELECT :issue, bi.ids[n.rn / :size + 1], n.subscriber_id, n.list_id, n.email, n.name,"""
+    + _DELIVERY_VALUES
+    + """
+    FROM numbered n CROSS JOIN batch_ids bi
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM candidates), (SELECT max(subscriber_id) FROM candidates),
+       (SELECT count(*) FROM written)
 """
 )
 
@@ -152,44 +187,82 @@ def _time_param(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
-def _snapshot_audience(session: Session, issue_id: int, size: int, now: datetime) -> int:
-    """Insert the ledger for ``issue_id``; returns the number of recipients (rows)."""
-    params = {"issue": issue_id, "size": size, "now": now}
+@dataclass(frozen=True)
+class _LedgerChunk:
+    rows: int
+    batches: int
+    done: bool
+
+
+def _write_ledger_chunk(
+    session: Session, settings: Settings, issue_id: int, now: datetime
+) -> _LedgerChunk | None:
+    """Write the next chunk of ``issue_id``'s ledger (the caller commits); None when there is
+    nothing to write (the ledger is complete, or the issue is no longer sending or paused).
+
+    The first statement updates the issue row, so a second writer of the same ledger waits
+    for this transaction and then continues after it: no subscriber is written twice (the
+    (issue, subscriber) unique constraint would refuse it anyway).
+    """
+    touched = session.execute(
+        update(Issue)
+        .where(
+            Issue.id == issue_id,
+            Issue.ledger_done.is_(False),
+            Issue.status.in_([IssueStatus.SENDING, IssueStatus.PAUSED]),
+        )
+        .values(ledger_touched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if touched.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    after = session.execute(select(Issue.ledger_after).where(Issue.id == issue_id)).scalar_one()
+    first_seq = session.execute(
+        select(func.coalesce(func.max(SendBatch.seq) + 1, 0)).where(SendBatch.issue_id == issue_id)
+    ).scalar_one()
+    size, chunk = settings.SEND_BATCH_SIZE, settings.SEND_LEDGER_CHUNK
+    first = int(first_seq)
+    params: dict[str, Any] = {
+        "issue": issue_id,
+        "size": size,
+        "chunk": chunk,
+        "after": after or 0,
+        "first_seq": first,
+        "now": now,
+    }
     if session.get_bind().dialect.name == "postgresql":
-        # The audience is grouped and sorted in memory; the default 4 MB spills a million rows
-        # to disk. SET LOCAL ends with this transaction.
-        session.execute(text("SET LOCAL work_mem = '256MB'"))
-        result = session.execute(text(_POSTGRES_SNAPSHOT).bindparams(_time_param("now")), params)
-        return int(result.rowcount)  # type: ignore[attr-defined]
-    # SQLite: the issue UPDATE already holds the write lock, so these reads are consistent.
-    total = int(
-        session.execute(
-            text("WITH " + _AUDIENCE_CTE + "SELECT count(*) FROM numbered"), params
-        ).scalar_one()
-    )
-    if total == 0:
-        return 0
-    session.execute(
-        text(
-            "INSERT INTO send_batches (issue_id, seq, status, recipient_count, attempt, "
-            "created_at) VALUES (:issue, :seq, 'pending', :count, 0, :now)"
-        ).bindparams(_time_param("now")),
-        [
-            {"issue": issue_id, "seq": seq, "count": min(size, total - seq * size), "now": now}
-            for seq in range((total + size - 1) // size)
-        ],
-    )
-    result = session.execute(
-        text(
-            "WITH "
-            + _AUDIENCE_CTE
-            + _INSERT_DELIVERIES.format(
-                batches="send_batches", batch_filter="AND b.issue_id = :issue"
+        # The chunk is sorted and grouped in memory; the default 4 MB would spill to disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        candidates, last, rows = session.execute(
+            text(_POSTGRES_CHUNK).bindparams(_time_param("now")), params
+        ).one()
+    else:
+        candidates, last, rows = session.execute(text(_SQLITE_CHUNK_COUNTS), params).one()
+        if rows:
+            session.execute(
+                text(
+                    "INSERT INTO send_batches (issue_id, seq, status, recipient_count, attempt,"
+                    " created_at) VALUES (:issue, :seq, 'pending', :count, 0, :now)"
+                ).bindparams(_time_param("now")),
+                [
+                    {
+                        "issue": issue_id,
+                        "seq": first + index,
+                        "count": min(size, rows - index * size),
+                        "now": now,
+                    }
+                    for index in range((rows + size - 1) // size)
+                ],
             )
-        ).bindparams(_time_param("now")),
-        params,
+            session.execute(text(_SQLITE_CHUNK_DELIVERIES).bindparams(_time_param("now")), params)
+    done = candidates < chunk
+    session.execute(
+        update(Issue)
+        .where(Issue.id == issue_id)
+        .values(ledger_after=last if last is not None else after, ledger_done=done)
+        .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _LedgerChunk(rows=int(rows), batches=(rows + size - 1) // size, done=done)
 
 
 def _take_due_issue(session: Session, now: datetime) -> int | None:
@@ -208,7 +281,15 @@ def _take_due_issue(session: Session, now: datetime) -> int | None:
     result = session.execute(
         update(Issue)
         .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
-        .values(status=IssueStatus.SENDING, started_at=now, updated_at=now, consecutive_failures=0)
+        .values(
+            status=IssueStatus.SENDING,
+            started_at=now,
+            updated_at=now,
+            consecutive_failures=0,
+            ledger_after=0,
+            ledger_done=False,
+            ledger_touched_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -240,13 +321,30 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
         )
 
 
-def dispatch_due(
-    session: Session, settings: Settings, now: datetime | None = None, max_issues: int = 20
-) -> DispatchReport:
-    """Start every due issue: claim it and write its ledger, one committed transaction each.
+def _ledger_stalled_after(settings: Settings) -> timedelta:
+    """How long a ledger writer may make no progress before another one takes over."""
+    return timedelta(seconds=max(60.0, 10 * settings.SCHEDULER_TICK_SECONDS))
 
-    Safe to run from several processes at once (the claim is a compare-and-set, and on
-    PostgreSQL rows are taken with ``FOR UPDATE SKIP LOCKED``). Commits.
+
+def dispatch_due(
+    session: Session,
+    settings: Settings,
+    now: datetime | None = None,
+    max_issues: int = 20,
+    publish: Publisher | None = None,
+) -> DispatchReport:
+    """Start every due issue and write its ledger; finish ledgers whose writer stopped.
+
+    Starting an issue (compare-and-set ``scheduled -> sending``, and rendering its body once)
+    is one transaction. The ledger is then written in chunks of ``SEND_LEDGER_CHUNK``
+    subscribers, one transaction each; after each, ``publish`` (when given) rings the
+    doorbells of the new batches, so the first batches are sent while the rest of the ledger
+    is written. A ledger whose writer made no progress for a while (the process died) is
+    continued where it stopped by the next call.
+
+    Safe to run from several processes at once (the claim is a compare-and-set, on PostgreSQL
+    rows are taken with ``FOR UPDATE SKIP LOCKED``, and a ledger chunk locks its issue).
+    Commits.
     """
     report = DispatchReport()
     started = time.perf_counter()
@@ -260,34 +358,69 @@ def dispatch_due(
         try:
             # Render once, in the claiming transaction: every batch then sends this body.
             render_issue_by_id(session, settings, issue_id)
-            _snapshot_audience(session, issue_id, settings.SEND_BATCH_SIZE, moment)
-            batches = (
-                session.execute(
-                    select(SendBatch.recipient_count).where(SendBatch.issue_id == issue_id)
-                )
-                .scalars()
-                .all()
-            )
-            rows = sum(batches)
-            if not batches:
-                # Nobody to send to: the issue is done at once.
-                session.execute(
-                    update(Issue)
-                    .where(Issue.id == issue_id)
-                    .values(status=IssueStatus.SENT, finished_at=moment)
-                    .execution_options(synchronize_session=False)
-                )
             session.commit()
         except Exception:
             session.rollback()
             log.exception("could not start issue %s; it stays scheduled", issue_id)
             raise
         report.issues.append(issue_id)
-        report.recipients += rows
-        report.batches += len(batches)
-        log.info("issue %s started: %s recipients in %s batches", issue_id, rows, len(batches))
+        _write_ledger(session, settings, issue_id, moment, publish=publish, report=report)
+    stalled = list(
+        session.scalars(
+            select(Issue.id)
+            .where(
+                Issue.ledger_done.is_(False),
+                Issue.status.in_([IssueStatus.SENDING, IssueStatus.PAUSED]),
+                Issue.ledger_touched_at.is_(None)
+                | (Issue.ledger_touched_at < moment - _ledger_stalled_after(settings)),
+            )
+            .order_by(Issue.id)
+            .limit(max_issues)
+        )
+    )
+    session.commit()
+    for issue_id in stalled:
+        log.warning("issue %s: continuing a ledger whose writer stopped", issue_id)
+        report.resumed.append(issue_id)
+        _write_ledger(session, settings, issue_id, moment, publish=publish, report=report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_ledger(
+    session: Session,
+    settings: Settings,
+    issue_id: int,
+    moment: datetime,
+    *,
+    publish: Publisher | None,
+    report: DispatchReport,
+) -> None:
+    """Write the rest of ``issue_id``'s ledger, chunk after chunk. Commits."""
+    rows = batches = 0
+    while True:
+        try:
+            chunk = _write_ledger_chunk(session, settings, issue_id, moment)
+            session.commit()
+        except Exception:
+            # The issue is sending and its ledger stays incomplete: the dispatcher continues
+            # it once the writer counts as stopped. Nothing written is lost.
+            session.rollback()
+            log.exception("issue %s: could not write the next ledger chunk", issue_id)
+            break
+        if chunk is None:
+            break
+        rows += chunk.rows
+        batches += chunk.batches
+        if publish is not None and chunk.batches:
+            publish_pending_batches(session, settings, publish, moment)
+        if chunk.done:
+            # Nobody to send to, or every batch already sent: the issue is done now.
+            finish_issue_if_done(session, issue_id, moment)
+            break
+    report.recipients += rows
+    report.batches += batches
+    log.info("issue %s: %s recipients in %s batches written", issue_id, rows, batches)
 
 
 # -------------------------------------------------------------------------------- publish
@@ -456,13 +589,44 @@ def ledger_recipient(
     """A recipient from the ledger. Their own ``custom_args`` carry only the delivery id: the
     batch's tags (issue, batch, attempt) go once into the request (:func:`batch_tags`), and
     SendGrid merges both into every event it reports."""
-    return personal_recipient(
-        delivery_id=delivery_id,
-        email=email,
-        name=name,
-        substitutions=personaliser.substitutions(subscriber_id, list_id, name),
-        custom_args={"dst_delivery": str(delivery_id)},
+    recipients, _ = ledger_recipients(
+        personaliser, [(delivery_id, subscriber_id, list_id, email, name, None)]
     )
+    return recipients[0]
+
+
+LedgerRow = tuple[int, int, int | None, str, str | None, str | None]
+
+
+def ledger_recipients(
+    personaliser: Personaliser, rows: Iterable[LedgerRow]
+) -> tuple[list[OutgoingRecipient], dict[int, str]]:
+    """The recipients of a batch from its ledger rows, and the rows to skip with their reason.
+
+    A row is ``(delivery id, subscriber id, list id, email, name, skip reason or None)``, as
+    :data:`_RECIPIENTS_SQL` selects it. This loop runs for every recipient of a send: it
+    unpacks plain tuples and builds each recipient in one step.
+    """
+    recipients: list[OutgoingRecipient] = []
+    skipped: dict[int, str] = {}
+    add = recipients.append
+    substitutions = personaliser.substitutions
+    for delivery_id, subscriber_id, list_id, email, name, skip in rows:
+        if skip:
+            skipped[delivery_id] = skip
+            continue
+        values = substitutions(subscriber_id, list_id or 0, name)
+        add(
+            OutgoingRecipient(
+                delivery_id,
+                email,
+                name,
+                values,
+                {"List-Unsubscribe": "<" + values[UNSUBSCRIBE_PLACEHOLDER] + ">"},
+                {"dst_delivery": str(delivery_id)},
+            )
+        )
+    return recipients, skipped
 
 
 def batch_tags(issue_id: int, batch_id: int, attempt: int) -> dict[str, str]:
@@ -505,11 +669,14 @@ def _claim(session: Session, settings: Settings, batch_id: int, now: datetime) -
     return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
+# The ledger rows of a batch still to send, with the reason to skip one now (suppressed or
+# unsubscribed since the ledger was written), in the shape :func:`ledger_recipients` reads.
 _RECIPIENTS_SQL = text(
     """
     SELECT d.id, d.subscriber_id, d.list_id, d.email, d.name,
-           CASE WHEN x.id IS NULL THEN 0 ELSE 1 END AS suppressed,
-           s.status AS subscriber_status, sub.status AS subscription_status
+           CASE WHEN x.id IS NOT NULL THEN 'suppressed before sending'
+                WHEN s.status <> 'active' OR COALESCE(sub.status, '') <> 'confirmed'
+                THEN 'unsubscribed before sending' END AS skip
     FROM deliveries d
     JOIN subscribers s ON s.id = d.subscriber_id
     LEFT JOIN suppressions x ON x.email_hash = s.email_hash
@@ -562,28 +729,9 @@ def send_batch(
     issue = session.get(Issue, batch.issue_id, populate_existing=True)
     assert issue is not None
     rows = session.execute(_RECIPIENTS_SQL, {"batch": batch_id}).all()
-    skipped: dict[int, str] = {}
-    recipients: list[OutgoingRecipient] = []
-    issued_at = int(time.time())
     content = issue_content(session, settings, issue)
-    personaliser = content_personaliser(settings, content, issued_at)
-    for row in rows:
-        if row.suppressed:
-            skipped[row.id] = "suppressed before sending"
-            continue
-        if row.subscriber_status != "active" or row.subscription_status != "confirmed":
-            skipped[row.id] = "unsubscribed before sending"
-            continue
-        recipients.append(
-            ledger_recipient(
-                personaliser,
-                delivery_id=row.id,
-                subscriber_id=row.subscriber_id,
-                list_id=row.list_id or 0,
-                email=row.email,
-                name=row.name,
-            )
-        )
+    personaliser = content_personaliser(settings, content, int(time.time()))
+    recipients, skipped = ledger_recipients(personaliser, rows)
     session.commit()
     if not recipients:
         receipt = SendReceipt(provider_message_id=None, accepted_ids=[])
@@ -903,8 +1051,18 @@ def _record_ambiguous(
 
 # -------------------------------------------------------------------------------- finish
 def finish_issue_if_done(session: Session, issue_id: int, now: datetime | None = None) -> bool:
-    """Mark a sending issue sent (or partially_failed) once no batch is still open. Commits."""
+    """Mark a sending issue sent (or partially_failed) once its ledger is complete and no batch
+    is still open. Commits.
+
+    ``ledger_done`` is read first: it is committed with the last chunk's batches, so the batch
+    query after it (a later snapshot) sees every batch of the issue.
+    """
     moment = now or _utcnow()
+    ledger_done = session.execute(
+        select(Issue.ledger_done).where(Issue.id == issue_id)
+    ).scalar_one_or_none()
+    if not ledger_done:
+        return False
     open_batch = session.execute(
         select(
             exists().where(SendBatch.issue_id == issue_id, SendBatch.status.in_(NON_TERMINAL_BATCH))
