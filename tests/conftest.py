@@ -137,6 +137,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def db(database_url: str) -> Iterator[Session]:
+    """A session on ``database_url`` (SQLite and PostgreSQL in turn), rolled back after."""
+    session = session_factory(database_url)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, sqlite_url: str) -> Settings:
     """Settings on a fresh SQLite database under ``tmp_path``."""
     return make_settings(tmp_path, sqlite_url)

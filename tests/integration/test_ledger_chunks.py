@@ -62,14 +62,6 @@ def fake() -> Iterator[FakeSendGrid]:
     server.stop()
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    session = session_factory(database_url)()
-    yield session
-    session.rollback()
-    session.close()
-
-
 def _started_issue(db: Session, readers: int) -> tuple[int, set[str]]:
     """An issue due now for ``readers`` confirmed readers plus people who must get nothing;
     returns its id and the addresses that must get it."""
@@ -164,11 +156,8 @@ def test_an_interrupted_ledger_is_continued_and_the_issue_waits_for_it(
     settings = _settings(tmp_path, database_url, fake.host, chunk=50)
     issue_id, expected = _started_issue(db, 180)
 
-    def dies(batch_id: int) -> None:
-        raise WriterDiedError
-
     with pytest.raises(WriterDiedError):
-        sending.dispatch_due(db, settings, publish=dies)
+        sending.dispatch_due(db, settings, publish=_die)
     db.rollback()
     first_chunk = _ledger(db, issue_id)
     assert len(first_chunk) == 50

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from distributor.adapters.email_base import email_sender_for
 from distributor.config import Settings
 from distributor.db.models import Delivery, IssueList, ProviderEvent, SendBatch, Subscription
-from distributor.db.session import session_factory, unit_of_work
+from distributor.db.session import unit_of_work
 from distributor.domain.issues import BatchStatus, IssueStatus
 from distributor.services import sending
 from distributor.services.issues import (
@@ -64,14 +64,6 @@ def fake(database_url: str) -> Iterator[FakeSendGrid]:
     server = FakeSendGrid(on_events=on_events).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    session = session_factory(database_url)()
-    yield session
-    session.rollback()
-    session.close()
 
 
 def _issue_with_audience(db: Session, readers: int) -> int:
