@@ -66,6 +66,16 @@ _CHINESE = re.compile(
 _PIPE = re.compile(r"^(?P<caption>.+?)\s*[|｜]\s*(?P<credit>[^|｜。.!?！？,，;；]{1,24})$")
 
 
+# What each form cannot match without (the patterns search every position of the line, so
+# running all of them on a line without a credit is the slow path): a colon for the labelled
+# and Chinese forms, "by", "courtesy", a parenthesis, "©"/"(c)"/"copyright", a pipe. Words are
+# looked for in the lower-cased line: every letter the case-insensitive patterns match in them
+# lower-cases to itself, except the odd letters below (a line with one of those runs every
+# pattern; tested). Keep these in step with the patterns.
+_ODD_LETTERS = re.compile("[\u0130\u0131\u017f]")  # İ and ı match "i", ſ matches "s"
+_HINT_WORDS = ("by", "courtesy", "(c)", "copyright")  # looked for in the lower-cased line
+
+
 @dataclass(frozen=True, slots=True)
 class CaptionParts:
     """A caption line split into its description and its credit (either may be None)."""
@@ -100,13 +110,24 @@ def split_caption(text: str | None) -> CaptionParts:
     line = normalise_space(text)
     if not line:
         return CaptionParts(None, None)
-    for pattern in (_LABELLED, _CHINESE, _BY, _COURTESY, _AGENCY_PAREN, _COPYRIGHT_LEAD):
-        match = pattern.search(line)
+    lowered = line.lower()
+    odd = _ODD_LETTERS.search(line) is not None
+    colon = ":" in line or "：" in line
+    copyright_sign = "©" in line
+    for pattern, possible in (
+        (_LABELLED, colon),
+        (_CHINESE, colon),
+        (_BY, odd or "by" in lowered),
+        (_COURTESY, odd or "courtesy" in lowered),
+        (_AGENCY_PAREN, "(" in line or "（" in line),
+        (_COPYRIGHT_LEAD, copyright_sign or odd or "(c)" in lowered or "copyright" in lowered),
+    ):
+        match = pattern.search(line) if possible else None
         if match:
             return CaptionParts(
                 _clean_caption(line[: match.start()]), _clean_credit(match.group("credit"))
             )
-    match = _COPYRIGHT_TRAIL.search(line)
+    match = _COPYRIGHT_TRAIL.search(line) if copyright_sign else None
     if match:
         # "Mars 2013, Aly Song, Reuters ©.": the credit is the part after the first comma
         # group when the line starts with a place/date; without commas the whole is the credit.
@@ -114,7 +135,7 @@ def split_caption(text: str | None) -> CaptionParts:
         if tail:
             return CaptionParts(_clean_caption(line[: match.start()] + head), _clean_credit(tail))
         return CaptionParts(_clean_caption(line[: match.start()]), _clean_credit(head))
-    match = _PIPE.match(line)
+    match = _PIPE.match(line) if ("|" in line or "｜" in line) else None
     if match:
         return CaptionParts(_clean_caption(match.group("caption")), _clean_credit(match["credit"]))
     return CaptionParts(line, None)

@@ -30,7 +30,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from distributor.domain.articles import Author, Image
-from distributor.ingest.credits import normalise_space, split_caption
+from distributor.ingest.credits import CaptionParts, normalise_space, split_caption
 from distributor.ingest.sanitise import REMOVED_WITH_CONTENT, safe_url, sanitise_html
 
 BLOCK_TAGS = frozenset(
@@ -82,6 +82,17 @@ _NOTE = re.compile(
     r"pseudonyms? (?:has|have) been used|均为化名|为化名|系化名|已作化名|姓名已更改",
     re.IGNORECASE,
 )
+# Every _NOTE form starts the text with one of these characters or holds one of these words,
+# in the case-insensitive sense of the regex: every letter it matches in the words lower-cases
+# to the letter itself, except the odd letters below (tested). A cheap test that spares running
+# _NOTE (unanchored, so slow) on most paragraphs. Keep them in step with _NOTE.
+_NOTE_STARTS = "eEcC编更"
+# İ and ı match "i", ſ matches "s"; _may_be_note looks for their lower-case forms.
+_NOTE_ODD_LETTERS = re.compile("[\u0130\u0131\u017f]")
+_NOTE_WORDS = (
+    "been changed", "not his real name", "not her real name", "not their real name", "pseudonym",
+    "化名", "姓名已更改",
+)  # fmt: skip
 # Notes recognised only in the last blocks of a body (earlier they are part of the story).
 _END_NOTE = re.compile(r"^(?:[*＊]+\s*\S|note\s*[:：]|注\s*[:：])", re.IGNORECASE)
 _CN_CREDIT_LINE = re.compile(
@@ -92,6 +103,14 @@ _PIXEL_URL = re.compile(
     r"feeds\.feedburner\.com/~r|stats\.wordpress\.com|gravatar\.com/avatar)",
     re.IGNORECASE,
 )
+# Every _PIXEL_URL form holds one of these, lower-cased; as for _NOTE_WORDS, the letters the
+# case-insensitive regex also matches that do not lower-case to the letter (K for "k", İ and ı
+# for "i", ſ for "s") send a URL to the regex whatever it holds (tested).
+_PIXEL_WORDS = (
+    "feedsportal", "pheedo", "doubleclick", "/b/ss/", "pixel", "beacon", "tracking", "analytics",
+    "feeds.feedburner.com/~r", "stats.wordpress.com", "gravatar.com/avatar",
+)  # fmt: skip
+_PIXEL_ODD_LETTERS = re.compile("[\u0130\u0131\u017f\u212a]")
 _CAPTION_CLASS = re.compile(
     r"(?:caption|image-desc|img-desc|imgdesc|photo-desc|wp-caption-text|figcaption|legend)",
     re.IGNORECASE,
@@ -123,9 +142,11 @@ class ExtractedBody:
 # ---------------------------------------------------------------------------- helpers
 class _TextCache(threading.local):
     texts: dict[etree._Element, str]
+    lowered: dict[str, str]
 
     def __init__(self) -> None:
         self.texts = {}
+        self.lowered = {}
 
 
 _TEXT_CACHE = _TextCache()
@@ -137,18 +158,41 @@ def _text(element: etree._Element) -> str:
     texts = _TEXT_CACHE.texts
     cached = texts.get(element)
     if cached is None:
-        cached = normalise_space(element.text_content()) if hasattr(element, "text_content") else ""
+        # normalise_space(_string_value(element)), inlined: this runs for every block.
+        cached = " ".join(
+            etree.tostring(element, method="text", encoding="unicode", with_tail=False).split()
+        )
         texts[element] = cached
     return cached
 
 
+def _lowered(text: str) -> str:
+    """``text.lower()``, computed once per text in an :func:`extract_body` call (the bio and
+    note tests both read it)."""
+    lowered = _TEXT_CACHE.lowered
+    cached = lowered.get(text)
+    if cached is None:
+        cached = lowered[text] = text.lower()
+    return cached
+
+
+def _string_value(element: etree._Element) -> str:
+    """All the text inside ``element``, as XPath ``string()`` (lxml's ``text_content()``) reads
+    it, from libxml2 directly: several times faster than an XPath call per block."""
+    text: str = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+    return text
+
+
 def _first_visible_char(element: etree._Element) -> str:
-    """The first character of ``_text(element)`` ("" when it is empty), without building it."""
-    for piece in element.itertext():
-        stripped: str = piece.lstrip()
-        if stripped:
-            return stripped[0]
-    return ""
+    """The first character of ``_text(element)`` ("" when it is empty), without normalising
+    it (usually without reading more than the element's own text)."""
+    own: str | None = element.text
+    if own:
+        stripped_own = own.lstrip()
+        if stripped_own:
+            return stripped_own[0]
+    # One libxml2 call: cheaper than itertext()'s iterator even when the text is long.
+    return _string_value(element).lstrip()[:1]
 
 
 def _classes(element: etree._Element) -> str:
@@ -170,16 +214,39 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
+# libxml2's HTML parser without lxml.html's element classes: lxml.html asks a Python lookup
+# for the class of every element it hands out, a large share of the cost of these passes. The
+# tree is the same; only ``text_content()`` is missing (see :func:`_string_value`).
+_HTML_PARSER = etree.HTMLParser()
+
+
 def _parse_fragment(markup: str) -> etree._Element:
+    """``markup`` under a new ``<div>``, as ``lxml.html.fragment_fromstring(create_parent=)``."""
     try:
-        return lxml_html.fragment_fromstring(markup, create_parent="div")
+        elements = lxml_html.fragments_fromstring(markup, parser=_HTML_PARSER)
     except (etree.ParserError, ValueError):
-        document = lxml_html.document_fromstring(markup)
+        document = lxml_html.document_fromstring(markup, parser=_HTML_PARSER)
         body = document.find("body")
-        root = lxml_html.Element("div")
+        root = _HTML_PARSER.makeelement("div")
         for child in list(body if body is not None else document):
             root.append(child)
         return root
+    leading = elements.pop(0) if elements and isinstance(elements[0], str) else None
+    if elements:
+        # The parsed <body> itself becomes the <div>: moving every element into a new one
+        # costs about a quarter of the parse.
+        root = elements[0].getparent()
+        html = root.getparent()
+        if html is not None:
+            html.remove(root)
+        root.tag = "div"
+        root.attrib.clear()
+        root.text = leading
+        root.tail = None
+        return root
+    root = _HTML_PARSER.makeelement("div")
+    root.text = leading
+    return root
 
 
 def _to_int(value: str | None) -> int | None:
@@ -204,7 +271,16 @@ def _is_pixel(img: etree._Element, src: str) -> bool:
     if (width is not None and width <= 2) or (height is not None and height <= 2):
         return True
     style = (img.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or "visibility:hidden" in style or bool(_PIXEL_URL.search(src))
+    return "display:none" in style or "visibility:hidden" in style or _is_pixel_url(src)
+
+
+def _is_pixel_url(src: str) -> bool:
+    """``_PIXEL_URL.search(src)``, skipped when no _PIXEL_WORDS can be in ``src``."""
+    if not _PIXEL_ODD_LETTERS.search(src):
+        lowered = src.lower()
+        if not any(word in lowered for word in _PIXEL_WORDS):
+            return False
+    return _PIXEL_URL.search(src) is not None
 
 
 def title_case_if_shouting(name: str) -> str:
@@ -241,42 +317,66 @@ def _block_children(root: etree._Element) -> list[etree._Element]:
 
 
 # ---------------------------------------------------------------------------- passes
+_CHROME_TEXT_TAGS = BLOCK_TAGS | {"span", "a", "button", "strong", "em"}
+
+
 def _strip_chrome(root: etree._Element) -> None:
-    for element in list(root.iter()):
-        if not isinstance(element.tag, str) or element.getparent() is None:
+    """Remove chrome below ``root``, in document order; a removed element's descendants are
+    not looked at (whatever they are, they are gone)."""
+    pending = list(reversed(root))  # a stack, not recursion: bodies can nest deeply
+    while pending:
+        element = pending.pop()
+        tag = element.tag
+        if not isinstance(tag, str):
             continue
-        if element.tag in REMOVED_WITH_CONTENT:
+        if tag in REMOVED_WITH_CONTENT:
             _remove(element)
             continue
-        classes = _classes(element)
-        if classes and _CHROME_CLASS.search(classes) and element.tag not in ("img", "figure"):
-            _remove(element)
-            continue
-        if (
-            (element.tag in BLOCK_TAGS or element.tag in ("span", "a", "button", "strong", "em"))
-            and len(element) < 4
-            and _CHROME_START.match(_first_visible_char(element))
-        ):
+        class_value = element.get("class")
+        id_value = element.get("id")
+        if class_value is not None or id_value is not None:
+            classes = f"{class_value or ''} {id_value or ''}".strip()
+            if classes and _CHROME_CLASS.search(classes) and tag not in ("img", "figure"):
+                _remove(element)
+                continue
+        children = len(element)
+        if tag in _CHROME_TEXT_TAGS and children < 4:
+            own = element.text  # _first_visible_char, its usual case inlined
+            first = own.lstrip()[:1] if own else ""
+            if not first:
+                first = _first_visible_char(element)
+        else:
+            first = ""
+        if first and _CHROME_START.match(first):
             text = _text(element)
             if (
                 text
                 and len(text) < 160
                 and _CHROME_TEXT.match(text)
-                and not element.findall(".//img")
+                and element.find(".//img") is None
             ):
                 _remove(element)
+                continue
+        if children:
+            pending.extend(reversed(element))
 
 
 def _image_from(
-    img: etree._Element, base_url: str | None, caption_text: str | None, credit: str | None = None
+    img: etree._Element,
+    base_url: str | None,
+    caption_text: str | None,
+    credit: str | None = None,
+    caption_parts: CaptionParts | None = None,
 ) -> Image | None:
+    """The image ``img`` shows; ``caption_parts``, when given, is ``split_caption(caption_text)``
+    already computed."""
     src = _image_src(img)
     if not src:
         return None
     url = safe_url(src, base_url)
     if url is None or _is_pixel(img, url):
         return None
-    parts = split_caption(caption_text)
+    parts = caption_parts if caption_parts is not None else split_caption(caption_text)
     alt = normalise_space(img.get("alt")) or None
     caption = parts.caption
     if caption is None and credit is None and parts.credit is None and alt:
@@ -333,15 +433,18 @@ def _collect_images(root: etree._Element, base_url: str | None) -> list[Image]:
             continue
         data_caption: str | None = img.get("data-caption")
         data_credit = normalise_space(img.get("data-credit")) or None
-        caption_el = _following_caption(img)
+        anchor = _anchor_block(img)
+        caption_el, caption_parts = _following_caption(anchor)
         if caption_el is not None and not data_caption:
             data_caption = _text(caption_el)
-        image = _image_from(img, base_url, data_caption, data_credit)
+        else:
+            caption_parts = None  # they describe the caption element, not this caption
+        image = _image_from(img, base_url, data_caption, data_credit, caption_parts)
         if image is None:
             continue
         images.append(image)
         if caption_el is not None:
-            _wrap_as_figure(img, caption_el)
+            _wrap_as_figure(anchor, caption_el)
     return images
 
 
@@ -357,34 +460,36 @@ def _anchor_block(img: etree._Element) -> etree._Element:
         node = parent
 
 
-def _following_caption(img: etree._Element) -> etree._Element | None:
-    """A caption element right after the image: a caption class, or a credit-ending line."""
-    anchor = _anchor_block(img)
+def _following_caption(
+    anchor: etree._Element,
+) -> tuple[etree._Element | None, CaptionParts | None]:
+    """A caption element right after the image's :func:`_anchor_block`: a caption class, or a
+    credit-ending line (then also its text split, to spare splitting it again)."""
     sibling = anchor.getnext()
     if sibling is None or not isinstance(sibling.tag, str):
-        return None
+        return None, None
     if anchor.tail and anchor.tail.strip():
-        return None
+        return None, None
     text = _text(sibling)
-    if not text or sibling.findall(".//img"):
-        return None
+    if not text or sibling.find(".//img") is not None:
+        return None, None
     if _CAPTION_CLASS.search(_classes(sibling)) or sibling.tag == "figcaption":
-        return sibling
+        return sibling, None
     if sibling.tag in ("p", "div", "span", "small", "em", "i") and len(text) < 400:
         parts = split_caption(text)
         if parts.credit and parts.caption:
-            return sibling
-    return None
+            return sibling, parts
+    return None, None
 
 
-def _wrap_as_figure(img: etree._Element, caption_el: etree._Element) -> None:
-    """Turn "<p><img></p><p>Caption. Credit: X</p>" into one figure so outputs keep them."""
-    anchor = _anchor_block(img)
+def _wrap_as_figure(anchor: etree._Element, caption_el: etree._Element) -> None:
+    """Turn "<p><img></p><p>Caption. Credit: X</p>" into one figure so outputs keep them;
+    ``anchor`` is the image's :func:`_anchor_block`."""
     parent = anchor.getparent()
     if parent is None:
         return
-    figure = lxml_html.Element("figure")
-    figcaption = lxml_html.Element("figcaption")
+    figure = _HTML_PARSER.makeelement("figure")
+    figcaption = _HTML_PARSER.makeelement("figcaption")
     figcaption.text = _text(caption_el)
     parent.replace(anchor, figure)
     figure.append(anchor)
@@ -442,6 +547,8 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
         if block.getparent() is None:
             continue
         text = _text(block)
+        if not _may_hold_bio_heading(text, _lowered(text)):
+            continue  # no inline bio, no bio heading, no box holding one
         inline = _BIO_INLINE.match(text)
         if inline and not _BIO_HEADING.match(text):
             bios.append(BioBlock(normalise_space(inline.group("bio"))))
@@ -450,7 +557,7 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
         heading = None
         if _BIO_HEADING.match(text):
             heading = block
-        elif _may_hold_bio_heading(text):
+        else:
             # A bio box: <div class="author-bio"><h3>About the author</h3><p>…</p></div>
             for child in block:
                 if isinstance(child.tag, str) and _BIO_HEADING.match(_text(child)):
@@ -463,7 +570,7 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
             for follower in blocks[index + 1 :]:
                 if follower.getparent() is None:
                     continue
-                if follower.tag in HEADING_TAGS or _NOTE.search(_text(follower)):
+                if follower.tag in HEADING_TAGS or _is_note(_text(follower)):
                     break
                 if _text(follower):
                     paragraphs.append(_text(follower))
@@ -480,9 +587,12 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
     return _merge_bio_paragraphs(bios)
 
 
-def _may_hold_bio_heading(text: str) -> bool:
-    """False when no part of ``text`` can match _BIO_HEADING (each form has one of these)."""
-    lowered = text.lower()
+def _may_hold_bio_heading(text: str, lowered: str | None = None) -> bool:
+    """False when no part of ``text`` can match _BIO_HEADING or _BIO_INLINE (each form has one
+    of these words; the letters the regexes match in them all lower-case to themselves, tested);
+    ``lowered`` is ``text.lower()`` when the caller has it."""
+    if lowered is None:
+        lowered = text.lower()
     return "about" in lowered or "author" in lowered or "作者" in lowered
 
 
@@ -543,6 +653,26 @@ def _block_lines(block: etree._Element) -> str:
     return re.sub(r"\s*(作者简介|链接|原文链接)\s*[:：]", r"\n\1：", text)
 
 
+def _may_be_note(text: str, lowered: str | None = None) -> bool:
+    """False when ``text`` cannot match _NOTE (see _NOTE_STARTS); ``lowered`` is
+    ``text.lower()`` when the caller has it."""
+    if text[:1] in _NOTE_STARTS:
+        return True
+    if lowered is None:
+        lowered = text.lower()
+    # The odd letters, looked for in ``lowered``: ı and ſ lower-case to themselves, İ to "i̇".
+    if "ı" in lowered or "ſ" in lowered or "\u0307" in lowered:
+        return True
+    for word in _NOTE_WORDS:  # noqa: SIM110 - runs for every block; any() over a generator is slower
+        if word in lowered:
+            return True
+    return False
+
+
+def _is_note(text: str) -> bool:
+    return _may_be_note(text, _lowered(text)) and _NOTE.search(text) is not None
+
+
 def _take_notes(blocks: list[etree._Element]) -> list[str]:
     notes: list[str] = []
     last = {id(block) for block in blocks[-4:]}
@@ -552,8 +682,8 @@ def _take_notes(blocks: list[etree._Element]) -> list[str]:
         text = _text(block)
         if not text or len(text) > 400:
             continue
-        if (_NOTE.search(text) or (id(block) in last and _END_NOTE.match(text))) and not (
-            block.findall(".//img")
+        if (_is_note(text) or (id(block) in last and _END_NOTE.match(text))) and (
+            block.find(".//img") is None
         ):
             notes.append(text)
             _remove(block)
@@ -568,15 +698,17 @@ def extract_body(
     if not markup or not markup.strip():
         return ExtractedBody(body_html="")
     _TEXT_CACHE.texts.clear()
+    _TEXT_CACHE.lowered.clear()
     try:
         return _extract(markup, base_url, title)
     finally:
         _TEXT_CACHE.texts.clear()
+        _TEXT_CACHE.lowered.clear()
 
 
 def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedBody:
     root = _parse_fragment(markup)
-    for comment in root.xpath("//comment()|//processing-instruction()"):
+    for comment in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         _remove(comment)
     _strip_chrome(root)
     _TEXT_CACHE.texts.clear()  # chrome removal changed the text of the containers
@@ -589,8 +721,7 @@ def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedB
     blocks = _block_children(root)
     notes = _take_notes(blocks) + credit_notes
     images = _collect_images(root, base_url)
-    body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    body = (root.text or "") + body
+    body = _inner_html(root)
     return ExtractedBody(
         body_html=sanitise_html(body, base_url),
         images=tuple(images),
@@ -599,6 +730,20 @@ def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedB
         byline_names=tuple(names or credit_names),
         sections=tuple(sections),
     )
+
+
+def _inner_html(root: etree._Element) -> str:
+    """The children of ``root`` as HTML, after its text as it is (not escaped: the sanitiser
+    reads it as markup, as it always has)."""
+    text = root.text
+    root.text = None
+    # One serialisation of the whole tree, not one per child: the same bytes, much less work.
+    markup: str = etree.tostring(root, encoding="unicode", method="html")
+    if markup.startswith("<div>") and markup.endswith("</div>"):
+        markup = markup[5:-6]
+    else:
+        markup = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+    return (text or "") + markup
 
 
 def assign_bios(authors: Sequence[Author], bios: Sequence[BioBlock]) -> tuple[Author, ...]:

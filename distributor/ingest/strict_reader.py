@@ -214,6 +214,7 @@ _ANY_TAG = re.compile(r"</?(\w+)")
 _NAMED_ENTITY = re.compile(r"&(\w+);")
 _HTML_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+_C1_BYTES = re.compile(b"\xc2[\x80-\x9f]")  # _C1_CONTROLS in UTF-8
 # C1 control codes that are Windows-1252 printables (text typed on Windows read as Latin-1).
 _WINDOWS_1252 = {
     code: bytes([code]).decode("cp1252")
@@ -306,9 +307,15 @@ def _repair_text(value: str) -> str:
     if not value.isascii():
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             value = value.encode("iso-8859-1").decode("utf-8")
-        if _C1_CONTROLS.search(value):
+        if _has_c1_controls(value):
             value = value.translate(_WINDOWS_1252)
     return value
+
+
+def _has_c1_controls(value: str) -> bool:
+    """``_C1_CONTROLS.search(value)``, on the UTF-8 bytes: U+0080-U+009F are exactly the byte
+    pairs C2 80 to C2 9F there, which a literal-prefixed search finds much faster."""
+    return _C1_BYTES.search(value.encode("utf-8", "surrogatepass")) is not None
 
 
 def _looks_like_html(text: str) -> bool:
@@ -321,9 +328,12 @@ def _looks_like_html(text: str) -> bool:
     return all(name in html.entities.entitydefs for name in _NAMED_ENTITY.findall(text))
 
 
+_SHORT_CONTENT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html"}
+
+
 def _content_type(value: str) -> str:
     lowered = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html"}.get(
+    return _SHORT_CONTENT_TYPES.get(
         lowered, "application/xhtml+xml" if lowered == "xhtml" else lowered
     )
 
@@ -341,7 +351,7 @@ def _is_base64(attributes: dict[str, str], content_type: str) -> bool:
 def _attributes(element: etree._Element) -> dict[str, str]:
     """Attributes as feedparser sees them: names lowercased, ``rel``/``type`` values too."""
     found: dict[str, str] = {}
-    for qualified, value in element.attrib.items():
+    for qualified, value in element.items():
         if qualified == _XML_BASE or qualified.lower() == "base":
             raise _Declined("xml:base")
         key = qualified
@@ -392,7 +402,10 @@ class _Reader:
     def _lang(element: etree._Element, inherited: str | None) -> str | None:
         value = element.get(_XML_LANG)
         if value is None:
-            value = next((v for k, v in element.attrib.items() if k.lower() == "lang"), None)
+            for name, candidate in element.items():
+                if name.lower() == "lang":
+                    value = candidate
+                    break
         if value is None:
             return inherited
         return value or None
