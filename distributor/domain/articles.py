@@ -150,9 +150,17 @@ def _plain(value: Any) -> Any:
         return value
     names = _NESTED_FIELDS.get(kind)
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+        plain: dict[str, Any] = {}
+        for name in names:
+            item = getattr(value, name)
+            plain[name] = item if type(item) in _LEAF_TYPES else _plain(item)
+        return plain
     if kind is tuple:
-        return tuple(map(_plain, value))
+        for item in value:
+            if type(item) not in _LEAF_TYPES:
+                return tuple(map(_plain, value))
+        # Only immutable leaves: the tuple itself is the equal copy asdict would make.
+        return value
     if isinstance(value, list):
         return list(map(_plain, value))
     if isinstance(value, dict):

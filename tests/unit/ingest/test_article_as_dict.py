@@ -33,3 +33,36 @@ def test_as_dict_matches_dataclasses_asdict(path: Path) -> None:
     for article in articles:
         assert article.as_dict() == asdict(article)
         assert type(article.as_dict()["images"]) is type(asdict(article)["images"])
+
+
+def test_as_dict_keeps_leaf_tuples_and_converts_nested_ones() -> None:
+    """The shortcut for tuples of immutable leaves (returned as they are) and the general
+    path (nested dataclasses, lists) both give what ``asdict`` gives."""
+    from datetime import UTC, datetime
+
+    from distributor.domain.articles import Article, Author, Image, _plain
+
+    article = Article(
+        guid="g",
+        title="t",
+        canonical_url="https://example.org/a",
+        sections=("World", "Asia"),
+        tags=(),
+        authors=(Author("Jane Doe", bio="b"), Author("Li Wei")),
+        images=(Image("https://example.org/i.jpg", width=10, is_lead=True),),
+        notes=("*Names changed",),
+        published_at=datetime(2025, 1, 1, tzinfo=UTC),
+        extra={"k": "v"},
+    )
+    data = article.as_dict()
+    assert data == asdict(article)
+    assert data["sections"] is article.sections  # immutable leaves: no copy needed
+    assert data["authors"] == ({**asdict(article.authors[0])}, {**asdict(article.authors[1])})
+    assert data["extra"] is not article.extra  # a mutable dict is still copied
+    mixed = ("a", Author("X"), ["b", Image("https://example.org/j.jpg")])
+    assert _plain(mixed) == (
+        "a",
+        asdict(Author("X")),
+        ["b", asdict(Image("https://example.org/j.jpg"))],
+    )
+    assert _plain((1, 2.5, None, True, "s")) == (1, 2.5, None, True, "s")
