@@ -211,7 +211,8 @@ def _write_ledger_chunk(
             Issue.ledger_done.is_(False),
             Issue.status.in_([IssueStatus.SENDING, IssueStatus.PAUSED]),
         )
-        .values(ledger_touched_at=now)
+        # The wall clock, not ``now``: a long ledger must look alive while it is written.
+        .values(ledger_touched_at=max(now, _utcnow()))
         .execution_options(synchronize_session=False)
     )
     if touched.rowcount != 1:  # type: ignore[attr-defined]
@@ -413,7 +414,8 @@ def _write_ledger(
         rows += chunk.rows
         batches += chunk.batches
         if publish is not None and chunk.batches:
-            publish_pending_batches(session, settings, publish, moment)
+            # Stamped with the wall clock: these batches were queued now, not at dispatch.
+            publish_pending_batches(session, settings, publish, max(moment, _utcnow()))
         if chunk.done:
             # Nobody to send to, or every batch already sent: the issue is done now.
             finish_issue_if_done(session, issue_id, moment)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,12 +112,16 @@ def test_batches_are_published_while_the_ledger_is_still_being_written(
     settings = _settings(tmp_path, database_url, fake.host, chunk=60)
     issue_id, expected = _started_issue(db, 230)
     seen_while_publishing: list[tuple[int, bool]] = []
+    touched: set[datetime] = set()
     probe = session_factory(database_url)()
 
     def publish(batch_id: int) -> None:
-        done = probe.execute(select(Issue.ledger_done).where(Issue.id == issue_id)).scalar_one()
+        done, last_touch = probe.execute(
+            select(Issue.ledger_done, Issue.ledger_touched_at).where(Issue.id == issue_id)
+        ).one()
         probe.commit()
         seen_while_publishing.append((batch_id, done))
+        touched.add(last_touch)
 
     report = sending.dispatch_due(db, settings, publish=publish)
     probe.close()
@@ -128,6 +132,8 @@ def test_batches_are_published_while_the_ledger_is_still_being_written(
     published = [batch_id for batch_id, _ in seen_while_publishing]
     assert len(published) == len(set(published)) == report.batches
     assert not seen_while_publishing[0][1], "first batches published before the ledger ended"
+    # Each chunk stamps the wall clock, so a long ledger never looks like a dead writer's.
+    assert len(touched) == 4
     ledger = _ledger(db, issue_id)
     assert set(ledger.values()) == {1}
     assert len(ledger) == 230  # the suppressed reader has a 'skipped' row
