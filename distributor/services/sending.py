@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from distributor.adapters.email_base import (
     AmbiguousDeliveryError,
@@ -689,6 +689,16 @@ _RECIPIENTS_SQL = text(
 )
 
 
+# What a batch reads of its issue: not the rendered body (the content cache has it) nor the
+# article and list collections (two more queries per batch); all still load if touched.
+_ISSUE_HEAD = (
+    lazyload(Issue.articles),
+    lazyload(Issue.lists),
+    defer(Issue.rendered_html),
+    defer(Issue.rendered_text),
+)
+
+
 def _fail_point(name: str) -> None:
     """Fault injection for tests: ``DISTRIBUTOR_FAILPOINTS=name=kill:0.3`` SIGKILLs this process.
 
@@ -728,7 +738,7 @@ def send_batch(
     _fail_point("after_claim")
     batch = session.get(SendBatch, batch_id, populate_existing=True)
     assert batch is not None
-    issue = session.get(Issue, batch.issue_id, populate_existing=True)
+    issue = session.get(Issue, batch.issue_id, populate_existing=True, options=_ISSUE_HEAD)
     assert issue is not None
     rows = session.execute(_RECIPIENTS_SQL, {"batch": batch_id}).all()
     content = issue_content(session, settings, issue)
