@@ -173,17 +173,13 @@ def main() -> None:
         for start in range(0, len(rows), 1000):
             # The same per-recipient work a worker does for a batch (tokens, links, tags).
             personaliser = sending.content_personaliser(settings, content)
-            recipients = [
-                sending.ledger_recipient(
-                    personaliser,
-                    delivery_id=row.id,
-                    subscriber_id=row.id,
-                    list_id=mailing_list.id,
-                    email=row.email,
-                    name=row.name,
-                )
-                for row in rows[start : start + 1000]
-            ]
+            recipients, _ = sending.ledger_recipients(
+                personaliser,
+                [
+                    (row.id, row.id, mailing_list.id, row.email, row.name, None)
+                    for row in rows[start : start + 1000]
+                ],
+            )
             ceiling_sender.send_batch(
                 sending.build_outgoing_batch(
                     settings,

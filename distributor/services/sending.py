@@ -569,32 +569,15 @@ def personal_recipient(
     custom_args: dict[str, str],
 ) -> OutgoingRecipient:
     """One recipient with their RFC 8058 one-click unsubscribe header."""
+    # Positional: this runs for every recipient of a send.
     return OutgoingRecipient(
-        delivery_id=delivery_id,
-        email=email,
-        name=name,
-        substitutions=substitutions,
-        headers={"List-Unsubscribe": "<" + substitutions[UNSUBSCRIBE_PLACEHOLDER] + ">"},
-        custom_args=custom_args,
+        delivery_id,
+        email,
+        name,
+        substitutions,
+        {"List-Unsubscribe": "<" + substitutions[UNSUBSCRIBE_PLACEHOLDER] + ">"},
+        custom_args,
     )
-
-
-def ledger_recipient(
-    personaliser: Personaliser,
-    *,
-    delivery_id: int,
-    subscriber_id: int,
-    list_id: int,
-    email: str,
-    name: str | None,
-) -> OutgoingRecipient:
-    """A recipient from the ledger. Their own ``custom_args`` carry only the delivery id: the
-    batch's tags (issue, batch, attempt) go once into the request (:func:`batch_tags`), and
-    SendGrid merges both into every event it reports."""
-    recipients, _ = ledger_recipients(
-        personaliser, [(delivery_id, subscriber_id, list_id, email, name, None)]
-    )
-    return recipients[0]
 
 
 LedgerRow = tuple[int, int, int | None, str, str | None, str | None]
@@ -607,7 +590,7 @@ def ledger_recipients(
 
     A row is ``(delivery id, subscriber id, list id, email, name, skip reason or None)``, as
     :data:`_RECIPIENTS_SQL` selects it. This loop runs for every recipient of a send: it
-    unpacks plain tuples and builds each recipient in one step.
+    unpacks plain tuples.
     """
     recipients: list[OutgoingRecipient] = []
     skipped: dict[int, str] = {}
@@ -617,15 +600,16 @@ def ledger_recipients(
         if skip:
             skipped[delivery_id] = skip
             continue
-        values = substitutions(subscriber_id, list_id or 0, name)
+        # Their own custom_args carry only the delivery id: the batch's tags (issue, batch,
+        # attempt) go once into the request (batch_tags), and SendGrid merges both into
+        # every event it reports.
         add(
-            OutgoingRecipient(
-                delivery_id,
-                email,
-                name,
-                values,
-                {"List-Unsubscribe": "<" + values[UNSUBSCRIBE_PLACEHOLDER] + ">"},
-                {"dst_delivery": str(delivery_id)},
+            personal_recipient(
+                delivery_id=delivery_id,
+                email=email,
+                name=name,
+                substitutions=substitutions(subscriber_id, list_id or 0, name),
+                custom_args={"dst_delivery": str(delivery_id)},
             )
         )
     return recipients, skipped
