@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -383,18 +383,6 @@ def _store_children(
         session.execute(delete(_IMAGES).where(_IMAGES.c.id.in_(replaced_images)))
     if snapshots:
         session.execute(insert(_REVISIONS), snapshots)
-
-
-def replace_revision(article: Article, row: models.Article) -> Article:
-    """``article`` with the stored id, revision and status."""
-    return replace(
-        article,
-        id=row.id,
-        revision=row.revision,
-        source_id=row.source_id,
-        status=ArticleStatus(row.status),
-        updated_at=row.updated_at,
-    )
 
 
 def notify_article_changed(session: Session, result: StoreResult, now: datetime) -> None:
