@@ -22,9 +22,8 @@ from distributor.config import Settings, get_settings, load_settings
 from distributor.db.migrate import upgrade
 from distributor.db.models import Base
 from distributor.db.session import engine_for, session_factory
+from tests.support.paths import REPO_ROOT, SHARED_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -36,6 +35,16 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Test runs never go through a proxy to reach their own loopback servers.
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The corpus and the official schemas are test data every run needs: say so once."""
+    if not (SHARED_DIR / "schemas").is_dir() or not (SHARED_DIR / "corpus" / "feeds").is_dir():
+        pytest.exit(
+            f"test data not found at {SHARED_DIR} (schemas/ and corpus/feeds/): put the shared"
+            " folder beside the project or point DISTRIBUTOR_SHARED_DIR at it",
+            returncode=4,
+        )
 
 
 def require_service(available: bool, what: str) -> None:

@@ -31,9 +31,9 @@ from typing import Any
 import fastjsonschema
 import orjson
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "schemas" / "sendgrid" / "tsg_mail_v3.json"
-)
+from tests.support.paths import SCHEMAS_DIR
+
+SCHEMA_PATH = SCHEMAS_DIR / "sendgrid" / "tsg_mail_v3.json"
 API_KEY = "SG.test-key.for-the-fake-server"
 MAX_BODY_BYTES = 30 * 1024 * 1024
 RESERVED_HEADERS = {

@@ -9,8 +9,9 @@ import pytest
 
 from distributor.ingest.feeds import parse_feed
 from distributor.ingest.report import NotAFeedError
+from tests.support.paths import SHARED_DIR
 
-CORPUS = Path("/work/shared/corpus/feeds")
+CORPUS = SHARED_DIR / "corpus" / "feeds"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
