@@ -99,6 +99,15 @@ def test_payload_orders_content_and_cleans_names() -> None:
         ),
         (lambda p: p.__setitem__("categories", ["a", "a"]), "categories"),
         (lambda p: p["personalizations"][0]["to"][0].__setitem__("name", "A, B"), "names"),
+        (lambda p: p["personalizations"][1]["headers"].__setitem__("reply-to", "x"), "reserved"),
+        (
+            # Each half is under SendGrid's 10,000 bytes; merged per recipient they are not.
+            lambda p: (
+                p.__setitem__("custom_args", {"a": "x" * 5000}),
+                p["personalizations"][1]["custom_args"].__setitem__("b", "y" * 5000),
+            ),
+            "personalizations.1.custom_args exceeds 10000 bytes",
+        ),
     ],
 )
 def test_the_fake_server_refuses_what_sendgrid_refuses(mutate: object, message: str) -> None:

@@ -101,30 +101,32 @@ class RequestRejectedError(Exception):
         self.field_name = field_name
 
 
-def _string_map(value: Any, where: str, limit: int | None = None) -> None:
+def _string_map(value: Any, where: str, limit: int | None = None) -> int:
+    """Check that ``value`` maps names to strings (and, given ``limit``, that its JSON stays
+    under ``limit`` bytes); return an upper bound of its JSON size in bytes (every
+    character escaped as ``\\uXXXX``, plus quotes and separators)."""
     if not isinstance(value, dict):
         raise RequestRejectedError(400, "Invalid type. Expected: object", where)
-    for key, item in value.items():
-        if not isinstance(item, str):
-            raise RequestRejectedError(400, f"{where}.{key} must be a string", where)
-    if limit is not None and _json_bytes_at_least(value, limit):
+    try:
+        # join refuses anything but strings, in C: this runs for every personalization.
+        characters = len("".join(value)) + len("".join(value.values()))
+    except TypeError:
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise RequestRejectedError(400, f"{where}.{key} must be a string", where) from None
+        raise
+    bound = 2 + 8 * len(value) + 6 * characters
+    if limit is not None and bound >= limit and len(json.dumps(value).encode()) >= limit:
         raise RequestRejectedError(400, f"{where} exceeds {limit} bytes", where)
+    return bound
 
 
-def _json_bytes_at_least(value: dict[str, str], limit: int) -> bool:
-    """Whether ``json.dumps(value)`` takes ``limit`` bytes or more.
-
-    Serialised only when a cheap upper bound (every character escaped as ``\\uXXXX``, plus
-    quotes and separators) does not already settle it: this runs for every personalization.
-    """
-    bound = 2 + sum(8 + 6 * (len(key) + len(item)) for key, item in value.items())
-    if bound < limit:
-        return False
-    return len(json.dumps(value).encode()) >= limit
+def _lowered(headers: dict[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
 
 
-def _check_one_click(headers: dict[str, str], where: str) -> None:
-    lowered = {key.lower(): value for key, value in headers.items()}
+def _check_one_click(lowered: dict[str, str], where: str) -> None:
+    """The RFC 8058 headers, given the request's headers with lower-cased names."""
     unsubscribe = lowered.get("list-unsubscribe")
     if unsubscribe is None:
         raise RequestRejectedError(400, "List-Unsubscribe header is required (project rule)", where)
@@ -170,8 +172,7 @@ def validate_mail_send(payload: Any) -> None:
         if any(not part.get("value") for part in content):
             raise RequestRejectedError(400, "content values must not be empty", "content")
     top_custom = payload.get("custom_args") or {}
-    if top_custom:
-        _string_map(top_custom, "custom_args")
+    top_custom_bound = _string_map(top_custom, "custom_args") if top_custom else 0
     top_headers = payload.get("headers") or {}
     _string_map(top_headers, "headers")
     tracking = payload.get("tracking_settings") or {}
@@ -187,47 +188,97 @@ def validate_mail_send(payload: Any) -> None:
         )
     if "send_at" in payload and "batch_id" not in payload:
         raise RequestRejectedError(400, "send_at requires a batch_id (project rule)", "send_at")
+    _check_personalizations(
+        personalizations,
+        needs_subject=not payload.get("subject") and not template,
+        template=str(template or ""),
+        top_custom=top_custom,
+        top_custom_bound=top_custom_bound,
+        top_headers=top_headers,
+        one_click=not subscription_tracking,
+    )
+
+
+def _check_personalizations(
+    personalizations: list[Any],
+    *,
+    needs_subject: bool,
+    template: str,
+    top_custom: dict[str, Any],
+    top_custom_bound: int,
+    top_headers: dict[str, Any],
+    one_click: bool,
+) -> None:
+    """The per-recipient rules. A request carries up to a thousand personalizations, so what
+    depends only on the request is worked out once (the request-wide maps were checked by
+    the caller) and each entry's own maps are checked against it."""
     seen: set[str] = set()
     recipients = 0
+    dynamic = template.startswith("d-")
+    top_lowered = _lowered(top_headers)
+    top_reserved = set(top_lowered) & RESERVED_HEADERS
+    # Lower-casing the merged headers equals merging the lower-cased ones unless the
+    # request-wide headers name one header twice in different cases.
+    merge_lowered = len(top_lowered) == len(top_headers)
     for index, entry in enumerate(personalizations):
-        where = f"personalizations.{index}"
         if not entry.get("to"):
-            raise RequestRejectedError(400, "each personalization needs a to", f"{where}.to")
-        if not payload.get("subject") and not template and not entry.get("subject"):
+            raise RequestRejectedError(
+                400, "each personalization needs a to", f"personalizations.{index}.to"
+            )
+        if needs_subject and not entry.get("subject"):
             raise RequestRejectedError(400, "a subject is required", "subject")
         for kind in ("to", "cc", "bcc"):
-            for address in entry.get(kind) or []:
+            for address in entry.get(kind) or ():
                 recipients += 1
                 email = str(address.get("email", "")).lower()
                 if email in seen:
-                    raise RequestRejectedError(400, f"duplicate address {email}", f"{where}.{kind}")
+                    raise RequestRejectedError(
+                        400, f"duplicate address {email}", f"personalizations.{index}.{kind}"
+                    )
                 seen.add(email)
                 name = address.get("name")
                 if name is not None and (";" in name or "," in name):
                     raise RequestRejectedError(
-                        400, "names may not contain ; or ,", f"{where}.{kind}"
+                        400, "names may not contain ; or ,", f"personalizations.{index}.{kind}"
                     )
         if recipients > 1000:
             raise RequestRejectedError(
                 400, "at most 1000 recipients per request", "personalizations"
             )
         if "substitutions" in entry:
-            if template and str(template).startswith("d-"):
+            if dynamic:
                 raise RequestRejectedError(
-                    400, "substitutions cannot be used with dynamic templates", where
+                    400,
+                    "substitutions cannot be used with dynamic templates",
+                    f"personalizations.{index}",
                 )
-            _string_map(entry["substitutions"], f"{where}.substitutions", 10_001)
-        if "dynamic_template_data" in entry and not str(template or "").startswith("d-"):
-            raise RequestRejectedError(400, "dynamic_template_data needs a d- template", where)
-        merged_custom = {**top_custom, **(entry.get("custom_args") or {})}
-        _string_map(merged_custom, f"{where}.custom_args", 10_000)
-        merged_headers = {**top_headers, **(entry.get("headers") or {})}
-        _string_map(merged_headers, f"{where}.headers")
-        reserved = {key.lower() for key in merged_headers} & RESERVED_HEADERS
+            _string_map(entry["substitutions"], f"personalizations.{index}.substitutions", 10_001)
+        if "dynamic_template_data" in entry and not dynamic:
+            raise RequestRejectedError(
+                400, "dynamic_template_data needs a d- template", f"personalizations.{index}"
+            )
+        own_custom = entry.get("custom_args") or {}
+        own_bound = _string_map(own_custom, f"personalizations.{index}.custom_args")
+        # The merged map is measured only when the two bounds together do not settle it.
+        if top_custom_bound + own_bound >= 10_000:
+            _string_map(
+                {**top_custom, **own_custom}, f"personalizations.{index}.custom_args", 10_000
+            )
+        own_headers = entry.get("headers") or {}
+        _string_map(own_headers, f"personalizations.{index}.headers")
+        own_lowered = _lowered(own_headers)
+        reserved = top_reserved | (own_lowered.keys() & RESERVED_HEADERS)
         if reserved:
-            raise RequestRejectedError(400, f"reserved header(s) {sorted(reserved)}", where)
-        if not subscription_tracking:
-            _check_one_click(merged_headers, f"{where}.headers")
+            raise RequestRejectedError(
+                400, f"reserved header(s) {sorted(reserved)}", f"personalizations.{index}"
+            )
+        if one_click:
+            lowered = (
+                top_lowered | own_lowered
+                if merge_lowered
+                else _lowered({**top_headers, **own_headers})
+            )
+            _check_one_click(lowered, f"personalizations.{index}.headers")
 
 
 @dataclass
@@ -278,6 +329,10 @@ class FakeSendGrid:
         self._on_events = on_events
         self._record_details = record_details
         self._events: queue.Queue[list[dict[str, Any]] | None] = queue.Queue()
+        # Event lists queued but not yet through ``on_events``: wait_for_events waits for the
+        # callback to return, not just for the queue to empty.
+        self._events_pending = 0
+        self._events_done = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._threads: list[threading.Thread] = []
@@ -308,10 +363,14 @@ class FakeSendGrid:
             thread.join(timeout=10)
 
     def wait_for_events(self, timeout: float = 10.0) -> None:
-        """Block until every queued event was handed to ``on_events``."""
+        """Block until ``on_events`` has returned for every queued event (or ``timeout``)."""
         deadline = time.monotonic() + timeout
-        while not self._events.empty() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with self._events_done:
+            while self._events_pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._events_done.wait(remaining)
 
     def _emit_loop(self) -> None:
         assert self._on_events is not None
@@ -324,6 +383,10 @@ class FakeSendGrid:
             except Exception as error:  # a test callback failing must be visible, not fatal
                 with self.state.lock:
                     self.state.rejections.append(f"event callback failed: {error!r}")
+            finally:
+                with self._events_done:
+                    self._events_pending -= 1
+                    self._events_done.notify_all()
 
     def _roll(self) -> float:
         with self._random_lock:
@@ -477,6 +540,8 @@ class FakeSendGrid:
                             }
                         )
         if events:
+            with self._events_done:
+                self._events_pending += 1
             self._events.put(events)
 
 
