@@ -79,6 +79,11 @@ class EmbeddedRuntime:
     def start(self) -> None:
         """Start the worker thread, wait until it consumes, then start the scheduler."""
         self._app.loader.import_default_modules()
+        # The thread pool runs each task through Celery's *default* app (as a worker process
+        # does after setting its app as default): without this, a runtime started after
+        # another app in the same process would look its tasks up in the wrong app.
+        self._app.set_default()
+        self._app.set_current()
         ready = threading.Event()
 
         def on_ready(_consumer: Any) -> None:

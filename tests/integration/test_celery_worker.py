@@ -40,16 +40,17 @@ def test_worker_process_consumes_from_redis(
         worker.wait(timeout=30)
 
 
-def test_embedded_runtime_runs_tasks_without_redis(tmp_path: Path) -> None:
+def _run_one_task_embedded(data_dir: Path, note: str) -> list[tuple[str, int]]:
+    """Start an embedded runtime on a new app, run one task through it, stop it."""
     import threading
 
     from workers.embedded import EmbeddedRuntime
 
-    app = create_celery(load_settings({"DATA_DIR": str(tmp_path)}))
+    app = create_celery(load_settings({"DATA_DIR": str(data_dir)}))
     seen: list[tuple[str, int]] = []
     done = threading.Event()
 
-    @app.task(name="tests.record", queue="send")
+    @app.task(name=f"tests.record.{note}", queue="send")
     def record(note: str) -> None:
         seen.append((note, os.getpid()))
         done.set()
@@ -57,8 +58,20 @@ def test_embedded_runtime_runs_tasks_without_redis(tmp_path: Path) -> None:
     runtime = EmbeddedRuntime(app, tick_seconds=60)
     runtime.start()
     try:
-        record.delay("embedded")
-        assert done.wait(timeout=30), "the embedded worker did not run the task"
-        assert seen == [("embedded", os.getpid())]
+        record.delay(note)
+        assert done.wait(timeout=30), f"the embedded worker did not run the {note} task"
     finally:
         runtime.stop()
+    return seen
+
+
+def test_embedded_runtime_runs_tasks_without_redis(tmp_path: Path) -> None:
+    assert _run_one_task_embedded(tmp_path, "embedded") == [("embedded", os.getpid())]
+
+
+def test_a_second_embedded_runtime_in_the_same_process_runs_its_own_tasks(
+    tmp_path: Path,
+) -> None:
+    # Each runtime has its own app; the second must not look its tasks up in the first.
+    assert _run_one_task_embedded(tmp_path / "first", "first") == [("first", os.getpid())]
+    assert _run_one_task_embedded(tmp_path / "second", "second") == [("second", os.getpid())]
