@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     SENDGRID_TIMEOUT_SECONDS: float = 10.0
     SENDGRID_WEBHOOK_PUBLIC_KEY: str | None = None
     SENDGRID_WEBHOOK_MAX_AGE_SECONDS: int = 600
+    SOFT_BOUNCE_LIMIT: int = Field(default=3, ge=1, le=100)
     SMTP_URL: str | None = None
     OUTBOX_DIR: Path | None = None
     SEND_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from distributor.db.models import Delivery, ProviderEvent, utcnow
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.subscribers import email_hash
-from distributor.services.suppression import apply_suppression_event
+from distributor.services.suppression import SOFT_BOUNCE_LIMIT, apply_suppression_event
 
 log = logging.getLogger("distributor.provider_events")
 
-EventHandler = Callable[[Session, Mapping[str, Any]], str | None]
+# (session, event, soft_bounce_limit=N) -> what was done, or None
+EventHandler = Callable[..., str | None]
 
 # event -> (delivery status it sets, statuses it may replace). A later, richer status is never
 # replaced by an earlier one arriving late (events are not ordered).
@@ -119,7 +120,12 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return new
 
 
-def record_provider_events(session: Session, events: list[dict[str, Any]]) -> dict[str, Any]:
+def record_provider_events(
+    session: Session,
+    events: list[dict[str, Any]],
+    *,
+    soft_bounce_limit: int = SOFT_BOUNCE_LIMIT,
+) -> dict[str, Any]:
     """Store new events, move ledger rows, run the handlers; returns a summary.
 
     Malformed entries (not an object, no ``event``) are counted as invalid and skipped; the
@@ -164,7 +170,7 @@ def record_provider_events(session: Session, events: list[dict[str, Any]]) -> di
     for row in new_events:
         for handler in EVENT_HANDLERS:
             try:
-                outcome = handler(session, row["payload"])
+                outcome = handler(session, row["payload"], soft_bounce_limit=soft_bounce_limit)
             except Exception:  # one odd event must not lose the others
                 log.exception("handler %s failed on event %s", handler.__name__, row["event_id"])
                 outcome = "handler_error"

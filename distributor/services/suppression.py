@@ -29,8 +29,9 @@ from distributor.db.models import (
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason, email_hash
 
-# Soft bounces in a row (reset by a delivery) before an address is suppressed. Mailman and
-# listmonk both use small numbers; three survives a full mailbox over a weekend.
+# Soft bounces in a row (reset by a delivery) before an address is suppressed, unless the
+# SOFT_BOUNCE_LIMIT setting says otherwise. Mailman and listmonk both use small numbers; three
+# survives a full mailbox over a weekend.
 SOFT_BOUNCE_LIMIT = 3
 
 # Delivery statuses that an unsubscription or complaint may overwrite: the message reached
@@ -211,8 +212,13 @@ def _delivery_of(session: Session, event: Mapping[str, Any]) -> Delivery | None:
     return session.get(Delivery, delivery_id) if delivery_id is not None else None
 
 
-def apply_suppression_event(session: Session, event: Mapping[str, Any]) -> str | None:
+def apply_suppression_event(
+    session: Session, event: Mapping[str, Any], *, soft_bounce_limit: int = SOFT_BOUNCE_LIMIT
+) -> str | None:
     """Act on one new (already de-duplicated) provider event; return what was done.
+
+    ``soft_bounce_limit`` soft bounces in a row (a delivery resets the count) suppress the
+    address.
 
     Never raises on odd input: an event without an address or of an unknown kind does
     nothing. Suppressions also end every membership of the address, so lists and the desk
@@ -232,7 +238,7 @@ def apply_suppression_event(session: Session, event: Mapping[str, Any]) -> str |
         if subscriber is None:
             return None
         subscriber.soft_bounces = (subscriber.soft_bounces or 0) + 1
-        if subscriber.soft_bounces < SOFT_BOUNCE_LIMIT:
+        if subscriber.soft_bounces < soft_bounce_limit:
             return "soft_bounce_counted"
         suppress_hash(
             session,

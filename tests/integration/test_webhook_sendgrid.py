@@ -317,3 +317,11 @@ def test_event_posts_round_trip_as_json(hook: Hook) -> None:
         assert stored is not None
         assert json.loads(json.dumps(stored.payload)) == event
         assert stored.delivery_id == hook.deliveries["ann@example.org"]
+
+
+def test_the_soft_bounce_limit_is_a_setting(tmp_path: Path, sqlite_url: str) -> None:
+    settings = make_settings(tmp_path, sqlite_url).model_copy(update={"SOFT_BOUNCE_LIMIT": 1})
+    for hook in _start(settings):
+        hook.send([hook.event("bounce", "ed@example.org", "one", type="blocked")])
+        assert _is_suppressed(hook, "ed@example.org") == "soft_bounces"
+        assert _is_suppressed(hook, "fay@example.org") is None

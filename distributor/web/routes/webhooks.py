@@ -49,7 +49,7 @@ def _reject(status_code: int, message: str) -> JSONResponse:
 
 def _record(settings: Settings, events: list[dict[str, Any]]) -> dict[str, Any]:
     with unit_of_work(settings.database_url) as session:
-        return record_provider_events(session, events)
+        return record_provider_events(session, events, soft_bounce_limit=settings.SOFT_BOUNCE_LIMIT)
 
 
 @router.post("/webhooks/sendgrid")
