@@ -982,6 +982,31 @@ def _record_transient(
     return BatchOutcome(batch_id, final, sent=sent, detail=error.message)
 
 
+def _record_failed_request(
+    session: Session,
+    batch: SendBatch,
+    token: str,
+    *,
+    status: BatchStatus,
+    lease_until: datetime | None,
+    error: PermanentDeliveryError | AmbiguousDeliveryError,
+    skipped: dict[int, str],
+    now: datetime,
+) -> int | None:
+    """What a permanent failure and an unknown outcome record alike: the batch's new status
+    (only while the claim is ours), its skipped rows and the recipients the provider said it
+    accepted. Returns how many were marked sent, or None when the claim was lost."""
+    if not _guarded_batch_update(
+        session,
+        batch.id,
+        token,
+        {"status": status, "lease_until": lease_until, "last_error": error.message},
+    ):
+        return None
+    _mark_skipped(session, batch.id, skipped, now)
+    return _mark_deliveries(session, batch.id, error.accepted_ids, DeliveryStatus.SENT, now)
+
+
 def _record_permanent(
     session: Session,
     settings: Settings,
@@ -992,27 +1017,25 @@ def _record_permanent(
     skipped: dict[int, str],
     now: datetime,
 ) -> BatchOutcome:
-    batch_id = batch.id
-    if not _guarded_batch_update(
+    sent = _record_failed_request(
         session,
-        batch_id,
+        batch,
         token,
-        {
-            "status": BatchStatus.FAILED,
-            "lease_until": None,
-            "last_error": error.message,
-        },
-    ):
-        return _lost_claim(session, batch_id, "permanent failure")
-    _mark_skipped(session, batch_id, skipped, now)
-    sent = _mark_deliveries(session, batch_id, error.accepted_ids, DeliveryStatus.SENT, now)
+        status=BatchStatus.FAILED,
+        lease_until=None,
+        error=error,
+        skipped=skipped,
+        now=now,
+    )
+    if sent is None:
+        return _lost_claim(session, batch.id, "permanent failure")
     failed = _mark_deliveries(
-        session, batch_id, None, DeliveryStatus.FAILED, now, detail=error.message
+        session, batch.id, None, DeliveryStatus.FAILED, now, detail=error.message
     )
     _count_failure(session, settings, batch.issue_id, error.message)
     session.commit()
     finish_issue_if_done(session, batch.issue_id, now)
-    return BatchOutcome(batch_id, "failed", sent=sent, failed=failed, detail=error.message)
+    return BatchOutcome(batch.id, "failed", sent=sent, failed=failed, detail=error.message)
 
 
 def _record_ambiguous(
@@ -1025,24 +1048,22 @@ def _record_ambiguous(
     skipped: dict[int, str],
     now: datetime,
 ) -> BatchOutcome:
-    batch_id = batch.id
     # lease_until records when the outcome became unknown; the reconciler's grace counts from it.
-    if not _guarded_batch_update(
+    sent = _record_failed_request(
         session,
-        batch_id,
+        batch,
         token,
-        {
-            "status": BatchStatus.AMBIGUOUS,
-            "lease_until": now,
-            "last_error": error.message,
-        },
-    ):
-        return _lost_claim(session, batch_id, "ambiguous")
-    _mark_skipped(session, batch_id, skipped, now)
-    sent = _mark_deliveries(session, batch_id, error.accepted_ids, DeliveryStatus.SENT, now)
+        status=BatchStatus.AMBIGUOUS,
+        lease_until=now,
+        error=error,
+        skipped=skipped,
+        now=now,
+    )
+    if sent is None:
+        return _lost_claim(session, batch.id, "ambiguous")
     _count_failure(session, settings, batch.issue_id, error.message)
     session.commit()
-    return BatchOutcome(batch_id, "ambiguous", sent=sent, detail=error.message)
+    return BatchOutcome(batch.id, "ambiguous", sent=sent, detail=error.message)
 
 
 # -------------------------------------------------------------------------------- finish
