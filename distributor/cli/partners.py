@@ -144,6 +144,28 @@ def create_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     emit(data, as_json, show)
 
 
+# Settings ``partners update --clear`` can empty, and the field each one names.
+CLEARABLE = {
+    "format": "formats",
+    "section": "sections",
+    "tag": "tags",
+    "language": "languages",
+    "territory": "territory",
+    "push-url": "push_url",
+    "attribution": "attribution",
+    "rate-limit": "rate_limit_per_minute",
+}
+ClearOption = typer.Option(
+    [], "--clear", help="Empty a setting (repeatable): " + ", ".join(CLEARABLE) + "."
+)
+EmbargoChangeOption = typer.Option(
+    None,
+    "--allow-embargoed/--no-allow-embargoed",
+    help="ninjs only: receive embargoed stories early as withheld (or stop).",
+)
+NinjsChangeOption = typer.Option(None, "--ninjs-version", help="3.1 or 2.2.")
+
+
 @partners_app.command("update")
 def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     name: str = typer.Argument(..., help="Partner name."),
@@ -152,31 +174,52 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     tags: list[str] = TagOption,
     languages: list[str] = LanguageOption,
     territory: str | None = TerritoryOption,
-    allow_embargoed: bool = EmbargoOption,
-    ninjs_version: str = NinjsOption,
+    allow_embargoed: bool | None = EmbargoChangeOption,
+    ninjs_version: str | None = NinjsChangeOption,
     push_url: str | None = PushOption,
     attribution: str | None = AttributionOption,
     rate_limit: int | None = RateOption,
+    clear: list[str] = ClearOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Replace a partner's settings (options not given return to their defaults)."""
-    from distributor.services.feeds import PartnerError, PartnerSettings, update_partner
+    """Change the settings given; every other setting keeps its value (``--clear`` empties one)."""
+    from dataclasses import replace
 
-    values = PartnerSettings(
-        formats=tuple(formats),
-        sections=tuple(sections),
-        tags=tuple(tags),
-        languages=tuple(languages),
-        territory=territory,
-        allow_embargoed=allow_embargoed,
-        ninjs_version=ninjs_version,
-        push_url=push_url,
-        attribution=attribution,
-        rate_limit_per_minute=rate_limit,
+    from distributor.services.feeds import (
+        PartnerError,
+        PartnerSettings,
+        find_partner,
+        partner_settings,
+        update_partner,
     )
+
+    given: dict[str, Any] = {
+        "formats": tuple(formats) or None,
+        "sections": tuple(sections) or None,
+        "tags": tuple(tags) or None,
+        "languages": tuple(languages) or None,
+        "territory": territory,
+        "allow_embargoed": allow_embargoed,
+        "ninjs_version": ninjs_version,
+        "push_url": push_url,
+        "attribution": attribution,
+        "rate_limit_per_minute": rate_limit,
+    }
+    changes = {field: value for field, value in given.items() if value is not None}
+    empty = PartnerSettings()
+    for option in clear:
+        field = CLEARABLE.get(option.strip().lower())
+        if field is None:
+            fail(f"--clear {option!r}: choose one of {', '.join(CLEARABLE)}")
+        if field in changes:
+            fail(f"--clear {option} and a new value for it were both given; choose one")
+        changes[field] = getattr(empty, field)
+    if not changes:
+        fail("nothing to change: give at least one option (see --help)")
     try:
         with session_scope() as session:
-            data = _as_dict(update_partner(session, name, values))
+            current = partner_settings(find_partner(session, name))
+            data = _as_dict(update_partner(session, name, replace(current, **changes)))
     except PartnerError as exc:
         fail(str(exc))
     emit(data, as_json, f"updated partner {data['name']}; feeds follow at the next rebuild")

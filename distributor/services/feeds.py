@@ -649,6 +649,22 @@ def create_partner(
     return CreatedPartner(partner, issued, push_secret)
 
 
+def partner_settings(partner: models.Partner) -> PartnerSettings:
+    """A partner's current settings, as :func:`update_partner` takes them."""
+    return PartnerSettings(
+        formats=tuple(partner.formats or ()),
+        sections=tuple(partner.sections or ()),
+        tags=tuple(partner.tags or ()),
+        languages=tuple(partner.languages or ()),
+        territory=partner.territory,
+        allow_embargoed=bool(partner.allow_embargoed),
+        ninjs_version=partner.ninjs_version or NINJS_VERSIONS[0],
+        push_url=partner.push_url,
+        attribution=partner.attribution,
+        rate_limit_per_minute=partner.rate_limit_per_minute,
+    )
+
+
 def update_partner(session: Session, name: str, values: PartnerSettings) -> models.Partner:
     """Replace a partner's settings; a push secret is created when a push URL first appears."""
     partner = find_partner(session, name)

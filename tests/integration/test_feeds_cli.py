@@ -68,6 +68,34 @@ def test_partner_lifecycle_and_feed_command(
     assert "api_key" not in json.loads(listed.output)[0]
     shown = runner.invoke(app, ["partners", "show", "Taipei Daily", "--json"])
     assert json.loads(shown.output)["languages"] == ["zh"]
+    # update changes what it is given and keeps the rest.
+    updated = runner.invoke(
+        app, ["partners", "update", "Taipei Daily", "--section", "stories", "--json"]
+    )
+    assert updated.exit_code == 0, updated.output
+    changed = json.loads(updated.output)
+    assert changed["sections"] == ["stories"]
+    assert changed["languages"] == ["zh"]
+    assert changed["territory"] == "TW"
+    assert changed["push_url"] == "https://taipei.example.net/hook"
+    assert changed["formats"] == ["rss", "ninjs"]
+    cleared = runner.invoke(
+        app,
+        ["partners", "update", "Taipei Daily", "--clear", "section", "--allow-embargoed", "--json"],
+    )
+    assert cleared.exit_code == 0, cleared.output
+    assert json.loads(cleared.output)["sections"] == []
+    assert json.loads(cleared.output)["allow_embargoed"] is True
+    assert json.loads(cleared.output)["territory"] == "TW"
+    for bad_update, message in [
+        (["--clear", "colour"], "choose one of"),
+        (["--clear", "territory", "--territory", "GB"], "both given"),
+        ([], "nothing to change"),
+        (["--territory", "Taiwan"], "--territory"),
+    ]:
+        refused = runner.invoke(app, ["partners", "update", "Taipei Daily", *bad_update])
+        assert refused.exit_code == 1
+        assert message in refused.output
     rotated = runner.invoke(app, ["partners", "rotate-key", "Taipei Daily", "--json"])
     assert json.loads(rotated.output)["api_key"] != key
     duplicate = runner.invoke(app, ["partners", "create", "Taipei Daily"])
