@@ -1,4 +1,5 @@
-"""Lists and subscribers: create lists, import/export CSV, add, show, suppress, erase."""
+"""Lists and subscribers: create and update lists, import/export CSV, add, show, suppress,
+erase."""
 
 from __future__ import annotations
 
@@ -54,6 +55,49 @@ def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     except SubscriberError as exc:
         fail(str(exc))
     emit(data, as_json, f"created list {data['name']} ({data['opt_in']} opt-in), id {data['id']}")
+
+
+@lists_app.command("update")
+def update_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
+    name: Annotated[str, typer.Argument(help="The list's short name (it cannot change).")],
+    title: Annotated[str | None, typer.Option("--title", help="The name readers see.")] = None,
+    opt_in: Annotated[
+        OptIn | None, typer.Option("--opt-in", help="single or double (for new signups).")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language tag, e.g. en or zh.")
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="One line for the signup page.")
+    ] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a list's title, opt-in, language or description; the rest keep their values."""
+    from distributor.services.subscribers import SubscriberError, update_list
+
+    if title is None and opt_in is None and language is None and description is None:
+        fail("nothing to change: give --title, --opt-in, --language or --description")
+    try:
+        with session_scope() as session:
+            changed = update_list(
+                session,
+                name,
+                title=title,
+                opt_in=opt_in,
+                language=language,
+                description=description,
+            )
+            data = {
+                "id": changed.id,
+                "name": changed.name,
+                "title": changed.title,
+                "opt_in": changed.opt_in,
+                "language": changed.language,
+                "description": changed.description,
+            }
+    except SubscriberError as exc:
+        fail(str(exc))
+    emit(data, as_json, f"updated list {data['name']} ({data['opt_in']} opt-in)")
 
 
 @lists_app.command("list")

@@ -191,6 +191,33 @@ def create_list(
     return mailing_list
 
 
+def update_list(
+    session: Session,
+    name: str,
+    *,
+    title: str | None = None,
+    opt_in: OptIn | None = None,
+    language: str | None = None,
+    description: str | None = None,
+) -> MailingList:
+    """Change the given settings of the list ``name``; the rest keep their values.
+
+    The name itself stays: it is part of every signup and archive address already shared.
+    Changing the opt-in applies to new signups; members keep the status they have.
+    """
+    mailing_list = require_list(session, name)
+    if title is not None:
+        mailing_list.title = title.strip() or mailing_list.name
+    if opt_in is not None:
+        mailing_list.opt_in = OptIn(opt_in).value
+    if language is not None:
+        mailing_list.language = _clean_language(language) or mailing_list.language
+    if description is not None:
+        mailing_list.description = description.strip()
+    session.flush()
+    return mailing_list
+
+
 def find_list(session: Session, name: str) -> MailingList | None:
     """The list called ``name``, if any."""
     return session.scalar(select(MailingList).where(MailingList.name == name))

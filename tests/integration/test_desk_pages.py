@@ -449,3 +449,74 @@ def test_pages_render_for_every_nav_entry(desk) -> None:  # type: ignore[no-unty
         assert response.status_code == 200, path
         assert '<main id="main"' in response.text
         assert response.headers["cache-control"] == "no-store"
+
+
+def test_list_settings_can_be_changed(desk) -> None:  # type: ignore[no-untyped-def]
+    client, settings, ids = desk
+    token = sign_in(client, "editor@example.org")
+    assert f'href="/lists/{ids["list"]}"' in client.get("/lists").text
+    page = client.get(f"/lists/{ids['list']}").text
+    assert 'value="The Weekly"' in page
+    form = {"csrf_token": token, "title": "The Friday Weekly", "language": "en-GB"}
+    bad = client.post(f"/lists/{ids['list']}", data={**form, "opt_in": "triple"})
+    assert bad.status_code == 400
+    assert "Choose single or double opt-in." in bad.text
+    bad_language = client.post(
+        f"/lists/{ids['list']}", data={**form, "language": "not a tag!", "opt_in": "single"}
+    )
+    assert bad_language.status_code == 400
+    assert "List not changed" in bad_language.text
+    saved = client.post(f"/lists/{ids['list']}", data={**form, "opt_in": "single"})
+    assert "List weekly updated." in saved.text
+    assert "The Friday Weekly" in saved.text
+    with unit_of_work(settings.database_url) as db:
+        stored = db.get(models.MailingList, ids["list"])
+        assert stored is not None
+        assert (stored.name, stored.title, stored.language, stored.opt_in) == (
+            "weekly",
+            "The Friday Weekly",
+            "en-GB",
+            "single",
+        )
+    assert client.get("/lists/999999").status_code == 404
+
+
+def test_an_admin_erases_a_reader_after_typing_the_address(desk) -> None:  # type: ignore[no-untyped-def]
+    client, settings, _ids = desk
+    with unit_of_work(settings.database_url) as db:
+        reader = db.scalars(
+            select(models.Subscriber).where(models.Subscriber.email == "reader.two@example.org")
+        ).one()
+        reader_id, reader_hash = reader.id, reader.email_hash
+    token = sign_in(client, "editor@example.org")
+    assert "Erase on request" not in client.get(f"/subscribers/{reader_id}").text
+    refused = client.post(
+        f"/subscribers/{reader_id}/erase",
+        data={"csrf_token": token, "confirm_email": "reader.two@example.org"},
+    )
+    assert refused.status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in(client)
+    assert "Erase on request" in client.get(f"/subscribers/{reader_id}").text
+    mistyped = client.post(
+        f"/subscribers/{reader_id}/erase",
+        data={"csrf_token": token, "confirm_email": "reader.one@example.org"},
+        follow_redirects=True,
+    )
+    assert "Not erased" in mistyped.text
+    erased = client.post(
+        f"/subscribers/{reader_id}/erase",
+        data={"csrf_token": token, "confirm_email": " Reader.Two@example.org "},
+        follow_redirects=True,
+    )
+    assert "Erased." in erased.text
+    assert f"Erased subscriber #{reader_id}" in erased.text
+    assert "reader.two@example.org" not in erased.text
+    with unit_of_work(settings.database_url) as db:
+        gone = db.get(models.Subscriber, reader_id)
+        assert gone is not None
+        assert (gone.email, gone.name, gone.status) == (None, None, "erased")
+        kept = db.scalars(
+            select(models.Suppression).where(models.Suppression.email_hash == reader_hash)
+        ).one()
+        assert kept.reason == "erased"

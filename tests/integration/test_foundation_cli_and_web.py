@@ -21,6 +21,7 @@ COMMANDS = [
     ["ingest", "--help"],
     ["articles", "list", "--help"],
     ["lists", "create", "--help"],
+    ["lists", "update", "--help"],
     ["subscribers", "import", "--help"],
     ["issues", "create", "--help"],
     ["issues", "schedule", "--help"],

@@ -15,13 +15,16 @@ from distributor.services.subscriber_import import import_subscribers
 from distributor.services.subscribers import (
     SubscriberError,
     add_subscriber,
+    canonical_email,
     create_list,
+    erase_subscriber,
     list_summaries,
     subscriber_details,
     unsubscribe_member,
+    update_list,
 )
 from distributor.services.suppression import suppress, unsuppress
-from distributor.web.auth import CsrfChecked, DbSession, EditorUser
+from distributor.web.auth import AdminUser, CsrfChecked, DbSession, EditorUser
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
@@ -192,6 +195,35 @@ def add_to_list(
     return redirect(request, f"/subscribers/{subscriber_id}")
 
 
+@router.post("/subscribers/{subscriber_id}/erase", dependencies=[CsrfChecked])
+def erase(
+    request: Request,
+    *,
+    db: DbSession,
+    user: AdminUser,
+    subscriber_id: int,
+    confirm_email: Annotated[str, Form()] = "",
+) -> Response:
+    """Erase the reader's personal data on request (admins; the address must be typed)."""
+    subscriber = _subscriber_or_404(db, subscriber_id)
+    if subscriber.email is None:
+        flash(request, "This reader was already erased.")
+        return redirect(request, f"/subscribers/{subscriber_id}")
+    if canonical_email(confirm_email) != subscriber.email:
+        flash(
+            request,
+            "Not erased: type the reader's address exactly as shown to confirm.",
+            "error",
+        )
+        return redirect(request, f"/subscribers/{subscriber_id}")
+    erase_subscriber(db, subscriber.email)
+    flash(
+        request,
+        "Erased. Only a hash of the address is kept, so it is never mailed again.",
+    )
+    return redirect(request, f"/subscribers/{subscriber_id}")
+
+
 # ---------------------------------------------------------------------------------- lists
 @router.get("/lists")
 def lists_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
@@ -242,6 +274,83 @@ def add_list(
             status_code=400,
         )
     flash(request, f"List {created.name} created.")
+    return redirect(request, "/lists")
+
+
+def _list_or_404(db: DbSession, list_id: int) -> MailingList:
+    mailing_list = db.get(MailingList, list_id)
+    if mailing_list is None:
+        raise HTTPException(
+            status_code=404, detail=f"There is no list {list_id}. See the lists page instead."
+        )
+    return mailing_list
+
+
+def _list_page(
+    request: Request,
+    mailing_list: MailingList,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "desk/list.html.j2",
+        {
+            "nav": "lists",
+            "mailing_list": mailing_list,
+            "opt_ins": [str(value) for value in OptIn],
+            "error": error,
+            "form": form
+            or {
+                "title": mailing_list.title,
+                "language": mailing_list.language,
+                "opt_in": mailing_list.opt_in,
+                "description": mailing_list.description,
+            },
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.get("/lists/{list_id}")
+def list_page(request: Request, *, db: DbSession, user: EditorUser, list_id: int) -> Response:
+    """One list's settings, for editing."""
+    return _list_page(request, _list_or_404(db, list_id))
+
+
+@router.post("/lists/{list_id}", dependencies=[CsrfChecked])
+def edit_list(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    list_id: int,
+    title: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+    opt_in: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    """Change a list's title, language, opt-in and description (its name stays)."""
+    mailing_list = _list_or_404(db, list_id)
+    form = {"title": title, "language": language, "opt_in": opt_in, "description": description}
+    if opt_in not in OptIn.__members__.values():
+        return _list_page(request, mailing_list, error="Choose single or double opt-in.", form=form)
+    try:
+        update_list(
+            db,
+            mailing_list.name,
+            title=title,
+            opt_in=OptIn(opt_in),
+            language=language,
+            description=description,
+        )
+    except SubscriberError as exc:
+        db.rollback()
+        return _list_page(
+            request, _list_or_404(db, list_id), error=f"List not changed: {exc}.", form=form
+        )
+    flash(request, f"List {mailing_list.name} updated.")
     return redirect(request, "/lists")
 
 
