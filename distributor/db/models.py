@@ -180,6 +180,29 @@ class ArticleRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ArticleFix(Base):
+    """An editor's correction of a story, kept so that a later revision from the CMS does not
+    silently undo it.
+
+    ``before`` is what the CMS had when the editor changed the field, ``after`` the editor's
+    value. While the CMS keeps sending ``before``, ``after`` is applied again to each new
+    revision; once the CMS sends something else, the CMS's newer value wins and the fix is
+    dropped. ``field`` is ``image.caption``, ``image.credit``, ``image.alt`` (``target`` is
+    the image URL) or ``notes`` (``target`` empty).
+    """
+
+    __tablename__ = "article_fixes"
+    __table_args__ = (UniqueConstraint("article_id", "field", "target"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str] = mapped_column(String(2000), default="")
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Image(Base):
     """A photo of an article with its caption, credit and alt text."""
 

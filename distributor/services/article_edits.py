@@ -5,18 +5,34 @@ number goes up, a snapshot is kept in ``article_revisions``, ``modified_at`` mov
 rebuilt, and push rows are recorded through :func:`distributor.services.events.article_changed`.
 
 ``content_hash`` keeps describing the version last ingested from the feed, so polling the same
-unchanged feed item does not undo the editor's correction.
+unchanged feed item does not undo the editor's correction. Each correction is also remembered
+(``article_fixes``, with the CMS's value it replaced): when the CMS later sends a new revision
+of the story, :func:`reapply_fixes` applies the correction again wherever the CMS still has the
+value the editor replaced, and lets the CMS win wherever it has since changed that field.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.db.mapping import article_from_row
-from distributor.db.models import Article, ArticleAuthor, ArticleRevision, Author, Image
+from distributor.db.models import (
+    Article,
+    ArticleAuthor,
+    ArticleFix,
+    ArticleRevision,
+    Author,
+    Image,
+)
+from distributor.domain import articles as domain
+
+IMAGE_FIELDS = ("caption", "credit", "alt")
+NOTES_FIELD = "notes"
 
 MAX_CREDIT = 1000
 MAX_NOTE = 2000
@@ -55,6 +71,73 @@ def _announce(session: Session, article_ids: list[int], now: datetime) -> None:
     article_changed(session, article_ids, "revised", now)
 
 
+def _remember_fix(
+    session: Session, article_id: int, field: str, target: str, *, before: Any, after: Any
+) -> None:
+    """Record the correction of one field; the first recorded ``before`` (the CMS's value)
+    stays, and a correction back to that value is forgotten."""
+    fix = session.scalar(
+        select(ArticleFix).where(
+            ArticleFix.article_id == article_id,
+            ArticleFix.field == field,
+            ArticleFix.target == target,
+        )
+    )
+    if fix is None:
+        if before != after:
+            session.add(
+                ArticleFix(
+                    article_id=article_id, field=field, target=target, before=before, after=after
+                )
+            )
+    elif fix.before == after:
+        session.delete(fix)
+    else:
+        fix.after = after
+
+
+def reapply_fixes(
+    session: Session, revised: dict[int, domain.Article]
+) -> dict[int, domain.Article]:
+    """The new CMS revisions in ``revised`` (by article id) that need editors' corrections
+    applied again, with them applied. A correction whose field the CMS has changed since is
+    dropped: the CMS's newer value wins. Corrections of an image missing from a revision wait
+    for it to come back."""
+    fixes = list(
+        session.scalars(
+            select(ArticleFix)
+            .where(ArticleFix.article_id.in_(list(revised)))
+            .order_by(ArticleFix.id)
+        )
+    )
+    by_article: dict[int, list[ArticleFix]] = {}
+    for fix in fixes:
+        by_article.setdefault(fix.article_id, []).append(fix)
+    fixed: dict[int, domain.Article] = {}
+    for article_id, own in by_article.items():
+        article = revised[article_id]
+        images = list(article.images)
+        notes = article.notes
+        for fix in own:
+            if fix.field == NOTES_FIELD:
+                if list(notes) == list(fix.before or []):
+                    notes = tuple(fix.after or [])
+                else:
+                    session.delete(fix)
+                continue
+            name = fix.field.removeprefix("image.")
+            matching = [index for index, image in enumerate(images) if image.url == fix.target]
+            if not matching or name not in IMAGE_FIELDS:
+                continue
+            if any(getattr(images[index], name) != fix.before for index in matching):
+                session.delete(fix)
+                continue
+            for index in matching:
+                images[index] = replace(images[index], **{name: fix.after})
+        fixed[article_id] = replace(article, images=tuple(images), notes=notes)
+    return fixed
+
+
 def update_image_fields(
     session: Session,
     article_id: int,
@@ -81,8 +164,14 @@ def update_image_fields(
         # The "Credit:" label is added by every output; storing it would print it twice.
         new_credit = _clean(new_credit[len("credit:") :])
     values = (_clean(caption), new_credit, _clean(alt))
-    if values == (image.caption, image.credit, image.alt):
+    old_values = (image.caption, image.credit, image.alt)
+    if values == old_values:
         return image
+    for name, before, after in zip(IMAGE_FIELDS, old_values, values, strict=True):
+        if before != after:
+            _remember_fix(
+                session, article.id, f"image.{name}", image.url, before=before, after=after
+            )
     image.caption, image.credit, image.alt = values
     _new_revision(session, article, now)
     _announce(session, [article.id], now)
@@ -129,6 +218,9 @@ def update_article_notes(
         )
     if cleaned == list(article.notes or []):
         return article
+    _remember_fix(
+        session, article.id, NOTES_FIELD, "", before=list(article.notes or []), after=cleaned
+    )
     article.notes = cleaned
     _new_revision(session, article, now)
     _announce(session, [article.id], now)

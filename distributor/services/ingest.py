@@ -30,6 +30,7 @@ from distributor.db import models
 from distributor.domain.articles import Article, ArticleStatus, Author, Image, content_hash_of
 from distributor.ingest.document import parse_document
 from distributor.ingest.report import IngestReport, NotAFeedError
+from distributor.services.article_edits import reapply_fixes
 from distributor.services.events import article_changed
 
 log = logging.getLogger("distributor.ingest")
@@ -271,6 +272,12 @@ def store_articles(
         changes.append(change)
     revised = [change for change in changes if change.article_id]
     if revised:
+        # Editors' corrections survive a new revision from the CMS (see article_edits).
+        fixed = reapply_fixes(session, {change.article_id: change.article for change in revised})
+        for change in revised:
+            if change.article_id in fixed:
+                change.article = fixed[change.article_id]
+                change.data = change.article.as_dict()
         rows = session.scalars(
             select(models.Article).where(models.Article.id.in_([c.article_id for c in revised]))
         )
