@@ -52,26 +52,33 @@ def article_changed(
     )
     if not partners:
         return
+    selections = [(partner, partner_selection(partner)) for partner in partners]
     rows = list(session.scalars(select(models.Article).where(models.Article.id.in_(article_ids))))
+    # What is already recorded, in one query rather than one per article and partner.
+    recorded: set[tuple[int, int, int]] = {
+        (partner_id, article_id, revision)
+        for partner_id, article_id, revision in session.execute(
+            select(
+                models.PartnerPush.partner_id,
+                models.PartnerPush.article_id,
+                models.PartnerPush.revision,
+            ).where(
+                models.PartnerPush.article_id.in_(article_ids),
+                models.PartnerPush.event == kind.value,
+            )
+        )
+    }
     for row in rows:
         article = article_from_row(row)
-        if article.is_embargoed(moment) and kind is not PushEvent.WITHDRAWN:
-            eligible = [partner for partner in partners if partner.allow_embargoed]
-        else:
-            eligible = partners
-        for partner in eligible:
-            if not matches(article, partner_selection(partner)):
+        early = article.is_embargoed(moment) and kind is not PushEvent.WITHDRAWN
+        for partner, selection in selections:
+            if early and not partner.allow_embargoed:
                 continue
-            exists = session.scalar(
-                select(models.PartnerPush.id).where(
-                    models.PartnerPush.partner_id == partner.id,
-                    models.PartnerPush.article_id == row.id,
-                    models.PartnerPush.revision == row.revision,
-                    models.PartnerPush.event == kind.value,
-                )
-            )
-            if exists is not None:
+            if not matches(article, selection):
                 continue
+            if (partner.id, row.id, row.revision) in recorded:
+                continue
+            recorded.add((partner.id, row.id, row.revision))
             session.add(
                 models.PartnerPush(
                     partner_id=partner.id,

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from sqlalchemy import select
 
 from distributor.adapters.webhook_push import HttpxPushSender, InMemoryPushSender, PushRequest
 from distributor.config import Settings
+from distributor.db import models
 from distributor.db.session import unit_of_work
 from distributor.domain.partners import push_headers, verify_push
 from distributor.services import events
@@ -132,6 +134,9 @@ def test_embargoed_story_waits_for_release_unless_allowed(feed_settings: Setting
         )
         article_id = store_article(session, make_article(3, embargo_until=release))
         events.article_changed(session, [article_id], "published", NOW)
+        events.article_changed(session, [article_id], "published", NOW)  # records nothing new
+        # Only the partner allowed early access gets a row before the release.
+        assert session.scalars(select(models.PartnerPush.event)).all() == ["published"]
     sender = InMemoryPushSender()
     push_due_partners(_uow(feed_settings), feed_settings, sender, Clock(NOW))
     assert [r.url for r in sender.sent] == ["https://b.example.net/h"]
