@@ -50,8 +50,11 @@ _AGENCIES = (
     r"getty|reuters|\bap\b|afp|epa|shutterstock|\brex\b|alamy|xinhua|新华社|视觉中国|vcg|"
     r"bloomberg|\bpa\b|anadolu|sopa|nurphoto|imago|corbis|magnum|associated press"
 )
+# The slash of "(Name/Agency)" and "(AP Photo/Name)"; a slash between two digits is a date or
+# a version list ("Windows 7/8/10"), and a parenthesis holding a "。" is a sentence.
 _AGENCY_PAREN = re.compile(
-    r"[(（](?P<credit>[^()（）]*(?:/|" + _AGENCIES + r")[^()（）]*)[)）]\s*\.?\s*$",
+    r"[(（](?P<credit>[^()（）。]*(?:(?<!\d)/|/(?!\d)|" + _AGENCIES + r")[^()（）。]*)[)）]"
+    r"\s*\.?\s*$",
     re.IGNORECASE,
 )
 _COPYRIGHT_LEAD = re.compile(

@@ -61,6 +61,9 @@ def test_split_caption_forms(line: str, caption: str, credit: str) -> None:
         "A quiet street in the old town after the rain",
         "地图：城市规划",  # "地图" (map) is not the credit label "图"
         "下载客户端，在工具-选项中开启 | 目前仅支持 Windows 7/8/10 系统，macOS 后续支持",
+        # GeekPark: a body sentence ending in a parenthesis with version numbers.
+        "下载客户端，就能使用。（目前仅支持 Windows 7/8/10 系统，macOS 版本后续会支持。）",
+        "Prices fell again in 2020 (1/2)",
     ],
 )
 def test_lines_without_a_credit_stay_captions(line: str) -> None:
