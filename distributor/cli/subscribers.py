@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from distributor.cli.common import JsonOption, console, emit, fail, session_scope
+from distributor.db.models import MailingList
 from distributor.domain.subscribers import OptIn, SuppressionReason
 
 lists_app = typer.Typer(help="Newsletters (lists).", no_args_is_help=True)
@@ -19,6 +20,17 @@ subscribers_app = typer.Typer(help="Subscribers.", no_args_is_help=True)
 
 
 # ----------------------------------------------------------------------------------- lists
+def _list_dict(mailing_list: MailingList) -> dict[str, Any]:
+    return {
+        "id": mailing_list.id,
+        "name": mailing_list.name,
+        "title": mailing_list.title,
+        "opt_in": mailing_list.opt_in,
+        "language": mailing_list.language,
+        "description": mailing_list.description,
+    }
+
+
 @lists_app.command("create")
 def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     name: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. weekly.")],
@@ -45,13 +57,7 @@ def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
                 language=language,
                 description=description,
             )
-            data = {
-                "id": created.id,
-                "name": created.name,
-                "title": created.title,
-                "opt_in": created.opt_in,
-                "language": created.language,
-            }
+            data = _list_dict(created)
     except SubscriberError as exc:
         fail(str(exc))
     emit(data, as_json, f"created list {data['name']} ({data['opt_in']} opt-in), id {data['id']}")
@@ -87,14 +93,7 @@ def update_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
                 language=language,
                 description=description,
             )
-            data = {
-                "id": changed.id,
-                "name": changed.name,
-                "title": changed.title,
-                "opt_in": changed.opt_in,
-                "language": changed.language,
-                "description": changed.description,
-            }
+            data = _list_dict(changed)
     except SubscriberError as exc:
         fail(str(exc))
     emit(data, as_json, f"updated list {data['name']} ({data['opt_in']} opt-in)")

@@ -44,17 +44,23 @@ def _photo(article: Article) -> Image:
     return next(image for image in article.images if image.url == PHOTO)
 
 
+def _photo_id(db: Session, article_id: int) -> int:
+    return int(
+        db.scalars(
+            select(models.Image.id).where(
+                models.Image.article_id == article_id, models.Image.url == PHOTO
+            )
+        ).one()
+    )
+
+
 def _fixes(db: Session) -> int:
     return int(db.scalar(select(func.count()).select_from(models.ArticleFix)) or 0)
 
 
 def test_a_desk_correction_survives_cms_revisions_until_the_cms_changes_it(db: Session) -> None:
     article_id = store_articles(db, [_story()]).created[0]
-    photo_id = db.scalars(
-        select(models.Image.id).where(
-            models.Image.article_id == article_id, models.Image.url == PHOTO
-        )
-    ).one()
+    photo_id = _photo_id(db, article_id)
     update_image_fields(
         db, article_id, photo_id, caption="Crew at the rail.", credit="Jane Doe", alt=None
     )
@@ -106,11 +112,7 @@ def test_a_desk_correction_survives_cms_revisions_until_the_cms_changes_it(db: S
 
 def test_a_correction_back_to_the_cms_value_is_forgotten(db: Session) -> None:
     article_id = store_articles(db, [_story()]).created[0]
-    photo_id = db.scalars(
-        select(models.Image.id).where(
-            models.Image.article_id == article_id, models.Image.url == PHOTO
-        )
-    ).one()
+    photo_id = _photo_id(db, article_id)
     update_image_fields(db, article_id, photo_id, caption="Crew.", credit="Jane Doe", alt="Crew")
     update_image_fields(db, article_id, photo_id, caption="Crew.", credit="J. Doe", alt="Crew")
     assert {
@@ -131,11 +133,7 @@ def test_a_correction_back_to_the_cms_value_is_forgotten(db: Session) -> None:
 
 def test_a_correction_waits_while_its_image_is_missing(db: Session) -> None:
     article_id = store_articles(db, [_story()]).created[0]
-    photo_id = db.scalars(
-        select(models.Image.id).where(
-            models.Image.article_id == article_id, models.Image.url == PHOTO
-        )
-    ).one()
+    photo_id = _photo_id(db, article_id)
     update_image_fields(
         db, article_id, photo_id, caption="Crew at the rail.", credit="Jane Doe", alt=None
     )
