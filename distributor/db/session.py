@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -30,6 +31,15 @@ def warm_up_orm() -> None:
     configure_mappers()
 
 
+def json_text(value: Any) -> str:
+    """The text SQLite stores for a JSON column: ``json.dumps(value)``, SQLAlchemy's default,
+    with the empty list (most list columns of most ingested rows) answered without building
+    an encoder for it."""
+    if type(value) is list and not value:
+        return "[]"
+    return json.dumps(value)
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """The process-wide engine for ``url`` (SQLite files get their folder created)."""
@@ -37,7 +47,11 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=json_text,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -58,6 +58,9 @@ _CHROME_TEXT = re.compile(
 # Every _CHROME_TEXT alternative starts with one of these (same case rules): a cheap test that
 # spares reading the whole text of most blocks. Keep the two in step.
 _CHROME_START = re.compile(r"[lpstecfar加]", re.IGNORECASE)
+# The characters _CHROME_START matches (ſ matches "s"; tested over every code point): a set
+# lookup for the first character of every element, cheaper than a regex call.
+_CHROME_FIRST = frozenset("lpstecfarLPSTECFAR\u017f加")
 _BYLINE = re.compile(r"^(?:by|words by|written by)\s+(?P<names>[^\n]{2,200})$", re.IGNORECASE)
 _CHINESE_BYLINE = re.compile(
     r"^(?:文\s*[|｜/]|撰文\s*[|｜:：]|作者\s*[:：])\s*(?P<names>\S.{0,60})$"
@@ -74,6 +77,10 @@ _BIO_INLINE = re.compile(
     r"\s*[:：]\s*(?P<bio>\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+# Every _BIO_HEADING and _BIO_INLINE form starts with one of these, lower-cased: whole words
+# and the space after "about" (the texts are whitespace-normalised), as "about" alone is in
+# many story paragraphs; "作者" is in each Chinese form. Keep them in step with the regexes.
+_BIO_WORDS = ("about th", "about our", "author b", "作者")
 # Notes that must travel with the story, wherever they sit in the body.
 _NOTE = re.compile(
     r"^(?:editor[’']?s note\s*[:：]|correction\s*[:：]|clarification\s*[:：]|"
@@ -158,9 +165,8 @@ def _text(element: etree._Element) -> str:
     texts = _TEXT_CACHE.texts
     cached = texts.get(element)
     if cached is None:
-        # normalise_space(_string_value(element)), inlined: this runs for every block.
-        cached = " ".join(
-            etree.tostring(element, method="text", encoding="unicode", with_tail=False).split()
+        cached = normalise_space(
+            etree.tostring(element, method="text", encoding="unicode", with_tail=False)
         )
         texts[element] = cached
     return cached
@@ -193,6 +199,12 @@ def _first_visible_char(element: etree._Element) -> str:
             return stripped_own[0]
     # One libxml2 call: cheaper than itertext()'s iterator even when the text is long.
     return _string_value(element).lstrip()[:1]
+
+
+def _holds_image(element: etree._Element) -> bool:
+    """``element.find(".//img") is not None``: an ``<img>`` below ``element``, looked for by
+    libxml2 without ElementPath's Python-level matching (a few times cheaper)."""
+    return next(element.iterdescendants("img"), None) is not None
 
 
 def _classes(element: etree._Element) -> str:
@@ -278,7 +290,11 @@ def _is_pixel_url(src: str) -> bool:
     """``_PIXEL_URL.search(src)``, skipped when no _PIXEL_WORDS can be in ``src``."""
     if not _PIXEL_ODD_LETTERS.search(src):
         lowered = src.lower()
-        if not any(word in lowered for word in _PIXEL_WORDS):
+        # A loop, not any() over a generator: several times cheaper for a few words.
+        for word in _PIXEL_WORDS:
+            if word in lowered:
+                break
+        else:
             return False
     return _PIXEL_URL.search(src) is not None
 
@@ -347,14 +363,9 @@ def _strip_chrome(root: etree._Element) -> None:
                 first = _first_visible_char(element)
         else:
             first = ""
-        if first and _CHROME_START.match(first):
+        if first in _CHROME_FIRST:  # _CHROME_START.match(first); "" is not in the set
             text = _text(element)
-            if (
-                text
-                and len(text) < 160
-                and _CHROME_TEXT.match(text)
-                and element.find(".//img") is None
-            ):
+            if text and len(text) < 160 and _CHROME_TEXT.match(text) and not _holds_image(element):
                 _remove(element)
                 continue
         if children:
@@ -367,14 +378,19 @@ def _image_from(
     caption_text: str | None,
     credit: str | None = None,
     caption_parts: CaptionParts | None = None,
+    *,
+    checked_src: str | None = None,
 ) -> Image | None:
     """The image ``img`` shows; ``caption_parts``, when given, is ``split_caption(caption_text)``
-    already computed."""
-    src = _image_src(img)
+    already computed; ``checked_src``, when given, is the image's src, which
+    :func:`_is_pixel` has already passed (so of the pixel tests only the URL's is left)."""
+    src = checked_src or _image_src(img)
     if not src:
         return None
     url = safe_url(src, base_url)
-    if url is None or _is_pixel(img, url):
+    if url is None:
+        return None
+    if _is_pixel_url(url) if checked_src else _is_pixel(img, url):
         return None
     parts = caption_parts if caption_parts is not None else split_caption(caption_text)
     alt = normalise_space(img.get("alt")) or None
@@ -439,7 +455,9 @@ def _collect_images(root: etree._Element, base_url: str | None) -> list[Image]:
             data_caption = _text(caption_el)
         else:
             caption_parts = None  # they describe the caption element, not this caption
-        image = _image_from(img, base_url, data_caption, data_credit, caption_parts)
+        image = _image_from(
+            img, base_url, data_caption, data_credit, caption_parts, checked_src=src
+        )
         if image is None:
             continue
         images.append(image)
@@ -471,7 +489,7 @@ def _following_caption(
     if anchor.tail and anchor.tail.strip():
         return None, None
     text = _text(sibling)
-    if not text or sibling.find(".//img") is not None:
+    if not text or _holds_image(sibling):
         return None, None
     if _CAPTION_CLASS.search(_classes(sibling)) or sibling.tag == "figcaption":
         return sibling, None
@@ -505,12 +523,12 @@ def _take_byline(blocks: list[etree._Element], title: str | None) -> tuple[list[
     for index, block in enumerate(blocks[:6]):
         text = _text(block)
         match = _BYLINE.match(text) or _CHINESE_BYLINE.match(text)
-        if not match or block.findall(".//img") or not _looks_like_names(match.group("names")):
+        if not match or _holds_image(block) or not _looks_like_names(match.group("names")):
             continue
         names = [title_case_if_shouting(n) for n in split_names(match.group("names"))]
         for earlier in blocks[:index]:
             earlier_text = _text(earlier)
-            if earlier.findall(".//img") or len(earlier_text) > 200:
+            if _holds_image(earlier) or len(earlier_text) > 200:
                 continue
             if title and normalise_space(title).casefold() == earlier_text.casefold():
                 _remove(earlier)
@@ -588,12 +606,15 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
 
 
 def _may_hold_bio_heading(text: str, lowered: str | None = None) -> bool:
-    """False when no part of ``text`` can match _BIO_HEADING or _BIO_INLINE (each form has one
-    of these words; the letters the regexes match in them all lower-case to themselves, tested);
-    ``lowered`` is ``text.lower()`` when the caller has it."""
+    """False when no part of ``text`` can match _BIO_HEADING or _BIO_INLINE (each form starts
+    with one of _BIO_WORDS; the letters the regexes match in them all lower-case to themselves,
+    tested); ``lowered`` is ``text.lower()`` when the caller has it."""
     if lowered is None:
         lowered = text.lower()
-    return "about" in lowered or "author" in lowered or "作者" in lowered
+    for word in _BIO_WORDS:  # noqa: SIM110 - runs for every block; any() over a generator is slower
+        if word in lowered:
+            return True
+    return False
 
 
 def _merge_bio_paragraphs(bios: list[BioBlock]) -> list[BioBlock]:
@@ -683,7 +704,7 @@ def _take_notes(blocks: list[etree._Element]) -> list[str]:
         if not text or len(text) > 400:
             continue
         if (_is_note(text) or (id(block) in last and _END_NOTE.match(text))) and (
-            block.find(".//img") is None
+            not _holds_image(block)
         ):
             notes.append(text)
             _remove(block)

@@ -412,8 +412,12 @@ class _Reader:
 
     def walk(self, element: etree._Element, depth: int, inherited: str | None) -> None:
         name = _feedparser_name(element)
-        attributes = _attributes(element)
-        lang = self._lang(element, inherited)
+        if element.keys():
+            attributes = _attributes(element)
+            lang = self._lang(element, inherited)
+        else:  # most elements: what the two calls give for no attributes, without them
+            attributes = {}
+            lang = inherited
         if name in ("item", "entry"):
             self.read_item(element, depth, lang, attributes)
         elif name in ("channel", "feed", "rss"):

@@ -95,6 +95,9 @@ EDGE_CASES: dict[str, str] = {
     + "<entry xml:lang=''><title>Three</title><id>3</id>"
     + "<link href='https://blog.example.org/3'/>"
     + "<content type='html' xml:lang='de'>&lt;p&gt;Inhalt&lt;/p&gt;</content></entry>"
+    # elements without attributes take the language of the entry, not of the feed
+    + "<entry xml:lang='de'><title>Vier</title><id>4</id><link href='https://blog.example.org/4'/>"
+    + "<content>Inhalt ohne Attribute</content></entry>"
     + "</feed>",
 }
 # Documents the strict reader must leave to feedparser.
