@@ -4,8 +4,11 @@ A CMS body is more than the story. :func:`extract_body` takes the raw body HTML 
 story (sanitised) plus what it found around it:
 
 - **images** from ``<figure>``/``<figcaption>``, ``<img data-caption data-credit>``, a caption
-  element after an image (``.image-desc``, ``.wp-caption-text``, ``.caption``) and the
-  newsroom form "<p><img></p><p>Caption sentence. Credit: Who</p>" (turned into a figure).
+  element after an image (``.image-desc``, ``.wp-caption-text``, ``.caption``), a caption box
+  holding the image and then its caption text (``<div class="image-desc"><img> Caption |
+  Credit</div>``) and the newsroom form "<p><img></p><p>Caption sentence. Credit: Who</p>"
+  (an image block may also hold empty decoration such as ``<span> </span>``); each is turned
+  into a figure.
   Tracking pixels and hidden images are dropped, not counted.
 - the **byline** ("BY JANE DOE", "文｜张三", "作者：张三") near the top, removed from the body.
 - **bios**: an "About the author" (or "About the writer", "关于作者", "作者简介") heading and the
@@ -449,6 +452,13 @@ def _collect_images(root: etree._Element, base_url: str | None) -> list[Image]:
             continue
         data_caption: str | None = img.get("data-caption")
         data_credit = normalise_space(img.get("data-credit")) or None
+        box, inline = _inline_caption(img)
+        if box is not None and not data_caption:
+            image = _image_from(img, base_url, inline, data_credit, checked_src=src)
+            if image is not None:
+                images.append(image)
+                _box_as_figure(box, img, inline)
+            continue
         anchor = _anchor_block(img)
         caption_el, caption_parts = _following_caption(anchor)
         if caption_el is not None and not data_caption:
@@ -466,15 +476,55 @@ def _collect_images(root: etree._Element, base_url: str | None) -> list[Image]:
     return images
 
 
+def _inline_caption(img: etree._Element) -> tuple[etree._Element | None, str]:
+    """A caption box (caption class) that holds this one image first and then the caption
+    text (``<div class="image-desc"><img> Caption | Credit</div>``): the box and its text."""
+    box = img.getparent()
+    if box is None or box.getparent() is None or not _CAPTION_CLASS.search(_classes(box)):
+        return None, ""
+    if (box.text or "").strip() or img.getprevious() is not None:
+        return None, ""
+    text = _text(box)
+    if not text or next(img.itersiblings("img"), None) is not None:
+        return None, ""
+    if any(_holds_image(sibling) for sibling in img.itersiblings(tag=etree.Element)):
+        return None, ""
+    return box, text
+
+
+def _box_as_figure(box: etree._Element, img: etree._Element, caption: str) -> None:
+    """Replace the caption box of :func:`_inline_caption` by a figure of its image and text."""
+    parent = box.getparent()
+    if parent is None:
+        return
+    figure = _HTML_PARSER.makeelement("figure")
+    figcaption = _HTML_PARSER.makeelement("figcaption")
+    figcaption.text = caption
+    img.tail = None
+    figure.append(img)
+    figure.append(figcaption)
+    figure.tail = box.tail
+    parent.replace(box, figure)
+
+
+def _is_decoration(element: etree._Element) -> bool:
+    """An element that shows nothing: no text and no image (``<span> </span>``, ``<br>``)."""
+    return element.tag != "img" and not _text(element) and not _holds_image(element)
+
+
 def _anchor_block(img: etree._Element) -> etree._Element:
-    """The block that holds only this image (``<p><a><img></a></p>``), or the image."""
+    """The block that holds only this image (``<p><a><img></a></p>``, also beside empty
+    decoration such as ``<span> </span>``), or the image."""
     node = img
     while True:
         parent = node.getparent()
         if parent is None or parent.getparent() is None:
             return node
-        if _text(parent) or len([c for c in parent if isinstance(c.tag, str)]) > 1:
+        if _text(parent):
             return node
+        for child in parent.iterchildren(tag=etree.Element):
+            if child is not node and not _is_decoration(child):
+                return node
         node = parent
 
 
