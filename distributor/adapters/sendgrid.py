@@ -43,8 +43,24 @@ def display_name(name: str | None) -> str | None:
     """A display name SendGrid accepts (no ``;`` or ``,``), or None when blank."""
     if not name:
         return None
+    if _is_clean_name(name):
+        return name
     cleaned = " ".join(name.translate(_NAME_FORBIDDEN).split())
     return cleaned or None
+
+
+def _is_clean_name(name: str) -> bool:
+    """Whether ``name`` is already what :func:`display_name` makes of it: a printable name
+    (no control characters, no space other than " ") without ``;`` or ``,``, doubled or
+    outer spaces. This runs for every recipient; the rewrite is the rare case."""
+    return (
+        name.isprintable()
+        and ";" not in name
+        and "," not in name
+        and "  " not in name
+        and name[0] != " "
+        and name[-1] != " "
+    )
 
 
 def _address(email: str, name: str | None) -> dict[str, str]:
