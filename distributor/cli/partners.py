@@ -183,15 +183,7 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     as_json: bool = JsonOption,
 ) -> None:
     """Change the settings given; every other setting keeps its value (``--clear`` empties one)."""
-    from dataclasses import replace
-
-    from distributor.services.feeds import (
-        PartnerError,
-        PartnerSettings,
-        find_partner,
-        partner_settings,
-        update_partner,
-    )
+    from distributor.services.feeds import PartnerError, PartnerSettings, change_partner
 
     given: dict[str, Any] = {
         "formats": tuple(formats) or None,
@@ -218,8 +210,7 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
         fail("nothing to change: give at least one option (see --help)")
     try:
         with session_scope() as session:
-            current = partner_settings(find_partner(session, name))
-            data = _as_dict(update_partner(session, name, replace(current, **changes)))
+            data = _as_dict(change_partner(session, name, changes))
     except PartnerError as exc:
         fail(str(exc))
     emit(data, as_json, f"updated partner {data['name']}; feeds follow at the next rebuild")

@@ -485,9 +485,10 @@ def _inline_caption(img: etree._Element) -> tuple[etree._Element | None, str]:
     if (box.text or "").strip() or img.getprevious() is not None:
         return None, ""
     text = _text(box)
-    if not text or next(img.itersiblings("img"), None) is not None:
-        return None, ""
-    if any(_holds_image(sibling) for sibling in img.itersiblings(tag=etree.Element)):
+    if not text or any(
+        sibling.tag == "img" or _holds_image(sibling)
+        for sibling in img.itersiblings(tag=etree.Element)
+    ):
         return None, ""
     return box, text
 

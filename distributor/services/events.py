@@ -78,7 +78,6 @@ def article_changed(
                 continue
             if (partner.id, row.id, row.revision) in recorded:
                 continue
-            recorded.add((partner.id, row.id, row.revision))
             session.add(
                 models.PartnerPush(
                     partner_id=partner.id,

@@ -17,8 +17,9 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -667,7 +668,17 @@ def partner_settings(partner: models.Partner) -> PartnerSettings:
 
 def update_partner(session: Session, name: str, values: PartnerSettings) -> models.Partner:
     """Replace a partner's settings; a push secret is created when a push URL first appears."""
+    return _update(session, find_partner(session, name), values)
+
+
+def change_partner(session: Session, name: str, changes: dict[str, Any]) -> models.Partner:
+    """Change the settings named in ``changes`` (fields of :class:`PartnerSettings`); the
+    others keep their values."""
     partner = find_partner(session, name)
+    return _update(session, partner, replace(partner_settings(partner), **changes))
+
+
+def _update(session: Session, partner: models.Partner, values: PartnerSettings) -> models.Partner:
     values = validate_partner_settings(values)
     _apply(partner, values)
     if values.push_url and not partner.push_secret:
