@@ -243,10 +243,16 @@ class Subscriber(Base):
     """A reader. After erasure only ``email_hash`` remains meaningful."""
 
     __tablename__ = "subscribers"
+    __table_args__ = (
+        # Looked up by equality only (erased and suppressed addresses). On PostgreSQL a hash
+        # index: a quarter of the size of a B-tree of 64-character keys, and cheaper to keep
+        # up when a large import adds a million readers (migration 0005).
+        Index("ix_subscribers_email_hash", "email_hash", postgresql_using="hash"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
-    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(300))
     language: Mapped[str | None] = mapped_column(String(35))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)

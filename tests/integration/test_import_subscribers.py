@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from distributor.cli.main import app as cli
 from distributor.config import Settings
 from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.db.session import session_factory, unit_of_work
-from distributor.domain.subscribers import OptIn, SuppressionReason
+from distributor.domain.subscribers import OptIn, SuppressionReason, email_hash
 from distributor.services.subscriber_import import export_subscribers, import_subscribers
 from distributor.services.subscribers import create_list, erase_subscriber
 from distributor.services.suppression import suppress, unsubscribe
@@ -278,3 +283,90 @@ def test_cli_import_prints_the_report_with_line_numbers(
     gone = runner.invoke(cli, ["subscribers", "show", "grace@example.org", "--json"])
     assert json.loads(gone.stdout)["subscriber"] is None
     assert json.loads(gone.stdout)["suppressed"]["reason"] == "erased"
+
+
+def test_a_reader_added_by_another_writer_during_the_merge_is_joined_not_doubled(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Another transaction inserts one of the file's addresses and commits while the import's
+    merge waits on it: the merge is refused by the unique index, merged again without
+    conflicts, and that reader keeps the other writer's data and still joins the list."""
+    settings = make_settings(tmp_path, postgres_url)
+    _prepare(settings)
+    source = tmp_path / "race.csv"
+    source.write_text(
+        "email,name\n"
+        + "".join(f"reader{number}@example.org,Reader {number}\n" for number in range(250))
+        + "late@example.org,From the file\n",
+        encoding="utf-8",
+    )
+    engine = create_engine(postgres_url, poolclass=NullPool)
+    other = engine.connect()
+    other.begin()
+    other.execute(
+        text(
+            "INSERT INTO subscribers (email, email_hash, name, attributes, status, soft_bounces,"
+            " created_at, updated_at) VALUES ('late@example.org', :hash, 'Signed up on the web',"
+            " '{}', 'active', 0, now(), now())"
+        ),
+        {"hash": email_hash("late@example.org")},
+    )
+    results: list[Any] = []
+
+    def run_import() -> None:
+        try:
+            with unit_of_work(settings.database_url) as session:
+                results.append(import_subscribers(session, source, "weekly", chunk_rows=100))
+        except Exception as error:  # handed to the test thread
+            results.append(error)
+
+    worker = threading.Thread(target=run_import)
+    worker.start()
+    # Wait until the import's merge is blocked by the uncommitted row, then commit it.
+    other_pid = other.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    deadline = time.monotonic() + 30
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
+                ),
+                {"pid": other_pid},
+            ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.02)
+        else:
+            other.rollback()
+            pytest.fail("the import never waited for the other writer's row")
+    other.commit()
+    other.close()
+    worker.join(timeout=60)
+    engine.dispose()
+    assert not worker.is_alive()
+    report = results[0]
+    assert not isinstance(report, Exception), report
+    assert report.problems == []
+    assert (report.accepted, report.new_subscribers, report.new_memberships) == (251, 250, 251)
+    with session_factory(settings.database_url)() as session:
+        assert session.scalar(select(func.count()).select_from(Subscriber)) == 251
+        late = session.scalar(select(Subscriber).where(Subscriber.email == "late@example.org"))
+        assert late is not None
+        assert late.name == "Signed up on the web"  # the other writer's data is kept
+        lists = session.scalars(
+            select(MailingList.name)
+            .join(Subscription, Subscription.list_id == MailingList.id)
+            .where(Subscription.subscriber_id == late.id)
+        ).all()
+        assert lists == ["weekly"]
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 251
+
+
+def test_the_address_hash_has_a_hash_index_on_postgresql(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        definition = connection.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_subscribers_email_hash'")
+        ).scalar_one()
+    engine.dispose()
+    assert "USING hash (email_hash)" in definition
