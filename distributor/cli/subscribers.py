@@ -28,6 +28,7 @@ def _list_dict(mailing_list: MailingList) -> dict[str, Any]:
         "opt_in": mailing_list.opt_in,
         "language": mailing_list.language,
         "description": mailing_list.description,
+        "archived": mailing_list.archived_at is not None,
     }
 
 
@@ -99,6 +100,42 @@ def update_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     emit(data, as_json, f"updated list {data['name']} ({data['opt_in']} opt-in)")
 
 
+def _change_list(name: str, change: str, as_json: bool, message: str) -> None:
+    """Apply ``change`` (``archive`` or ``unarchive``) to the list ``name`` and report it."""
+    from distributor.services import subscribers as service
+
+    action = service.archive_list if change == "archive" else service.unarchive_list
+    try:
+        with session_scope() as session:
+            data = _list_dict(action(session, name))
+    except service.SubscriberError as exc:
+        fail(str(exc))
+    emit(data, as_json, message.format(name=data["name"]))
+
+
+@lists_app.command("archive")
+def archive_list(
+    name: Annotated[str, typer.Argument(help="The list's short name.")],
+    as_json: bool = JsonOption,
+) -> None:
+    """Archive a list: no new readers and no new issues; members and history stay.
+
+    Refused while an issue for the list is scheduled, sending or paused.
+    """
+    _change_list(
+        name, "archive", as_json, "archived list {name}: it takes no new readers or issues"
+    )
+
+
+@lists_app.command("unarchive")
+def unarchive_list(
+    name: Annotated[str, typer.Argument(help="The list's short name.")],
+    as_json: bool = JsonOption,
+) -> None:
+    """Open an archived list again, as it was."""
+    _change_list(name, "unarchive", as_json, "list {name} is open again")
+
+
 @lists_app.command("list")
 def list_lists(as_json: bool = JsonOption) -> None:
     """Show every list with member counts."""
@@ -114,7 +151,7 @@ def list_lists(as_json: bool = JsonOption) -> None:
         view = Table("name", "title", "opt-in", "language", "confirmed", "unconfirmed", "left")
         for row in rows:
             view.add_row(
-                row["name"],
+                row["name"] + (" (archived)" if row["archived"] else ""),
                 row["title"],
                 row["opt_in"],
                 row["language"],

@@ -237,6 +237,9 @@ class MailingList(Base):
     opt_in: Mapped[str] = mapped_column(String(10), default="double")
     language: Mapped[str] = mapped_column(String(35), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An archived list takes no new readers and is the audience of no new send; its members,
+    # their history and its past issues stay (lists are never deleted: the ledger names them).
+    archived_at: Mapped[datetime | None]
 
 
 class Subscriber(Base):

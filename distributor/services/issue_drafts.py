@@ -54,10 +54,14 @@ def update_issue_content(
     wanted = list(dict.fromkeys(list_ids))
     if not wanted:
         raise IssueError("choose at least one list to send the issue to")
-    known = set(session.scalars(select(MailingList.id).where(MailingList.id.in_(wanted))))
+    chosen = list(session.scalars(select(MailingList).where(MailingList.id.in_(wanted))))
+    known = {mailing_list.id for mailing_list in chosen}
     unknown = [str(list_id) for list_id in wanted if list_id not in known]
     if unknown:
         raise IssueError(f"unknown list id(s): {', '.join(unknown)}")
+    archived = sorted(item.name for item in chosen if item.archived_at is not None)
+    if archived:
+        raise IssueError(f"archived list(s) cannot be sent to: {', '.join(archived)}")
     issue.subject = subject
     issue.preheader = preheader.strip()
     issue.editor_note = editor_note.strip()

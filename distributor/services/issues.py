@@ -7,6 +7,7 @@ editor and the dispatcher, racing on the same issue cannot both win.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +71,7 @@ def create_issue(
     missing = sorted(set(list_names) - {mailing_list.name for mailing_list in lists})
     if missing:
         raise IssueError(f"unknown list(s): {', '.join(missing)}")
+    _refuse_archived(lists)
     ordered_ids = list(dict.fromkeys(article_ids))
     articles = {
         article.id: article
@@ -96,6 +98,26 @@ def create_issue(
     session.add(issue)
     session.flush()
     return issue
+
+
+def _refuse_archived(lists: Iterable[MailingList]) -> None:
+    archived = sorted(item.name for item in lists if item.archived_at is not None)
+    if archived:
+        raise IssueError(
+            f"archived list(s) cannot be sent to: {', '.join(archived)}"
+            " (unarchive them first, or choose other lists)"
+        )
+
+
+def require_open_audience(session: Session, issue_id: int) -> None:
+    """Refuse to schedule or start ``issue_id`` while one of its lists is archived."""
+    _refuse_archived(
+        session.scalars(
+            select(MailingList)
+            .join(IssueList, IssueList.list_id == MailingList.id)
+            .where(IssueList.issue_id == issue_id)
+        )
+    )
 
 
 def _transition(
@@ -136,6 +158,7 @@ def schedule_issue(
         except ValueError as error:
             raise IssueError(str(error)) from None
         local = at.strip()
+    require_open_audience(session, issue_id)
     _transition(
         session,
         issue_id,

@@ -300,8 +300,9 @@ def _take_due_issue(session: Session, now: datetime) -> int | None:
 
 def start_issue_now(session: Session, issue_id: int, now: datetime | None = None) -> None:
     """Make a draft or scheduled issue due right now (the dispatcher starts it)."""
-    from distributor.services.issues import IssueError, get_issue
+    from distributor.services.issues import IssueError, get_issue, require_open_audience
 
+    require_open_audience(session, issue_id)
     moment = now or _utcnow()
     result = session.execute(
         update(Issue)

@@ -57,6 +57,7 @@ from distributor.services.subscribers import (
     language_problem,
     name_problem,
     require_list,
+    require_open_list,
 )
 
 KNOWN_COLUMNS = ("email", "name", "language", "lists", "status", "attributes")
@@ -183,6 +184,9 @@ class _Validator:
     def __init__(self, session: Session, main_list: MailingList) -> None:
         self.main_list_id = main_list.id
         self.lists = dict(session.execute(select(MailingList.name, MailingList.id)).all())
+        self.archived = set(
+            session.scalars(select(MailingList.name).where(MailingList.archived_at.is_not(None)))
+        )
         self.suppressed = dict(
             session.execute(select(Suppression.email_hash, Suppression.reason)).all()
         )
@@ -230,6 +234,10 @@ class _Validator:
             list_id = self.lists.get(cleaned)
             if list_id is None:
                 return ImportProblem(line, f"unknown list {cleaned!r}", "lists")
+            if cleaned in self.archived:
+                return ImportProblem(
+                    line, f"list {cleaned!r} is archived: it takes no new readers", "lists"
+                )
             if list_id not in list_ids:
                 list_ids.append(list_id)
         attributes: dict[str, Any] = {}
@@ -514,10 +522,10 @@ def import_subscribers(
     """Import the CSV ``source`` into ``list_name``; report every bad row by line number.
 
     ``progress(done_bytes, total_bytes)`` is called after each chunk. The caller commits.
-    Raises :class:`SubscriberError` only when nothing can be imported (unknown list, no
-    header with an ``email`` column).
+    Raises :class:`SubscriberError` only when nothing can be imported (unknown or archived
+    list, no header with an ``email`` column).
     """
-    mailing_list = require_list(session, list_name)
+    mailing_list = require_open_list(session, list_name)
     if isinstance(source, Path):
         binary: IO[bytes] = source.open("rb")
         label = str(source)

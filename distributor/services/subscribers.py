@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from distributor.db.models import (
     Delivery,
+    Issue,
+    IssueList,
     MailingList,
     Subscriber,
     Subscription,
     Suppression,
     utcnow,
 )
+from distributor.domain.issues import IssueStatus
 from distributor.domain.subscribers import (
     OptIn,
     SubscriberStatus,
@@ -66,6 +69,10 @@ class SubscriberError(ValueError):
 
 class UnknownListError(SubscriberError):
     """No list has that name."""
+
+
+class ArchivedListError(SubscriberError):
+    """The list is archived: it takes no new readers and no new sends."""
 
 
 # ------------------------------------------------------------------------------ validation
@@ -232,6 +239,62 @@ def require_list(session: Session, name: str) -> MailingList:
     return found
 
 
+def require_open_list(session: Session, name: str) -> MailingList:
+    """The list called ``name`` if it takes new readers (it is not archived)."""
+    mailing_list = require_list(session, name)
+    if mailing_list.archived_at is not None:
+        raise ArchivedListError(archived_message(mailing_list))
+    return mailing_list
+
+
+def archived_message(mailing_list: MailingList) -> str:
+    """What to say when an archived list is asked for new readers or a new send."""
+    return (
+        f"list {mailing_list.name!r} is archived: it takes no new readers and no new issues"
+        f" (unarchive it first: distributor lists unarchive {mailing_list.name})"
+    )
+
+
+_UNFINISHED_SENDS = (IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED)
+
+
+def archive_list(session: Session, name: str) -> MailingList:
+    """Archive the list ``name``: no new readers, no new sends; members and history stay.
+
+    Refused while an issue for the list is scheduled, sending or paused (cancel it, or let
+    it finish, first). Archiving an archived list changes nothing.
+    """
+    mailing_list = require_list(session, name)
+    if mailing_list.archived_at is not None:
+        return mailing_list
+    unfinished = session.execute(
+        select(Issue.id, Issue.status)
+        .join(IssueList, IssueList.issue_id == Issue.id)
+        .where(
+            IssueList.list_id == mailing_list.id,
+            Issue.status.in_([status.value for status in _UNFINISHED_SENDS]),
+        )
+        .order_by(Issue.id)
+    ).all()
+    if unfinished:
+        which = ", ".join(f"issue {issue_id} ({status})" for issue_id, status in unfinished)
+        raise SubscriberError(
+            f"list {name!r} is the audience of {which}: cancel it or let it finish before"
+            " archiving the list"
+        )
+    mailing_list.archived_at = utcnow()
+    session.flush()
+    return mailing_list
+
+
+def unarchive_list(session: Session, name: str) -> MailingList:
+    """Open an archived list again, as it was."""
+    mailing_list = require_list(session, name)
+    mailing_list.archived_at = None
+    session.flush()
+    return mailing_list
+
+
 def list_summaries(session: Session) -> list[dict[str, Any]]:
     """Every list with its membership counts by status."""
     counts: dict[int, dict[str, int]] = {}
@@ -255,6 +318,7 @@ def list_summaries(session: Session) -> list[dict[str, Any]]:
                 "confirmed": by_status.get(SubscriptionStatus.CONFIRMED.value, 0),
                 "unconfirmed": by_status.get(SubscriptionStatus.UNCONFIRMED.value, 0),
                 "unsubscribed": by_status.get(SubscriptionStatus.UNSUBSCRIBED.value, 0),
+                "archived": mailing_list.archived_at is not None,
             }
         )
     return summaries
@@ -325,9 +389,9 @@ def sign_up(
     Double opt-in leaves the membership unconfirmed and asks the caller to send the
     confirmation email (after commit). Signing up again re-sends it; a confirmed reader stays
     confirmed; a reader who left is asked to confirm again. A suppressed address gets
-    nothing (and the public answer is the same).
+    nothing (and the public answer is the same). An archived list takes nobody new.
     """
-    mailing_list = require_list(session, list_name)
+    mailing_list = require_open_list(session, list_name)
     problem = email_problem(email)
     if problem:
         raise SubscriberError(problem)
@@ -426,7 +490,7 @@ def add_subscriber(
     confirmed: bool = False,
 ) -> Subscription:
     """Add ``email`` to ``list_name`` by an operator (confirmed when they say consent exists)."""
-    mailing_list = require_list(session, list_name)
+    mailing_list = require_open_list(session, list_name)
     problem = email_problem(email)
     if problem:
         raise SubscriberError(f"{email!r}: {problem}")
@@ -486,9 +550,11 @@ def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
+    # Archived lists are shown only to their members (who may still leave them).
     lists = [
         ListChoice(item.id, item.name, item.title, item.description, memberships.get(item.id))
         for item in session.scalars(select(MailingList).order_by(MailingList.title))
+        if item.archived_at is None or item.id in memberships
     ]
     blocked = session.scalar(
         select(Suppression.reason).where(Suppression.email_hash == subscriber.email_hash)
@@ -517,16 +583,21 @@ def update_preferences(
     subscriber.language = _clean_language(language)
     subscriber.name = _clean_name(name)
     now = utcnow()
-    known = set(session.scalars(select(MailingList.id)))
     memberships = {
         row.list_id: row
         for row in session.scalars(
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
+    # An archived list can only be left: it takes no new readers and sends nothing new.
+    archived_at = dict(session.execute(select(MailingList.id, MailingList.archived_at)).all())
+    known = set(archived_at)
+    archived = {list_id for list_id, when in archived_at.items() if when is not None}
     joined = False
     for list_id in sorted(known):
         membership = memberships.get(list_id)
+        if list_id in archived and list_id in wanted_list_ids:
+            continue  # kept as it is
         if list_id in wanted_list_ids:
             if membership is None:
                 membership = Subscription(
@@ -540,7 +611,7 @@ def update_preferences(
                 joined = True
         elif membership is not None and membership.status != SubscriptionStatus.UNSUBSCRIBED.value:
             suppression.unsubscribe(session, subscriber_id, list_id)
-    if joined or wanted_list_ids & known:
+    if joined or wanted_list_ids & (known - archived):
         blocked = session.scalar(
             select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
         )

@@ -481,6 +481,34 @@ def test_list_settings_can_be_changed(desk) -> None:  # type: ignore[no-untyped-
     assert client.get("/lists/999999").status_code == 404
 
 
+def test_a_list_is_archived_and_opened_again_from_its_page(desk) -> None:  # type: ignore[no-untyped-def]
+    client, settings, ids = desk
+    token = sign_in(client, "editor@example.org")
+    page = client.get(f"/lists/{ids['list']}").text
+    assert f'action="/lists/{ids["list"]}/archive"' in page
+    archived = client.post(f"/lists/{ids['list']}/archive", data={"csrf_token": token})
+    assert "List weekly archived" in archived.text
+    assert "archived</span>" in client.get("/lists").text
+    # Archived lists are not offered for a new issue.
+    story = client.get(f"/issues/new?article_id={ids['river-towns']}").text
+    assert "Send to" in story
+    assert f'name="list_id" value="{ids["list"]}"' not in story
+    page = client.get(f"/lists/{ids['list']}").text
+    assert "Open the list again" in page
+    opened = client.post(f"/lists/{ids['list']}/unarchive", data={"csrf_token": token})
+    assert "List weekly is open again." in opened.text
+    with unit_of_work(settings.database_url) as db:
+        stored = db.get(models.MailingList, ids["list"])
+        assert stored is not None
+        assert stored.archived_at is None
+    forged = client.post(f"/lists/{ids['list']}/archive", data={"csrf_token": "forged"})
+    assert forged.status_code in {400, 403}
+    with unit_of_work(settings.database_url) as db:
+        stored = db.get(models.MailingList, ids["list"])
+        assert stored is not None
+        assert stored.archived_at is None
+
+
 def test_an_admin_erases_a_reader_after_typing_the_address(desk) -> None:  # type: ignore[no-untyped-def]
     client, settings, _ids = desk
     with unit_of_work(settings.database_url) as db:

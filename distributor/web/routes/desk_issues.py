@@ -115,11 +115,12 @@ def _new_issue_form(
     found = {article.id: article for article in rows}
     articles = [found[article_id] for article_id in ids if article_id in found]
     lists = desk_queries.list_mailing_lists(db)
+    open_lists = [mailing_list for mailing_list, _ in lists if mailing_list.archived_at is None]
     defaults = {
         "subject": articles[0].title if articles else "",
         "preheader": "",
         "editor_note": "",
-        "list_ids": [lists[0][0].id] if len(lists) == 1 else [],
+        "list_ids": [open_lists[0].id] if len(open_lists) == 1 else [],
     }
     defaults.update(form)
     return render(

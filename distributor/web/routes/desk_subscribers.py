@@ -15,11 +15,13 @@ from distributor.services.subscriber_import import import_subscribers
 from distributor.services.subscribers import (
     SubscriberError,
     add_subscriber,
+    archive_list,
     canonical_email,
     create_list,
     erase_subscriber,
     list_summaries,
     subscriber_details,
+    unarchive_list,
     unsubscribe_member,
     update_list,
 )
@@ -351,6 +353,32 @@ def edit_list(
             request, _list_or_404(db, list_id), error=f"List not changed: {exc}.", form=form
         )
     flash(request, f"List {mailing_list.name} updated.")
+    return redirect(request, "/lists")
+
+
+@router.post("/lists/{list_id}/archive", dependencies=[CsrfChecked])
+def archive_list_action(
+    request: Request, *, db: DbSession, user: EditorUser, list_id: int
+) -> Response:
+    """Archive a list (refused while one of its issues is scheduled, sending or paused)."""
+    mailing_list = _list_or_404(db, list_id)
+    try:
+        archive_list(db, mailing_list.name)
+    except SubscriberError as exc:
+        db.rollback()
+        return _list_page(request, _list_or_404(db, list_id), error=f"List not archived: {exc}.")
+    flash(request, f"List {mailing_list.name} archived: it takes no new readers or issues.")
+    return redirect(request, "/lists")
+
+
+@router.post("/lists/{list_id}/unarchive", dependencies=[CsrfChecked])
+def unarchive_list_action(
+    request: Request, *, db: DbSession, user: EditorUser, list_id: int
+) -> Response:
+    """Open an archived list again."""
+    mailing_list = _list_or_404(db, list_id)
+    unarchive_list(db, mailing_list.name)
+    flash(request, f"List {mailing_list.name} is open again.")
     return redirect(request, "/lists")
 
 

@@ -188,6 +188,8 @@ def signup_form(request: Request, list_name: str) -> Response:
         mailing_list = subscriber_service.find_list(session, list_name)
         if mailing_list is None:
             return _message(request, "No such newsletter", status_code=404)
+        if mailing_list.archived_at is not None:
+            return _closed(request, mailing_list.title)
         context = {
             "list_name": mailing_list.name,
             "list_title": mailing_list.title,
@@ -199,6 +201,16 @@ def signup_form(request: Request, list_name: str) -> Response:
             "error": None,
         }
     return _page(request, "signup.html.j2", context)
+
+
+def _closed(request: Request, title: str) -> Response:
+    """The answer for an archived list: it takes no new readers (410 Gone)."""
+    return _message(
+        request,
+        "This newsletter is closed",
+        f"{title} no longer takes new readers.",
+        status_code=410,
+    )
 
 
 async def _signup_fields(request: Request) -> dict[str, str] | None:
@@ -256,6 +268,10 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             if as_json:
                 return _json({"error": f"no newsletter named {list_name!r}"}, 404)
             return _message(request, "No such newsletter", status_code=404)
+        if mailing_list.archived_at is not None:
+            if as_json:
+                return _json({"error": f"the newsletter {list_name!r} is closed"}, 410)
+            return _closed(request, mailing_list.title)
         title, double, language = (
             mailing_list.title,
             mailing_list.opt_in == "double",
