@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, Issue, IssueArticle, IssueList, MailingList
 from distributor.domain.issues import EDITABLE_STATUSES
-from distributor.services.issues import IssueError, get_issue
+from distributor.services.issues import IssueError, get_issue, refuse_archived
 
 MAX_SUBJECT = 500
 
@@ -59,9 +59,7 @@ def update_issue_content(
     unknown = [str(list_id) for list_id in wanted if list_id not in known]
     if unknown:
         raise IssueError(f"unknown list id(s): {', '.join(unknown)}")
-    archived = sorted(item.name for item in chosen if item.archived_at is not None)
-    if archived:
-        raise IssueError(f"archived list(s) cannot be sent to: {', '.join(archived)}")
+    refuse_archived(chosen)
     issue.subject = subject
     issue.preheader = preheader.strip()
     issue.editor_note = editor_note.strip()

@@ -71,7 +71,7 @@ def create_issue(
     missing = sorted(set(list_names) - {mailing_list.name for mailing_list in lists})
     if missing:
         raise IssueError(f"unknown list(s): {', '.join(missing)}")
-    _refuse_archived(lists)
+    refuse_archived(lists)
     ordered_ids = list(dict.fromkeys(article_ids))
     articles = {
         article.id: article
@@ -100,7 +100,8 @@ def create_issue(
     return issue
 
 
-def _refuse_archived(lists: Iterable[MailingList]) -> None:
+def refuse_archived(lists: Iterable[MailingList]) -> None:
+    """Refuse ``lists`` as an issue's audience when one of them is archived."""
     archived = sorted(item.name for item in lists if item.archived_at is not None)
     if archived:
         raise IssueError(
@@ -111,7 +112,7 @@ def _refuse_archived(lists: Iterable[MailingList]) -> None:
 
 def require_open_audience(session: Session, issue_id: int) -> None:
     """Refuse to schedule or start ``issue_id`` while one of its lists is archived."""
-    _refuse_archived(
+    refuse_archived(
         session.scalars(
             select(MailingList)
             .join(IssueList, IssueList.list_id == MailingList.id)

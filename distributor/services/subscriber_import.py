@@ -183,10 +183,14 @@ class _Validator:
 
     def __init__(self, session: Session, main_list: MailingList) -> None:
         self.main_list_id = main_list.id
-        self.lists = dict(session.execute(select(MailingList.name, MailingList.id)).all())
-        self.archived = set(
-            session.scalars(select(MailingList.name).where(MailingList.archived_at.is_not(None)))
-        )
+        self.lists: dict[str, int] = {}
+        self.archived: set[str] = set()
+        for name, list_id, archived_at in session.execute(
+            select(MailingList.name, MailingList.id, MailingList.archived_at)
+        ):
+            self.lists[name] = list_id
+            if archived_at is not None:
+                self.archived.add(name)
         self.suppressed = dict(
             session.execute(select(Suppression.email_hash, Suppression.reason)).all()
         )

@@ -243,11 +243,11 @@ def require_open_list(session: Session, name: str) -> MailingList:
     """The list called ``name`` if it takes new readers (it is not archived)."""
     mailing_list = require_list(session, name)
     if mailing_list.archived_at is not None:
-        raise ArchivedListError(archived_message(mailing_list))
+        raise ArchivedListError(_archived_message(mailing_list))
     return mailing_list
 
 
-def archived_message(mailing_list: MailingList) -> str:
+def _archived_message(mailing_list: MailingList) -> str:
     """What to say when an archived list is asked for new readers or a new send."""
     return (
         f"list {mailing_list.name!r} is archived: it takes no new readers and no new issues"
