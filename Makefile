@@ -23,12 +23,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## system-deps: Debian's Chromium and CJK fonts for the browser tests (needs root and apt)
+## system-deps: Debian's Chromium and CJK fonts for the browser tests, SpamAssassin for the
+## spam-score test (needs root and apt)
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ] || [ ! -x /usr/bin/spamassassin ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
-	  else echo "Install Debian's 'chromium' and 'fonts-noto-cjk' packages (browser tests need them)"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk spamassassin; \
+	  else echo "Install Debian's 'chromium', 'fonts-noto-cjk' and 'spamassassin' packages (browser and spam-score tests need them)"; fi; \
 	fi
 
 lint:

@@ -695,6 +695,10 @@ def fallback_first_name(language: str) -> str:
     return labels_for(language).fallback_first_name
 
 
+_BODY_OPEN = re.compile(r"<body\b[^>]*>")
+_BODY_CLOSE = re.compile(r"</body>")
+
+
 def render_web_archive(rendered: RenderedIssue, web_url: str, fallback_name: str = "") -> str:
     """The public web copy: the same HTML without unsubscribe, preferences or personal data.
 
@@ -702,6 +706,9 @@ def render_web_archive(rendered: RenderedIssue, web_url: str, fallback_name: str
     language).
     """
     page = _EMAIL_ONLY_BLOCK.sub("", rendered.html)
+    # A web page has landmarks (an email has none): the whole copy is the page's main content.
+    page = _BODY_OPEN.sub(lambda match: match.group() + "<main>", page, count=1)
+    page = _BODY_CLOSE.sub("</main></body>", page, count=1)
     language_match = re.search(r'<html lang="([^"]+)"', page)
     name = fallback_name or fallback_first_name(language_match.group(1) if language_match else "en")
     values = {

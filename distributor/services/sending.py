@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.orm import Session, defer, lazyload
@@ -45,11 +46,14 @@ from distributor.config import Settings
 from distributor.db.models import (
     Delivery,
     Issue,
+    IssueList,
+    MailingList,
     ProviderEvent,
     SendBatch,
     UTCDateTime,
 )
 from distributor.domain.issues import BatchStatus, DeliveryStatus, IssueStatus
+from distributor.domain.list_headers import list_id_header, list_id_namespace
 from distributor.rendering.email import PLACEHOLDERS
 from distributor.services.rendering import (
     Personaliser,
@@ -496,6 +500,8 @@ class IssueContent:
     content_hash: str
     web_url: str
     language: str
+    # List id -> its RFC 2919 ``List-Id`` header, for the lists the issue goes to.
+    list_headers: dict[int, str] = field(default_factory=dict)
 
 
 _content_cache: dict[tuple[int, str], IssueContent] = {}
@@ -519,9 +525,21 @@ def issue_content(session: Session, settings: Settings, issue: Issue) -> IssueCo
         content_hash=rendered.content_hash,
         web_url=web_archive_url(settings, issue),
         language=issue.language,
+        list_headers=issue_list_headers(session, settings, issue.id),
     )
     _content_cache[(issue.id, rendered.content_hash)] = content
     return content
+
+
+def issue_list_headers(session: Session, settings: Settings, issue_id: int) -> dict[int, str]:
+    """The ``List-Id`` header of each list the issue is sent to."""
+    namespace = list_id_namespace(urlsplit(settings.PUBLIC_BASE_URL).hostname)
+    rows = session.execute(
+        select(MailingList.id, MailingList.name, MailingList.title)
+        .join(IssueList, IssueList.list_id == MailingList.id)
+        .where(IssueList.issue_id == issue_id)
+    ).all()
+    return {list_id: list_id_header(name, title, namespace) for list_id, name, title in rows}
 
 
 def content_personaliser(
@@ -568,24 +586,23 @@ def personal_recipient(
     name: str | None,
     substitutions: dict[str, str],
     custom_args: dict[str, str],
+    list_header: str | None = None,
 ) -> OutgoingRecipient:
-    """One recipient with their RFC 8058 one-click unsubscribe header."""
+    """One recipient with their RFC 8058 one-click unsubscribe header and their list's List-Id."""
+    headers = {"List-Unsubscribe": "<" + substitutions[UNSUBSCRIBE_PLACEHOLDER] + ">"}
+    if list_header:
+        headers["List-Id"] = list_header
     # Positional: this runs for every recipient of a send.
-    return OutgoingRecipient(
-        delivery_id,
-        email,
-        name,
-        substitutions,
-        {"List-Unsubscribe": "<" + substitutions[UNSUBSCRIBE_PLACEHOLDER] + ">"},
-        custom_args,
-    )
+    return OutgoingRecipient(delivery_id, email, name, substitutions, headers, custom_args)
 
 
 LedgerRow = tuple[int, int, int | None, str, str | None, str | None]
 
 
 def ledger_recipients(
-    personaliser: Personaliser, rows: Iterable[LedgerRow]
+    personaliser: Personaliser,
+    rows: Iterable[LedgerRow],
+    list_headers: dict[int, str] | None = None,
 ) -> tuple[list[OutgoingRecipient], dict[int, str]]:
     """The recipients of a batch from its ledger rows, and the rows to skip with their reason.
 
@@ -597,6 +614,7 @@ def ledger_recipients(
     skipped: dict[int, str] = {}
     add = recipients.append
     substitutions = personaliser.substitutions
+    list_header = (list_headers or {}).get
     for delivery_id, subscriber_id, list_id, email, name, skip in rows:
         if skip:
             skipped[delivery_id] = skip
@@ -611,6 +629,7 @@ def ledger_recipients(
                 name=name,
                 substitutions=substitutions(subscriber_id, list_id or 0, name),
                 custom_args={"dst_delivery": str(delivery_id)},
+                list_header=list_header(list_id or 0),
             )
         )
     return recipients, skipped
@@ -728,7 +747,7 @@ def send_batch(
     rows = session.execute(_RECIPIENTS_SQL, {"batch": batch_id}).all()
     content = issue_content(session, settings, issue)
     personaliser = content_personaliser(settings, content, int(time.time()))
-    recipients, skipped = ledger_recipients(personaliser, rows)
+    recipients, skipped = ledger_recipients(personaliser, rows, content.list_headers)
     session.commit()
     if not recipients:
         receipt = SendReceipt(provider_message_id=None, accepted_ids=[])
@@ -1283,6 +1302,7 @@ def send_test_copies(
             name=None,
             substitutions=personaliser.substitutions(0, list_id, None),
             custom_args={"dst_issue": str(issue_id), "dst_test": "1"},
+            list_header=content.list_headers.get(list_id),
         )
         for position, address in enumerate(clean)
     ]

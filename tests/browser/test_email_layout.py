@@ -95,3 +95,33 @@ def test_web_archive_renders_at_both_widths(chromium_path: Path, artifacts_dir: 
     for report in reports:
         assert not report.scrolls_horizontally
         assert report.overflowing_images == ()
+
+
+def test_phone_stylesheet_keeps_the_small_kickers_small(chromium_path: Path) -> None:
+    """The phone rule that shrinks headings must not blow the "From the editor" kicker up."""
+    from playwright.sync_api import sync_playwright
+
+    from distributor.adapters.browser_screenshots import CHROMIUM_ARGS
+
+    content = issue_content(1)
+    assert content.editor_note, "the fixture issue has an editor's note"
+    html, _ = personalise(render_issue(content, branding()), RECIPIENT, "reader")
+    sizes: dict[int, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=list(CHROMIUM_ARGS), headless=True
+        )
+        try:
+            for width in (390, 1366):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.route("**/*", lambda route: route.abort())
+                page.set_content(html, wait_until="domcontentloaded")
+                sizes[width] = page.eval_on_selector_all(
+                    ".k", "nodes => nodes.map(n => getComputedStyle(n).fontSize)"
+                )
+                page.close()
+        finally:
+            browser.close()
+    for width, found in sizes.items():
+        assert len(found) >= 2, (width, found)  # the list title and "From the editor"
+        assert set(found) == {"12px"}, (width, found)

@@ -300,6 +300,8 @@ class AcceptedRecipient:
     email: str
     custom_args: dict[str, str]
     message_id: str
+    # The request-wide headers merged with the personalization's own.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -522,11 +524,14 @@ class FakeSendGrid:
         with self.state.lock:
             for index, entry in enumerate(payload["personalizations"]):
                 custom = {**top_custom, **(entry.get("custom_args") or {})}
+                headers = {**(payload.get("headers") or {}), **(entry.get("headers") or {})}
                 for address in entry["to"]:
                     email = address["email"]
                     self.state.accepted[email] += 1
                     if self._record_details:
-                        self.state.records.append(AcceptedRecipient(email, custom, message_id))
+                        self.state.records.append(
+                            AcceptedRecipient(email, custom, message_id, headers)
+                        )
                     if self._on_events is not None:
                         events.append(
                             {
