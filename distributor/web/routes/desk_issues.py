@@ -35,7 +35,11 @@ from distributor.services.issues import (
     resume_issue,
     schedule_issue,
 )
-from distributor.services.rendering import IssueNotFoundError, preview_issue
+from distributor.services.rendering import (
+    PUBLIC_ARCHIVE_STATUSES,
+    IssueNotFoundError,
+    preview_issue,
+)
 from distributor.services.reports import issue_report
 from distributor.services.sending import start_issue_now
 from distributor.web.auth import CsrfChecked, DbSession, EditorUser, app_settings
@@ -237,7 +241,11 @@ def _issue_view(
             "can_test_send": True,
             "sender_kind": settings.sender_kind,
             "archive_url": (
-                f"/archive/{issue.web_token}" if issue.web_token and not is_held(issue) else None
+                f"/archive/{issue.web_token}"
+                if issue.web_token
+                and issue.status in PUBLIC_ARCHIVE_STATUSES
+                and not is_held(issue)
+                else None
             ),
             "held": is_held(issue),
             "due": issue.status == IssueStatus.SCHEDULED
