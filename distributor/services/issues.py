@@ -501,6 +501,8 @@ def issue_progress(session: Session, issue_id: int) -> dict[str, Any]:
         "started_at": issue.started_at.isoformat() if issue.started_at else None,
         "finished_at": issue.finished_at.isoformat() if issue.finished_at else None,
         "paused_reason": issue.paused_reason,
+        # Paused by the dispatcher before it started (a story under embargo): nothing was sent.
+        "held": is_held(issue),
         "total": total,
         # False while the ledger is still being written: ``total`` grows until then.
         "ledger_complete": bool(issue.ledger_done),
