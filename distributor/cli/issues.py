@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
+from distributor.cli.common import (
+    JsonOption,
+    console,
+    emit,
+    error_console,
+    fail,
+    session_scope,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from distributor.domain.preflight import Preflight
 
 issues_app = typer.Typer(help="Newsletter issues.", no_args_is_help=True)
+
+YesOption = typer.Option(
+    False,
+    "--yes",
+    "-y",
+    help="Confirm the pre-flight summary without a prompt (for scripts). Blocking problems"
+    " (embargoes) are refused all the same.",
+)
 
 
 def _issue_errors() -> tuple[type[Exception], ...]:
@@ -67,22 +87,87 @@ def create(
     emit(data, as_json, str(data["id"]))
 
 
+def preflight_data(verdict: Preflight) -> dict[str, Any]:
+    """The pre-flight verdict as JSON values."""
+    return {
+        "recipients": verdict.recipients,
+        "send_at": verdict.send_at.isoformat(),
+        "timezone": verdict.timezone,
+        "may_send": verdict.may_send,
+        "earliest_allowed": (
+            verdict.earliest_allowed.isoformat() if verdict.earliest_allowed else None
+        ),
+        "problems": [
+            {
+                "kind": str(item.kind),
+                "severity": str(item.severity),
+                "message": item.message,
+                "article_id": item.article_id,
+            }
+            for item in verdict.problems
+        ],
+    }
+
+
+def _confirm_preflight(verdict: Preflight, *, yes: bool, as_json: bool) -> None:
+    """Print the pre-flight summary; refuse blocking problems; ask (or take --yes).
+
+    Never waits for an answer that cannot come: without a terminal and without --yes it refuses.
+    """
+    out = error_console if as_json else console
+    for line in verdict.summary_lines():
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+    if not verdict.may_send:
+        fail(verdict.refusal())
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(
+            f"not sent: confirm sending issue {verdict.issue_id} to {verdict.recipients} "
+            "recipient(s) with --yes (no terminal to ask on)"
+        )
+    question = (
+        f"Send issue {verdict.issue_id} to {verdict.recipients} recipient(s) "
+        f"{verdict.when_text()}"
+        + (f", despite {len(verdict.warnings)} warning(s)" if verdict.warnings else "")
+        + "?"
+    )
+    if not typer.confirm(question, default=False, err=as_json):
+        fail("not sent: not confirmed")
+
+
 @issues_app.command("schedule")
 def schedule(
     issue_id: int,
     at: str = typer.Option(..., "--at", help="ISO-8601 time, e.g. 2026-12-01T08:00."),
     timezone: str | None = typer.Option(None, "--timezone", help="IANA zone, e.g. Europe/London."),
+    yes: bool = YesOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Schedule (or reschedule) an issue at a wall-clock time in a time zone."""
-    from distributor.services.issues import issue_progress, schedule_issue
+    """Schedule (or reschedule) an issue at a wall-clock time in a time zone.
 
+    Prints the pre-flight summary (recipients, embargoes, missing credits or alt text, size,
+    languages) and asks for a confirmation (--yes to skip it). An embargo that has not passed
+    by that time refuses the schedule.
+    """
+    from distributor.domain.issues import parse_schedule
+    from distributor.services.issues import issue_progress, preflight_issue, schedule_issue
+
+    current = settings()
+    try:
+        with session_scope() as session:
+            send_at, zone = parse_schedule(at, timezone)
+            verdict = preflight_issue(session, current, issue_id, send_at=send_at, timezone=zone)
+    except _issue_errors() as error:
+        fail(str(error))
+    _confirm_preflight(verdict, yes=yes, as_json=as_json)
     try:
         with session_scope() as session:
             schedule_issue(session, issue_id, at, timezone)
             data = issue_progress(session, issue_id)
     except _issue_errors() as error:
         fail(str(error))
+    data["preflight"] = preflight_data(verdict)
     emit(data, as_json, _show_progress)
 
 
@@ -135,28 +220,44 @@ def _wait_with_progress(issue_id: int, as_json: bool) -> dict[str, Any]:
 @issues_app.command("send")
 def send(
     issue_id: int,
+    *,
     now: bool = typer.Option(False, "--now", help="Start now, whatever the schedule says."),
     wait: bool = typer.Option(False, "--wait", help="Show progress until the send ends."),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="IANA zone to show times in (default: the issue's)."
+    ),
+    yes: bool = YesOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Send an issue now (--now) and optionally wait (--wait) with a progress bar.
 
+    With --now the pre-flight summary is printed and confirmed first (--yes to skip the
+    prompt); an embargo that has not passed refuses the send.
+
     With Redis, the ledger is written here and the workers send it. Without Redis (embedded
     mode) there is no broker shared with a server, so this command sends in-process.
     """
-    from distributor.services.issues import get_issue, issue_progress
+    from distributor.services.issues import get_issue, issue_progress, preflight_issue
     from distributor.services.sending import dispatch_due, start_issue_now
 
     current = settings()
+    verdict = None
     try:
         with session_scope() as session:
             issue = get_issue(session, issue_id)
-            if now or issue.status == "draft":
-                if not now:
-                    fail(f"issue {issue_id} is a draft: use --now, or schedule it first")
-                start_issue_now(session, issue_id)
+            if issue.status == "draft" and not now:
+                fail(f"issue {issue_id} is a draft: use --now, or schedule it first")
+            if now:
+                verdict = preflight_issue(session, current, issue_id, timezone=timezone)
     except _issue_errors() as error:
         fail(str(error))
+    if verdict is not None:
+        _confirm_preflight(verdict, yes=yes, as_json=as_json)
+        try:
+            with session_scope() as session:
+                start_issue_now(session, issue_id)
+        except _issue_errors() as error:
+            fail(str(error))
     from distributor.db.session import session_factory
 
     session = session_factory(current.database_url)()
@@ -188,6 +289,8 @@ def send(
     else:
         with session_scope() as session:
             data = issue_progress(session, issue_id)
+    if verdict is not None:
+        data["preflight"] = preflight_data(verdict)
     emit(data, as_json, _show_progress)
 
 

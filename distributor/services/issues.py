@@ -1,7 +1,12 @@
-"""Issue use cases: create, schedule, cancel, pause, resume, and progress.
+"""Issue use cases: create, pre-flight, schedule, cancel, pause, resume, and progress.
 
 Every state change is a compare-and-set UPDATE (``WHERE status IN (...)``): two editors, or an
 editor and the dispatcher, racing on the same issue cannot both win.
+
+No issue is scheduled or started earlier than the latest embargo among its stories; the
+dispatcher checks again when the issue is due and *holds* it (paused, never started, with the
+reason) when an embargo moved in the meantime. A held issue can be rescheduled, resumed once
+the embargo has passed, or cancelled.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
+from distributor.config import Settings
 from distributor.db.models import (
     Article,
     Delivery,
@@ -22,6 +28,9 @@ from distributor.db.models import (
     IssueList,
     MailingList,
     SendBatch,
+    Subscriber,
+    Subscription,
+    Suppression,
 )
 from distributor.domain.issues import (
     FINAL_STATUSES,
@@ -30,14 +39,204 @@ from distributor.domain.issues import (
     IssueStatus,
     parse_schedule,
 )
+from distributor.domain.preflight import (
+    ImageFacts,
+    ListFacts,
+    Preflight,
+    SendPlan,
+    StoryFacts,
+    earliest_send_time,
+    embargo_problems,
+    preflight,
+)
 
 
 class IssueError(ValueError):
     """An issue action that cannot be done (unknown id, wrong state, bad input)."""
 
 
+class EmbargoError(IssueError):
+    """The issue would go out before an embargo of one of its stories has passed.
+
+    ``verdict`` names each story, its embargo and the earliest allowed time.
+    """
+
+    def __init__(self, verdict: Preflight) -> None:
+        super().__init__(verdict.refusal())
+        self.verdict = verdict
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# A held issue: the dispatcher found an embargo when it was due and paused it before it
+# started (no ledger, nothing sent). It may be rescheduled, resumed or cancelled.
+HELD = and_(Issue.status == IssueStatus.PAUSED, Issue.started_at.is_(None))
+
+
+def is_held(issue: Issue) -> bool:
+    """True for an issue paused by the dispatcher before it started (an embargo)."""
+    return issue.status == IssueStatus.PAUSED and issue.started_at is None
+
+
+# ------------------------------------------------------------------------------ pre-flight
+def issue_stories(session: Session, issue_id: int) -> tuple[StoryFacts, ...]:
+    """The issue's stories in issue order, as pre-flight reads them (always current rows)."""
+    rows = session.execute(
+        select(IssueArticle.position, Article)
+        .join(Article, Article.id == IssueArticle.article_id)
+        .where(IssueArticle.issue_id == issue_id)
+        .order_by(IssueArticle.position)
+        .options(selectinload(Article.images))
+        .execution_options(populate_existing=True)
+    ).all()
+    return tuple(
+        StoryFacts(
+            article_id=article.id,
+            title=article.title,
+            language=article.language or "en",
+            embargo_until=article.embargo_until,
+            images=tuple(
+                ImageFacts(credit=image.credit, alt=image.alt)
+                for image in sorted(article.images, key=lambda item: item.position)
+            ),
+        )
+        for _, article in rows
+    )
+
+
+def embargoed_article_condition(issue_id: Any, now: datetime) -> ColumnElement[bool]:
+    """SQL: the issue ``issue_id`` (a value or a column) has a story embargoed at ``now``."""
+    return (
+        select(IssueArticle.article_id)
+        .join(Article, Article.id == IssueArticle.article_id)
+        .where(
+            IssueArticle.issue_id == issue_id,
+            Article.embargo_until.is_not(None),
+            Article.embargo_until > now,
+        )
+        .exists()
+    )
+
+
+def embargo_verdict(
+    session: Session,
+    issue_id: int,
+    send_at: datetime,
+    timezone: str | None = None,
+    *,
+    send_now: bool = False,
+) -> Preflight:
+    """The embargo part of pre-flight only (no rendering): what blocks ``send_at``."""
+    stories = issue_stories(session, issue_id)
+    return Preflight(
+        issue_id=issue_id,
+        recipients=0,
+        send_at=send_at,
+        timezone=timezone or "UTC",
+        send_now=send_now,
+        problems=embargo_problems(stories, send_at, timezone),
+        earliest_allowed=earliest_send_time(stories, send_at),
+    )
+
+
+def refuse_early_send(
+    session: Session,
+    issue_id: int,
+    send_at: datetime,
+    timezone: str | None = None,
+    *,
+    send_now: bool = False,
+) -> None:
+    """Raise :class:`EmbargoError` when a story of the issue is still embargoed at ``send_at``."""
+    verdict = embargo_verdict(session, issue_id, send_at, timezone, send_now=send_now)
+    if not verdict.may_send:
+        raise EmbargoError(verdict)
+
+
+def count_recipients(session: Session, issue_id: int) -> int:
+    """How many people the issue would be mailed to now: confirmed members of its lists, active,
+    with an address and not suppressed (the ledger's rule), each once."""
+    count = session.execute(
+        select(func.count(func.distinct(Subscriber.id)))
+        .select_from(Subscription)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .outerjoin(Suppression, Suppression.email_hash == Subscriber.email_hash)
+        .where(
+            Subscription.list_id.in_(
+                select(IssueList.list_id).where(IssueList.issue_id == issue_id)
+            ),
+            Subscription.status == "confirmed",
+            Subscriber.status == "active",
+            Subscriber.email.is_not(None),
+            Suppression.id.is_(None),
+        )
+    ).scalar_one()
+    return int(count)
+
+
+def preflight_issue(
+    session: Session,
+    settings: Settings,
+    issue_id: int,
+    *,
+    send_at: datetime | None = None,
+    timezone: str | None = None,
+    now: datetime | None = None,
+) -> Preflight:
+    """Everything to check before ``issue_id`` is sent at ``send_at`` (default: now).
+
+    Counts the recipients, renders the issue for its size and applies
+    :func:`distributor.domain.preflight.preflight`.
+    """
+    from distributor.rendering.email import BrandingError, EmailRenderError
+    from distributor.services.rendering import render_issue_by_id
+
+    issue = get_issue(session, issue_id)
+    moment = now or _now()
+    html_bytes: int | None = None
+    render_error: str | None = None
+    try:
+        html_bytes = render_issue_by_id(session, settings, issue_id).html_bytes
+    except (EmailRenderError, BrandingError) as error:
+        render_error = str(error)
+    lists = session.scalars(
+        select(MailingList)
+        .join(IssueList, IssueList.list_id == MailingList.id)
+        .where(IssueList.issue_id == issue_id)
+        .order_by(MailingList.id)
+    ).all()
+    plan = SendPlan(
+        issue_id=issue.id,
+        recipients=count_recipients(session, issue_id),
+        stories=issue_stories(session, issue_id),
+        lists=tuple(ListFacts(item.name, item.language or "en") for item in lists),
+        send_at=(send_at or moment).astimezone(UTC),
+        timezone=timezone or issue.schedule_timezone or "UTC",
+        html_bytes=html_bytes,
+        html_budget_bytes=settings.EMAIL_HTML_BUDGET_BYTES,
+        render_error=render_error,
+        send_now=send_at is None,
+    )
+    return preflight(plan)
+
+
+def hold_message(verdict: Preflight, *, started: bool = False) -> str:
+    """Why an issue was held (or a started send paused), and what the editor can do."""
+    from distributor.domain.preflight import moment_text
+
+    reasons = "; ".join(item.message for item in verdict.blocking)
+    if started:
+        text = f"paused before the next batch was mailed: {reasons}"
+        action = "resume it after that time"
+    else:
+        text = f"held before sending: {reasons}"
+        action = "reschedule it then or later, resume it after that time, or cancel it"
+    if verdict.earliest_allowed is not None:
+        when = moment_text(verdict.earliest_allowed, verdict.timezone)
+        text += f". The earliest allowed time is {when}: {action}"
+    return text
 
 
 def get_issue(session: Session, issue_id: int) -> Issue:
@@ -122,17 +321,29 @@ def require_open_audience(session: Session, issue_id: int) -> None:
 
 
 def _transition(
-    session: Session, issue_id: int, allowed: set[IssueStatus], values: dict[str, Any], verb: str
+    session: Session,
+    issue_id: int,
+    allowed: set[IssueStatus],
+    values: dict[str, Any],
+    verb: str,
+    *,
+    or_held: bool = False,
+    only_started: bool = False,
 ) -> None:
+    condition: ColumnElement[bool] = Issue.status.in_([str(s) for s in allowed])
+    if only_started:
+        condition = and_(condition, Issue.started_at.is_not(None))
+    if or_held:
+        condition = or_(condition, HELD)
     result = session.execute(
         update(Issue)
-        .where(Issue.id == issue_id, Issue.status.in_([str(s) for s in allowed]))
+        .where(Issue.id == issue_id, condition)
         .values(**values, updated_at=_now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         issue = get_issue(session, issue_id)
-        allowed_text = " or ".join(sorted(allowed))
+        allowed_text = " or ".join([*sorted(allowed), *(["held"] if or_held else [])])
         raise IssueError(
             f"cannot {verb} issue {issue_id}: it is {issue.status} (must be {allowed_text})"
         )
@@ -142,10 +353,11 @@ def _transition(
 def schedule_issue(
     session: Session, issue_id: int, at: str | datetime, timezone_name: str | None = None
 ) -> Issue:
-    """Schedule (or reschedule) a draft/scheduled issue at ``at`` in ``timezone_name``.
+    """Schedule (or reschedule) a draft, scheduled or held issue at ``at`` in ``timezone_name``.
 
     ``at`` is ISO-8601 text (``2026-12-01T08:00``) or an aware datetime. The UTC instant and the
-    editor's wall time and zone are both kept.
+    editor's wall time and zone are both kept. Refused (:class:`EmbargoError`) when a story is
+    still embargoed at that time.
     """
     if isinstance(at, datetime):
         if at.tzinfo is None:
@@ -160,6 +372,8 @@ def schedule_issue(
             raise IssueError(str(error)) from None
         local = at.strip()
     require_open_audience(session, issue_id)
+    get_issue(session, issue_id)
+    refuse_early_send(session, issue_id, send_at, zone)
     _transition(
         session,
         issue_id,
@@ -169,20 +383,23 @@ def schedule_issue(
             "send_at": send_at,
             "schedule_timezone": zone,
             "schedule_local": local,
+            "paused_reason": None,
         },
         "schedule",
+        or_held=True,
     )
     return get_issue(session, issue_id)
 
 
 def cancel_issue(session: Session, issue_id: int) -> Issue:
-    """Cancel an issue that has not started sending (draft or scheduled)."""
+    """Cancel an issue that has not started sending (draft, scheduled or held)."""
     _transition(
         session,
         issue_id,
         {IssueStatus.DRAFT, IssueStatus.SCHEDULED},
         {"status": IssueStatus.CANCELLED, "finished_at": _now()},
         "cancel",
+        or_held=True,
     )
     return get_issue(session, issue_id)
 
@@ -199,14 +416,33 @@ def pause_issue(session: Session, issue_id: int, reason: str = "paused by an edi
     return get_issue(session, issue_id)
 
 
-def resume_issue(session: Session, issue_id: int) -> Issue:
-    """Resume a paused issue where it stopped: its waiting batches are published again."""
+def resume_issue(session: Session, issue_id: int, now: datetime | None = None) -> Issue:
+    """Resume a paused issue where it stopped: its waiting batches are published again.
+
+    A held issue (never started) becomes due again instead. Either is refused
+    (:class:`EmbargoError`) while a story of the issue is still embargoed.
+    """
+    moment = now or _now()
+    issue = get_issue(session, issue_id)
+    refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
+    if is_held(issue):
+        require_open_audience(session, issue_id)
+        _transition(
+            session,
+            issue_id,
+            set(),
+            {"status": IssueStatus.SCHEDULED, "paused_reason": None},
+            "resume",
+            or_held=True,
+        )
+        return get_issue(session, issue_id)
     _transition(
         session,
         issue_id,
         {IssueStatus.PAUSED},
         {"status": IssueStatus.SENDING, "paused_reason": None, "consecutive_failures": 0},
         "resume",
+        only_started=True,
     )
     # Their old doorbells were rung while paused and ignored; "pending" makes the sweeper
     # publish them again at once.
@@ -265,6 +501,8 @@ def issue_progress(session: Session, issue_id: int) -> dict[str, Any]:
         "started_at": issue.started_at.isoformat() if issue.started_at else None,
         "finished_at": issue.finished_at.isoformat() if issue.finished_at else None,
         "paused_reason": issue.paused_reason,
+        # Paused by the dispatcher before it started (a story under embargo): nothing was sent.
+        "held": is_held(issue),
         "total": total,
         # False while the ledger is still being written: ``total`` grows until then.
         "ledger_complete": bool(issue.ledger_done),

@@ -81,10 +81,19 @@ def _list_title(session: Session, settings: Settings, issue: models.Issue) -> st
 
 
 def issue_content_from_rows(
-    session: Session, settings: Settings, issue: models.Issue
+    session: Session,
+    settings: Settings,
+    issue: models.Issue,
+    *,
+    leave_out: frozenset[int] = frozenset(),
 ) -> IssueContent:
-    """The issue and its articles (in issue order) as pure :class:`IssueContent`."""
-    ids = [link.article_id for link in sorted(issue.articles, key=lambda link: link.position)]
+    """The issue and its articles (in issue order, without ``leave_out``) as pure
+    :class:`IssueContent`."""
+    ids = [
+        link.article_id
+        for link in sorted(issue.articles, key=lambda link: link.position)
+        if link.article_id not in leave_out
+    ]
     rows = {
         row.id: row
         for row in session.scalars(select(models.Article).where(models.Article.id.in_(ids)))
@@ -265,13 +274,40 @@ def preview_issue(session: Session, settings: Settings, issue_id: int) -> IssueP
     )
 
 
-def archive_page(session: Session, settings: Settings, web_token: str) -> str:
+def archive_page(
+    session: Session, settings: Settings, web_token: str, now: datetime | None = None
+) -> str:
     """The public web copy of the issue with ``web_token`` (no personal links).
 
-    Raises :class:`IssueNotFoundError` for an unknown token or an issue that has not gone out.
+    A story still under embargo at ``now`` is left out of the page (an embargo set after the
+    issue went out): the page never shows a story before its embargo has passed.
+    Raises :class:`IssueNotFoundError` for an unknown token, an issue that has not gone out
+    (a held issue never started) or one whose every story is still embargoed.
     """
     issue = session.scalars(select(models.Issue).where(models.Issue.web_token == web_token)).first()
-    if issue is None or IssueStatus(issue.status) not in PUBLIC_ARCHIVE_STATUSES:
+    if (
+        issue is None
+        or IssueStatus(issue.status) not in PUBLIC_ARCHIVE_STATUSES
+        or (issue.status == IssueStatus.PAUSED and issue.started_at is None)
+    ):
         raise IssueNotFoundError("no published issue has this address")
-    rendered = render_issue_by_id(session, settings, issue.id)
+    moment = now or datetime.now(UTC)
+    embargoed = frozenset(
+        session.scalars(
+            select(models.IssueArticle.article_id)
+            .join(models.Article, models.Article.id == models.IssueArticle.article_id)
+            .where(
+                models.IssueArticle.issue_id == issue.id,
+                models.Article.embargo_until.is_not(None),
+                models.Article.embargo_until > moment,
+            )
+        )
+    )
+    if not embargoed:
+        rendered = render_issue_by_id(session, settings, issue.id)
+    else:
+        content = issue_content_from_rows(session, settings, issue, leave_out=embargoed)
+        if not content.articles:
+            raise IssueNotFoundError("no published issue has this address")
+        rendered = render_issue(content, Branding.from_settings(settings))
     return render_web_archive(rendered, web_archive_url(settings, issue))

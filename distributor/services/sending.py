@@ -94,6 +94,8 @@ class DispatchReport:
     """What one dispatcher tick started."""
 
     issues: list[int] = field(default_factory=list)
+    # Due issues held (paused before starting) because a story is still under embargo.
+    held: list[int] = field(default_factory=list)
     # Issues whose interrupted ledger this call continued.
     resumed: list[int] = field(default_factory=list)
     recipients: int = 0
@@ -272,9 +274,13 @@ def _write_ledger_chunk(
 
 def _take_due_issue(session: Session, now: datetime) -> int | None:
     """Compare-and-set one due issue ``scheduled -> sending``; its id, or None."""
+    from distributor.services.issues import embargoed_article_condition
+
+    # An issue with a story still under embargo is never taken (the hold pass pauses it).
+    clear = ~embargoed_article_condition(Issue.id, now)
     query = (
         select(Issue.id)
-        .where(Issue.status == IssueStatus.SCHEDULED, Issue.send_at <= now)
+        .where(Issue.status == IssueStatus.SCHEDULED, Issue.send_at <= now, clear)
         .order_by(Issue.send_at, Issue.id)
         .limit(1)
     )
@@ -285,7 +291,7 @@ def _take_due_issue(session: Session, now: datetime) -> int | None:
         return None
     result = session.execute(
         update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
+        .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED, clear)
         .values(
             status=IssueStatus.SENDING,
             started_at=now,
@@ -303,19 +309,34 @@ def _take_due_issue(session: Session, now: datetime) -> int | None:
 
 
 def start_issue_now(session: Session, issue_id: int, now: datetime | None = None) -> None:
-    """Make a draft or scheduled issue due right now (the dispatcher starts it)."""
-    from distributor.services.issues import IssueError, get_issue, require_open_audience
+    """Make a draft, scheduled or held issue due right now (the dispatcher starts it).
+
+    Refused (``EmbargoError``) while a story of the issue is still embargoed.
+    """
+    from distributor.services.issues import (
+        HELD,
+        IssueError,
+        get_issue,
+        refuse_early_send,
+        require_open_audience,
+    )
 
     require_open_audience(session, issue_id)
     moment = now or _utcnow()
+    issue = get_issue(session, issue_id)
+    refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
     result = session.execute(
         update(Issue)
-        .where(Issue.id == issue_id, Issue.status.in_([IssueStatus.DRAFT, IssueStatus.SCHEDULED]))
+        .where(
+            Issue.id == issue_id,
+            Issue.status.in_([IssueStatus.DRAFT, IssueStatus.SCHEDULED]) | HELD,
+        )
         .values(
             status=IssueStatus.SCHEDULED,
             send_at=moment,
             schedule_timezone="UTC",
             schedule_local=moment.isoformat(timespec="seconds"),
+            paused_reason=None,
             updated_at=moment,
         )
         .execution_options(synchronize_session=False)
@@ -323,8 +344,50 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
     if result.rowcount != 1:  # type: ignore[attr-defined]
         issue = get_issue(session, issue_id)
         raise IssueError(
-            f"cannot send issue {issue_id} now: it is {issue.status} (must be draft or scheduled)"
+            f"cannot send issue {issue_id} now: it is {issue.status}"
+            " (must be draft, scheduled or held)"
         )
+
+
+def hold_embargoed_due_issues(session: Session, now: datetime) -> list[int]:
+    """Hold (pause before starting, with the reason) every due issue that has a story still
+    under embargo: an embargo added or moved after the issue was scheduled. Commits."""
+    from distributor.services.issues import (
+        embargo_verdict,
+        embargoed_article_condition,
+        hold_message,
+    )
+
+    due = list(
+        session.scalars(
+            select(Issue.id)
+            .where(
+                Issue.status == IssueStatus.SCHEDULED,
+                Issue.send_at <= now,
+                embargoed_article_condition(Issue.id, now),
+            )
+            .order_by(Issue.id)
+        )
+    )
+    held: list[int] = []
+    for issue_id in due:
+        zone = session.execute(
+            select(Issue.schedule_timezone).where(Issue.id == issue_id)
+        ).scalar_one()
+        verdict = embargo_verdict(session, issue_id, now, zone)
+        if verdict.may_send:
+            continue
+        result = session.execute(
+            update(Issue)
+            .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
+            .values(status=IssueStatus.PAUSED, paused_reason=hold_message(verdict), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            held.append(issue_id)
+            log.warning("issue %s held: a story is still under embargo", issue_id)
+    session.commit()
+    return held
 
 
 def _ledger_stalled_after(settings: Settings) -> timedelta:
@@ -356,6 +419,7 @@ def dispatch_due(
     started = time.perf_counter()
     moment = now or _utcnow()
     session.commit()
+    report.held = hold_embargoed_due_issues(session, moment)
     for _ in range(max_issues):
         issue_id = _take_due_issue(session, moment)
         if issue_id is None:
@@ -744,6 +808,9 @@ def send_batch(
     assert batch is not None
     issue = session.get(Issue, batch.issue_id, populate_existing=True, options=_ISSUE_HEAD)
     assert issue is not None
+    held = _hold_for_embargo(session, batch, issue, token, now())
+    if held is not None:
+        return held
     rows = session.execute(_RECIPIENTS_SQL, {"batch": batch_id}).all()
     content = issue_content(session, settings, issue)
     personaliser = content_personaliser(settings, content, int(time.time()))
@@ -786,6 +853,48 @@ def send_batch(
         now=now(),
         requested=frozenset(r.delivery_id for r in recipients),
     )
+
+
+def _hold_for_embargo(
+    session: Session, batch: SendBatch, issue: Issue, token: str, moment: datetime
+) -> BatchOutcome | None:
+    """Defence in depth: when a story of the issue is under embargo at ``moment`` (an embargo
+    added after the issue started), give the claimed batch back untouched and pause the
+    issue with the reason. None when nothing is embargoed."""
+    from distributor.services.issues import (
+        embargo_verdict,
+        embargoed_article_condition,
+        hold_message,
+    )
+
+    if not session.execute(select(embargoed_article_condition(issue.id, moment))).scalar_one():
+        return None
+    verdict = embargo_verdict(session, issue.id, moment, issue.schedule_timezone)
+    reason = hold_message(verdict, started=True)
+    released = _guarded_batch_update(
+        session,
+        batch.id,
+        token,
+        {
+            "status": BatchStatus.QUEUED,
+            "claim_token": None,
+            "lease_until": None,
+            "attempt": max(0, batch.attempt - 1),
+        },
+    )
+    if not released:
+        return _lost_claim(session, batch.id, "held for an embargo")
+    session.execute(
+        update(Issue)
+        .where(Issue.id == issue.id, Issue.status == IssueStatus.SENDING)
+        .values(status=IssueStatus.PAUSED, paused_reason=reason, updated_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    log.error(
+        "issue %s: batch %s not mailed, a story is under embargo; issue paused", issue.id, batch.id
+    )
+    return BatchOutcome(batch.id, "held", detail=reason)
 
 
 def _guarded_batch_update(
@@ -1282,15 +1391,41 @@ def send_test_copies(
     sender: EmailSender,
     issue_id: int,
     addresses: list[str],
+    *,
+    now: datetime | None = None,
 ) -> SendReceipt:
-    """Send the issue to ``addresses`` with a "[TEST]" subject; nothing enters the ledger."""
-    from distributor.services.issues import get_issue
+    """Send the issue to ``addresses`` with a "[TEST]" subject; nothing enters the ledger.
+
+    While a story of the issue is under embargo the copy goes only to desk users' addresses
+    (anything else is refused) and the subject also says ``[EMBARGOED until …]``.
+    """
+    from distributor.db.models import User
+    from distributor.domain.preflight import moment_text
+    from distributor.services.issues import IssueError, embargo_verdict, get_issue
 
     clean = list(dict.fromkeys(address.strip() for address in addresses if address.strip()))
     bad = [address for address in clean if "@" not in address or " " in address]
     if not clean or bad:
         raise ValueError(f"give valid addresses for a test send (bad: {', '.join(bad) or 'none'})")
     issue = get_issue(session, issue_id)
+    prefix = "[TEST] "
+    verdict = embargo_verdict(session, issue_id, now or _utcnow(), issue.schedule_timezone)
+    if verdict.earliest_allowed is not None:
+        desk = {
+            email.casefold()
+            for email in session.scalars(
+                select(User.email).where(func.lower(User.email).in_([a.lower() for a in clean]))
+            )
+        }
+        outsiders = [address for address in clean if address.casefold() not in desk]
+        if outsiders:
+            raise IssueError(
+                f"issue {issue_id} has embargoed stories "
+                f"({'; '.join(item.message for item in verdict.blocking)}): a test copy goes "
+                "only to desk users' addresses, and these are not: " + ", ".join(outsiders)
+            )
+        until = moment_text(verdict.earliest_allowed, issue.schedule_timezone)
+        prefix = f"[TEST] [EMBARGOED until {until}] "
     content = issue_content(session, settings, issue)
     list_id = issue.lists[0].list_id if issue.lists else 0
     personaliser = content_personaliser(settings, content)
@@ -1311,7 +1446,7 @@ def send_test_copies(
         content,
         issue_id,
         recipients,
-        subject_prefix="[TEST] ",
+        subject_prefix=prefix,
         reference=f"test-issue-{issue_id}",
     )
     return sender.send_batch(batch)

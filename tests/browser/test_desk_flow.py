@@ -48,6 +48,7 @@ class RunningDesk:
     base_url: str
     outbox: Path
     log: Path
+    database_url: str = ""
 
 
 def _seed(database_url: str) -> None:
@@ -108,7 +109,7 @@ def running_desk(tmp_path: Path) -> Iterator[RunningDesk]:
                         "distributor serve did not start:\n" + log.read_text(errors="replace")
                     )
                 time.sleep(0.2)
-            yield RunningDesk(f"http://127.0.0.1:{port}", outbox, log)
+            yield RunningDesk(f"http://127.0.0.1:{port}", outbox, log, database_url)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -231,6 +232,9 @@ def test_editor_reviews_composes_schedules_and_sees_the_report(
         page.get_by_label("Time", exact=True).fill(now.strftime("%H:%M"))
         page.get_by_label(re.compile(r"^Time zone")).fill("UTC")
         page.locator("#schedule-button").click()
+        # The pre-flight dialog asks first, with the number of recipients.
+        expect(page.locator("#preflight")).to_contain_text("2 recipients")
+        page.locator("#preflight-confirm").click()
         # The scheduler may pick it up at once; the page then moves on to the send by itself.
         expect(page.locator("#issue-status")).not_to_have_text("draft")
         shot("08-scheduled")
@@ -265,3 +269,80 @@ def test_editor_reviews_composes_schedules_and_sees_the_report(
         phone_page.screenshot(path=str(shots / "11-issue-on-a-phone.png"), full_page=True)
         phone.close()
         browser.close()
+
+
+def test_send_now_is_refused_for_an_embargo_then_confirmed_with_the_recipient_count(
+    running_desk: RunningDesk, chromium_path: Path, artifacts_dir: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+    from sqlalchemy import select
+
+    from distributor.db.models import Article
+
+    secret = "Where the harbour money went"
+    with unit_of_work(running_desk.database_url) as db:
+        article = db.scalars(select(Article).where(Article.title == secret)).one()
+        article.embargo_until = datetime(2030, 1, 1, 6, 0, tzinfo=UTC)
+    engine_for(running_desk.database_url).dispose()
+    shots = artifacts_dir / "desk"
+    shots.mkdir(parents=True, exist_ok=True)
+    base = running_desk.base_url
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(20_000)
+        page.on("dialog", lambda dialog: dialog.accept())  # "Remove this story?"
+        page.goto(base + "/login")
+        page.get_by_label("Email address").fill(EDITOR_EMAIL)
+        page.get_by_label("Password").fill(EDITOR_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+        for title in ("A night at the fish market", secret):
+            page.get_by_label(f"Select “{title}”").check()
+        page.get_by_role("button", name="Create issue from selected").click()
+        page.get_by_label(re.compile(r"^Subject")).fill("The harbour this week")
+        page.get_by_label("Harbour Light Weekly").check()
+        page.get_by_role("button", name="Create draft").click()
+        expect(page.get_by_role("heading", name="Issue #")).to_be_visible()
+
+        # Send now with an embargoed story: refused, naming the story and its embargo.
+        page.get_by_label(re.compile(r"^Time zone")).fill("Asia/Hong_Kong")
+        page.locator("#send-now").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("Cannot send now")
+        expect(page.locator("#preflight-blocking")).to_contain_text(f"“{secret}”")
+        expect(page.locator("#preflight-blocking")).to_contain_text(
+            "embargoed until 2030-01-01 14:00 Asia/Hong_Kong (2030-01-01 06:00 UTC)"
+        )
+        expect(page.locator("#preflight-confirm")).to_have_count(0)
+        page.screenshot(path=str(shots / "20-send-now-refused-embargo.png"), full_page=True)
+        expect(page.locator("#issue-status")).to_have_text("draft")
+
+        # Take the story out; Send now asks with the recipient count, then says "Sending…".
+        page.get_by_role("button", name=f"Remove “{secret}”").click()
+        expect(page.get_by_role("status")).to_contain_text("Story removed")
+        page.locator("#send-now").click()
+        expect(dialog).to_contain_text("Send now?")
+        expect(page.locator("#preflight-recipients")).to_contain_text("2 recipients")
+        confirm = page.locator("#preflight-confirm")
+        expect(confirm).to_have_text(re.compile(r"^Send now to 2 recipients"))
+        page.screenshot(path=str(shots / "21-send-now-confirmation.png"), full_page=True)
+        confirm.click()
+        expect(page.get_by_role("status")).to_contain_text("Sending…")
+        expect(page.locator("#issue-status")).to_have_text("sent", timeout=90_000)
+        page.screenshot(path=str(shots / "22-sent-after-confirmation.png"), full_page=True)
+        browser.close()
+
+    sent = [item for item in _subjects(running_desk.outbox) if item[1] == "The harbour this week"]
+    assert sorted(to.split()[-1].strip("<>") for to, _ in sent) == sorted(READERS)
+    bodies = [
+        part.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+        for path in running_desk.outbox.glob("*.eml")
+        for part in email.message_from_bytes(path.read_bytes()).walk()
+        if not part.is_multipart()
+    ]
+    assert any("A night at the fish market" in body for body in bodies)
+    assert not any(secret in body for body in bodies)

@@ -277,13 +277,21 @@ def test_compose_reorder_preview_and_test_send(desk) -> None:  # type: ignore[no
         f"/issues/{issue_id}/test-send", data={"csrf_token": token, "addresses": "not-an-address"}
     )
     assert "not email addresses" in bad.text
-    sent = client.post(
+    # The issue carries an embargoed story: a test goes only to desk users.
+    outsider = client.post(
         f"/issues/{issue_id}/test-send", data={"csrf_token": token, "addresses": "desk@example.org"}
     )
-    assert "Test sent to desk@example.org" in sent.text
+    assert "Test not sent" in outsider.text
+    assert "desk@example.org" in outsider.text
+    assert not list(settings.outbox_dir.glob("*.eml"))
+    sent = client.post(
+        f"/issues/{issue_id}/test-send",
+        data={"csrf_token": token, "addresses": "editor@example.org"},
+    )
+    assert "Test sent to editor@example.org" in sent.text
     messages = list(settings.outbox_dir.glob("*.eml"))
     assert len(messages) == 1
-    assert "[TEST]" in messages[0].read_text(encoding="utf-8", errors="replace")
+    assert "[TEST] [EMBARGOED until" in messages[0].read_text(encoding="utf-8", errors="replace")
 
 
 def test_schedule_reschedule_and_cancel(desk) -> None:  # type: ignore[no-untyped-def]
@@ -317,6 +325,7 @@ def test_schedule_reschedule_and_cancel(desk) -> None:  # type: ignore[no-untype
             "send_date": "2099-07-01",
             "send_time": "08:00",
             "timezone": "Asia/Taipei",
+            "confirm": "1",
         },
     )
     assert "Scheduled" in ok.text
@@ -332,6 +341,7 @@ def test_schedule_reschedule_and_cancel(desk) -> None:  # type: ignore[no-untype
             "send_date": "2099-07-02",
             "send_time": "09:30",
             "timezone": "UTC",
+            "confirm": "1",
         },
     )
     assert "Rescheduled" in again.text

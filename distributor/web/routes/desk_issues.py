@@ -14,6 +14,7 @@ from sqlalchemy import select
 from distributor.config import Settings
 from distributor.db.models import Article, Issue, MailingList
 from distributor.domain.issues import EDITABLE_STATUSES, FINAL_STATUSES, IssueStatus
+from distributor.domain.preflight import Preflight, moment_text, zone_or_utc
 from distributor.rendering.email import EmailRenderError
 from distributor.services import desk_queries
 from distributor.services.issue_drafts import (
@@ -23,16 +24,24 @@ from distributor.services.issue_drafts import (
     update_issue_content,
 )
 from distributor.services.issues import (
+    EmbargoError,
     IssueError,
     cancel_issue,
     create_issue,
+    is_held,
     issue_progress,
     pause_issue,
+    preflight_issue,
     resume_issue,
     schedule_issue,
 )
-from distributor.services.rendering import IssueNotFoundError, preview_issue
+from distributor.services.rendering import (
+    PUBLIC_ARCHIVE_STATUSES,
+    IssueNotFoundError,
+    preview_issue,
+)
 from distributor.services.reports import issue_report
+from distributor.services.sending import start_issue_now
 from distributor.web.auth import CsrfChecked, DbSession, EditorUser, app_settings
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
@@ -187,6 +196,20 @@ def create_issue_submit(
 @router.get("/issues/{issue_id}")
 def issue_page(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
     """Compose, preview, test, schedule; while sending the progress; afterwards the report."""
+    return _issue_view(request, db, issue_id)
+
+
+def _issue_view(
+    request: Request,
+    db: DbSession,
+    issue_id: int,
+    *,
+    preflight: dict[str, Any] | None = None,
+    schedule_form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The issue page; after a schedule or send-now request also the pre-flight dialog, with
+    the schedule fields as the editor typed them."""
     issue = _issue_or_404(db, issue_id)
     settings = app_settings(request)
     article_ids = [entry.article_id for entry in issue.articles]
@@ -214,11 +237,23 @@ def issue_page(request: Request, *, db: DbSession, user: EditorUser, issue_id: i
             "preview": preview,
             "zones": sorted(available_timezones()),
             "common_zones": COMMON_ZONES,
-            "schedule_defaults": _schedule_defaults(issue),
+            "schedule_defaults": schedule_form or _schedule_defaults(issue),
             "can_test_send": True,
             "sender_kind": settings.sender_kind,
-            "archive_url": f"/archive/{issue.web_token}" if issue.web_token else None,
+            "archive_url": (
+                f"/archive/{issue.web_token}"
+                if issue.web_token
+                and issue.status in PUBLIC_ARCHIVE_STATUSES
+                and not is_held(issue)
+                else None
+            ),
+            "held": is_held(issue),
+            "due": issue.status == IssueStatus.SCHEDULED
+            and issue.send_at is not None
+            and issue.send_at <= datetime.now(UTC),
+            "preflight": preflight,
         },
+        status_code=status_code,
     )
 
 
@@ -399,39 +434,88 @@ def schedule(
     send_time: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
     now: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Schedule or reschedule at a wall-clock time in a zone (or send now)."""
+    """Schedule or reschedule at a wall-clock time in a zone (or send now), in two steps.
+
+    The first press shows the pre-flight dialog (recipients, embargoes, warnings); only its
+    confirm button (``confirm=1``) schedules or sends. Embargoes refuse the send whatever is
+    confirmed. On any error the page keeps the date, time and zone the editor typed.
+    """
     issue = _issue_or_404(db, issue_id)
+    was = issue.status
+    zone = timezone.strip() or "UTC"
+    typed = {"date": send_date.strip(), "time": send_time.strip()[:5], "zone": timezone.strip()}
+    moment = datetime.now(UTC).replace(microsecond=0)
+    settings = app_settings(request)
     try:
-        if now:
-            moment = datetime.now(UTC).replace(microsecond=0)
-            schedule_issue(db, issue_id, moment, "UTC")
-        else:
+        send_at: datetime | None = None
+        if not now:
             if not send_date or not send_time:
                 raise IssueError("give both a date and a time")
-            local = f"{send_date.strip()}T{send_time.strip()[:5]}"
-            candidate = schedule_preview(local, timezone.strip() or "UTC")
-            if candidate < datetime.now(UTC) - PAST_GRACE:
+            send_at = schedule_preview(f"{typed['date']}T{typed['time']}", zone)
+            if send_at < moment - PAST_GRACE:
                 raise IssueError(
                     f"{send_date} {send_time} {timezone} has already passed; "
                     "pick a later time or press “Send now”"
                 )
-            was = issue.status
-            schedule_issue(db, issue_id, local, timezone.strip() or "UTC")
+        verdict = preflight_issue(
+            db, settings, issue_id, send_at=send_at, timezone=zone, now=moment
+        )
+        if verdict.may_send and confirm:
+            if now:
+                start_issue_now(db, issue_id, now=moment)
+            else:
+                schedule_issue(db, issue_id, f"{typed['date']}T{typed['time']}", zone)
+    except EmbargoError as exc:
+        verdict = exc.verdict
     except IssueError as exc:
-        flash(request, f"Not scheduled: {exc}.", "error")
-        return redirect(request, f"/issues/{issue_id}#schedule")
+        flash(request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error")
+        return _issue_view(request, db, issue_id, schedule_form=typed, status_code=400)
+    if not verdict.may_send or not confirm:
+        return _issue_view(
+            request,
+            db,
+            issue_id,
+            preflight=_preflight_view(verdict, typed, send_now=bool(now)),
+            schedule_form=typed,
+            status_code=200 if verdict.may_send else 409,
+        )
+    readers = f"{verdict.recipients} recipient{'' if verdict.recipients == 1 else 's'}"
+    if now:
+        flash(request, f"Sending… issue #{issue_id} is going out to {readers} now.")
+        return redirect(request, f"/issues/{issue_id}")
     refreshed = _issue_or_404(db, issue_id)
-    verb = "Rescheduled" if not now and was == IssueStatus.SCHEDULED else "Scheduled"
+    verb = "Rescheduled" if was == IssueStatus.SCHEDULED else "Scheduled"
     flash(
         request,
-        f"{verb}: it goes out at "
+        f"{verb}: it goes out to {readers} at "
         f"{refreshed.send_at:%Y-%m-%d %H:%M} UTC"
         f" ({refreshed.schedule_local} {refreshed.schedule_timezone})."
         if refreshed.send_at
-        else "Scheduled.",
+        else f"{verb}.",
     )
     return redirect(request, f"/issues/{issue_id}")
+
+
+def _preflight_view(verdict: Preflight, typed: dict[str, str], *, send_now: bool) -> dict[str, Any]:
+    """What the pre-flight dialog shows, and the fields its buttons post again."""
+    earliest = None
+    if verdict.earliest_allowed is not None:
+        local = verdict.earliest_allowed.astimezone(zone_or_utc(verdict.timezone))
+        earliest = {
+            "text": moment_text(verdict.earliest_allowed, verdict.timezone),
+            "date": f"{local:%Y-%m-%d}",
+            "time": f"{local:%H:%M}",
+            "zone": zone_or_utc(verdict.timezone).key,
+        }
+    return {
+        "verdict": verdict,
+        "send_now": send_now,
+        "when": verdict.when_text(),
+        "earliest": earliest,
+        "form": typed,
+    }
 
 
 def schedule_preview(local: str, zone: str) -> datetime:
