@@ -25,6 +25,7 @@ from distributor.domain.links import MANAGE_PURPOSE
 from distributor.domain.tokens import make_token
 from distributor.services.subscribers import add_subscriber, create_list
 from distributor.services.users import create_user
+from tests.integration.subscribers_support import EventSigner
 from tests.security.edge_server import SECRET, Served, migrate, serve, stream_post
 
 pytestmark = pytest.mark.slow
@@ -60,6 +61,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         tmp_path,
         IMPORT_MAX_BYTES=str(IMPORT_LIMIT),
         SIGNUP_RATE_LIMIT_PER_HOUR="1000",
+        SENDGRID_WEBHOOK_PUBLIC_KEY=EventSigner().public_key_b64,
     ) as served:
         # Warm the app up (templates, ORM) so the baseline is the working size.
         httpx.get(f"{served.base_url}/signup/weekly", timeout=10)
@@ -140,6 +142,23 @@ def test_streamed_preferences_body_is_cut_early(site: Site) -> None:
         f"/preferences/{site.manage_token}",
         total_bytes=ATTACK_BYTES,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert result.status == 413, result
+    assert result.sent < MOST_SENT_BYTES
+    _assert_small_footprint(site)
+
+
+def test_streamed_webhook_body_is_cut_at_its_limit(site: Site) -> None:
+    # Chunked, so no Content-Length to check: the bytes are counted as they arrive.
+    result = stream_post(
+        site.served.port,
+        "/webhooks/sendgrid",
+        total_bytes=ATTACK_BYTES,
+        headers={
+            "Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Signature": "c2lnbmF0dXJl",
+            "X-Twilio-Email-Event-Webhook-Timestamp": "1700000000",
+        },
     )
     assert result.status == 413, result
     assert result.sent < MOST_SENT_BYTES
