@@ -6,14 +6,16 @@ and caches; a bad value raises :class:`ConfigurationError` naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +30,35 @@ def _check_url(value: str | None, schemes: tuple[str, ...], name: str) -> str | 
     if parts.scheme not in schemes:
         allowed = ", ".join(f"{scheme}://" for scheme in schemes)
         raise ValueError(f"{name} must start with one of {allowed} (got {value!r})")
+    return value
+
+
+# Shortest SECRET_KEY accepted: it signs every reader token and desk session.
+SECRET_KEY_MIN_LENGTH = 24
+# Characters that have no place in a URL we print into pages, emails and feeds.
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'<>\\`{}|^]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+_COLOR = re.compile(r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]{3,20})$")
+_FONT_STACK = re.compile(r"^[\w ,.'\"-]+$")
+
+
+def _check_web_url(value: str, name: str) -> str:
+    """An http(s) URL with a host and nothing that could break out of an attribute."""
+    _check_url(value, ("http", "https"), name)
+    if _URL_FORBIDDEN.search(value):
+        raise ValueError(
+            f"{name} contains a space, quote, angle bracket or control character"
+            f" (got {value!r}); percent-encode it"
+        )
+    if not urlsplit(value).hostname:
+        raise ValueError(f"{name} has no host name (got {value!r})")
+    return value
+
+
+def _check_no_control(value: str, name: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(f"{name} contains a line break or control character ({value!r})")
     return value
 
 
@@ -104,6 +135,30 @@ class Settings(BaseSettings):
         default=False, description="Load demo data and a demo editor account (embedded only)."
     )
 
+    # --- HTTP edge -------------------------------------------------------------------------
+    TRUSTED_PROXIES: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or CIDR networks of reverse proxies whose"
+            " X-Forwarded-For / X-Forwarded-Proto are believed; empty = none, * = any."
+        ),
+    )
+    IMPORT_MAX_BYTES: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest CSV file the desk import accepts (the upload is cut beyond it).",
+    )
+    SESSION_IDLE_SECONDS: int = Field(
+        default=2 * 3600, ge=1, description="A desk session ends after this long unused."
+    )
+    SESSION_LIFETIME_SECONDS: int = Field(
+        default=12 * 3600, ge=1, description="A desk session ends this long after sign-in."
+    )
+    API_DOCS: bool = Field(
+        default=False, description="Serve the OpenAPI schema and /api/docs (off by default)."
+    )
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -123,15 +178,89 @@ class Settings(BaseSettings):
 
     @field_validator("PUBLIC_BASE_URL", "SENDGRID_API_HOST", "PUBLISHER_URL")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        checked = _check_url(value, ("http", "https"), "this variable")
-        return (checked or value).rstrip("/")
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        return _check_web_url(value, str(info.field_name)).rstrip("/")
 
-    @field_validator("MAIL_FROM")
+    @field_validator("BRAND_LOGO_URL")
     @classmethod
-    def _mail_from(cls, value: str) -> str:
-        if "@" not in value or value.strip() != value or not value.isascii():
-            raise ValueError("MAIL_FROM must be a plain ASCII address like news@example.org")
+    def _logo_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _check_web_url(value, "BRAND_LOGO_URL")
+
+    @field_validator("MAIL_FROM", "MAIL_REPLY_TO")
+    @classmethod
+    def _mail_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not _ADDRESS.match(value):
+            raise ValueError(
+                f"{info.field_name} must be a plain ASCII address like news@example.org,"
+                " without spaces, quotes, angle brackets or line breaks"
+            )
+        return value
+
+    @field_validator("MAIL_FROM_NAME", "PUBLISHER_NAME")
+    @classmethod
+    def _one_line(cls, value: str, info: ValidationInfo) -> str:
+        return _check_no_control(value, str(info.field_name))
+
+    @field_validator("SECRET_KEY")
+    @classmethod
+    def _secret_key(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if len(value) < SECRET_KEY_MIN_LENGTH or value != value.strip() or _CONTROL.search(value):
+            raise ValueError(
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters without"
+                " spaces around it (make one with: python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))'), or unset it to use a generated key"
+            )
+        return value
+
+    @field_validator("BRAND_PRIMARY_COLOR", "BRAND_TEXT_COLOR", "BRAND_BACKGROUND_COLOR")
+    @classmethod
+    def _color(cls, value: str, info: ValidationInfo) -> str:
+        if not _COLOR.match(value):
+            raise ValueError(
+                f"{info.field_name} must be a colour like #8a1c1c, #fff or a CSS colour name"
+                f" (got {value!r})"
+            )
+        return value
+
+    @field_validator("BRAND_FONT_STACK")
+    @classmethod
+    def _font_stack(cls, value: str) -> str:
+        if not _FONT_STACK.match(value):
+            raise ValueError(
+                "BRAND_FONT_STACK must be font names separated by commas (letters, digits,"
+                f" spaces, quotes, dots and hyphens only; got {value!r})"
+            )
+        return value
+
+    @field_validator("SENDGRID_WEBHOOK_PUBLIC_KEY")
+    @classmethod
+    def _webhook_key(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from distributor.adapters.sendgrid_webhook import load_public_key
+
+        load_public_key(value)  # raises ValueError naming the variable
+        return value
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for entry in (item.strip() for item in value.split(",")):
+            if entry in ("", "*"):
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR network"
+                    " (e.g. 10.0.0.1, 10.0.0.0/8, ::1)"
+                ) from None
         return value
 
     # --- derived values --------------------------------------------------------------------
@@ -149,6 +278,11 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
             return url
         return f"sqlite:///{(self.DATA_DIR / 'distributor.db').as_posix()}"
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """TRUSTED_PROXIES as a list of addresses/networks (empty: trust no proxy)."""
+        return [item.strip() for item in self.TRUSTED_PROXIES.split(",") if item.strip()]
 
     @property
     def broker_url(self) -> str:
@@ -198,7 +332,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         problems = []
         for error in exc.errors():
             variable = ".".join(str(part) for part in error["loc"]) or "settings"
-            problems.append(f"{variable}: {error['msg']}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{variable}: {message}")
         raise ConfigurationError("bad configuration: " + "; ".join(problems)) from None
 
 

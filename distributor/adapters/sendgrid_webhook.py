@@ -70,7 +70,9 @@ def verify_signature(
     """Raise :class:`WebhookRejected` unless ``body`` is signed by SendGrid and fresh."""
     if not signature_b64 or not timestamp:
         raise WebhookRejected("missing signature or timestamp header", 401)
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    # isascii() first: str.isdigit() is also true for "²" or "٣", which int() or the
+    # ASCII encoding below would then refuse with an unhandled error.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise WebhookRejected("timestamp header is not a unix time", 400)
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > max_age_seconds:

@@ -62,7 +62,9 @@ def serve_command(
     mode = "embedded worker + scheduler" if run_embedded else "web only"
     console.print(f"Distributor on http://{host}:{port} ({mode}; sender: {current.sender_kind})")
     try:
-        uvicorn.run(create_app(current), host=host, port=port, log_config=None)
+        # X-Forwarded-For is honoured by the app only from TRUSTED_PROXIES (uvicorn's own
+        # default would believe it from any local peer).
+        uvicorn.run(create_app(current), host=host, port=port, log_config=None, proxy_headers=False)
     finally:
         if runtime is not None:
             runtime.stop()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,15 @@ def json_text(value: Any) -> str:
     return json.dumps(value)
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds readers' addresses);
+    SQLite gives its -wal and -shm files the same mode."""
+    if path.exists() or str(path).startswith("file:"):
+        return
+    with suppress(FileExistsError):  # another process created it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """The process-wide engine for ``url`` (SQLite files get their folder created)."""
@@ -47,6 +57,7 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from distributor.config import Settings, get_settings
+from distributor.web.edge import install_edge
 
 log = logging.getLogger("distributor.web")
 
@@ -32,8 +33,16 @@ ROUTE_MODULES = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Distributor", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="Distributor",
+        version="0.1.0",
+        # The schema maps every route: published only when API_DOCS is on.
+        docs_url="/api/docs" if settings.API_DOCS else None,
+        openapi_url="/openapi.json" if settings.API_DOCS else None,
+        redoc_url=None,
+    )
     app.state.settings = settings
+    install_edge(app, settings)
     for name in ROUTE_MODULES:
         try:
             module = importlib.import_module(f"distributor.web.routes.{name}")

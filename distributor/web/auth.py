@@ -1,8 +1,10 @@
 """Desk sign-in: the signed session cookie, CSRF tokens, and the route dependencies.
 
-The cookie holds ``{"u": user id, "n": the user's session nonce, "c": CSRF secret}``, signed
-with ``settings.secret_key()`` (itsdangerous, timestamped). Signing out changes the user's
-nonce in the database, so every cookie issued before stops working on every device.
+The cookie holds ``{"u": user id, "n": the user's session nonce, "c": CSRF secret, "s": sign-in
+time}``, signed with ``settings.secret_key()`` (itsdangerous, timestamped). Signing out changes
+the user's nonce in the database, so every cookie issued before stops working on every device.
+A session ends ``SESSION_IDLE_SECONDS`` after the cookie was last written (desk pages re-write
+it while in use) and, whatever the activity, ``SESSION_LIFETIME_SECONDS`` after sign-in.
 
 Anonymous visitors get a cookie too (``{"c": …}`` only) so the sign-in form itself carries a
 CSRF token. The token put in forms is the CSRF secret: the cookie is HttpOnly and signed, so a
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -40,8 +43,6 @@ from distributor.db.session import session_factory
 SESSION_COOKIE = "distributor_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-# A signed-in session ends after this long, whatever the activity (people sign in daily).
-SESSION_MAX_AGE_SECONDS = 12 * 3600
 _SALT = "distributor.desk.session"
 _STATE_KEY = "desk_session"
 _DIRTY_KEY = "desk_session_dirty"
@@ -74,15 +75,41 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key(), salt=_SALT)
 
 
-def _read_cookie(request: Request) -> dict[str, Any]:
-    raw = request.cookies.get(SESSION_COOKIE)
+def read_session_cookie(
+    settings: Settings, raw: str | None, now: float | None = None
+) -> tuple[dict[str, Any], float]:
+    """The session in cookie value ``raw`` and the seconds since it was written.
+
+    Empty when the signature is bad, the cookie was idle too long, or (signed-in sessions)
+    the sign-in is older than ``SESSION_LIFETIME_SECONDS`` whatever the activity since.
+    """
     if not raw:
-        return {}
+        return {}, 0.0
+    moment = time.time() if now is None else now
     try:
-        data = _serializer(app_settings(request)).loads(raw, max_age=SESSION_MAX_AGE_SECONDS)
+        data, signed_at = _serializer(settings).loads(
+            raw, max_age=settings.SESSION_IDLE_SECONDS, return_timestamp=True
+        )
     except BadSignature:  # includes SignatureExpired
-        return {}
-    return data if isinstance(data, dict) else {}
+        return {}, 0.0
+    if not isinstance(data, dict):
+        return {}, 0.0
+    if "u" in data:
+        started = data.get("s")
+        if not isinstance(started, int | float) or (
+            moment - started > settings.SESSION_LIFETIME_SECONDS
+        ):
+            return {}, 0.0
+    return data, max(0.0, moment - signed_at.timestamp())
+
+
+def _read_cookie(request: Request) -> dict[str, Any]:
+    settings = app_settings(request)
+    data, age = read_session_cookie(settings, request.cookies.get(SESSION_COOKIE))
+    if "u" in data and age >= min(300.0, settings.SESSION_IDLE_SECONDS / 4):
+        # In use: the next page re-signs the cookie, so the idle limit counts from now.
+        mark_session_changed(request)
+    return data
 
 
 def session_data(request: Request) -> dict[str, Any]:
@@ -170,7 +197,14 @@ def sign_in(request: Request, user: User) -> None:
     """Start a session for ``user`` (a fresh CSRF secret too, against session fixation)."""
     data = session_data(request)
     data.clear()
-    data.update({"u": user.id, "n": user.session_nonce, "c": secrets.token_urlsafe(32)})
+    data.update(
+        {
+            "u": user.id,
+            "n": user.session_nonce,
+            "c": secrets.token_urlsafe(32),
+            "s": int(time.time()),
+        }
+    )
     mark_session_changed(request)
 
 

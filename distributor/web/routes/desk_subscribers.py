@@ -26,12 +26,10 @@ from distributor.services.subscribers import (
     update_list,
 )
 from distributor.services.suppression import suppress, unsuppress
-from distributor.web.auth import AdminUser, CsrfChecked, DbSession, EditorUser
+from distributor.web.auth import AdminUser, CsrfChecked, DbSession, EditorUser, app_settings
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
-
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 # ---------------------------------------------------------------------------- subscribers
@@ -97,10 +95,12 @@ def import_submit(
     elif not list_name:
         problem = "Choose the list to import into."
     else:
-        data = file.file.read(MAX_IMPORT_BYTES + 1)
-        if len(data) > MAX_IMPORT_BYTES:
+        limit = app_settings(request).IMPORT_MAX_BYTES
+        data = file.file.read(limit + 1)
+        if len(data) > limit:
             problem = (
-                "The file is larger than 20 MB; split it, or use `distributor subscribers import`."
+                f"The file is larger than {limit / (1024 * 1024):g} MB (IMPORT_MAX_BYTES);"
+                " split it, or use `distributor subscribers import`."
             )
         elif not data.strip():
             problem = "The file is empty; export the list again and retry."
