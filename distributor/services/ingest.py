@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
@@ -572,6 +572,13 @@ def ingest_source(
             outcome = IngestOutcome(report=report)
             for start in range(0, max(len(articles), 1), STORE_CHUNK):
                 with session.begin_nested():
+                    # The write lock first (SQLite): a transaction that reads before its first
+                    # write cannot take the lock once another writer has committed meanwhile.
+                    session.execute(
+                        update(models.Source)
+                        .where(models.Source.id == source_id)
+                        .values(last_polled_at=now)
+                    )
                     stored = store_articles(
                         session, articles[start : start + STORE_CHUNK], source_id=source_id, now=now
                     )
