@@ -77,10 +77,10 @@ def address_problem(address: IPAddress) -> str | None:
         return "a multicast address"
     if address.is_unspecified:
         return "an unspecified address"
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if not address.is_global:
         return "not a public Internet address"
     return None
@@ -119,11 +119,13 @@ class AddressPolicy:
         return problem
 
 
-def _refusal(host: str, address: IPAddress, problem: str) -> str:
+def _refusal(
+    host: str, address: IPAddress, problem: str, verb: str = "refused to connect to"
+) -> str:
     shown = host if host == str(address) else f"{host} ({address})"
     return (
-        f"refused to connect to {shown}: {problem}; set {PRIVATE_SETTING}=true, or list the "
-        "network in FETCH_ALLOWED_NETWORKS, to allow it"
+        f"{verb} {shown}: {problem}; set {PRIVATE_SETTING}=true, or list the network in "
+        "FETCH_ALLOWED_NETWORKS, to allow it"
     )
 
 
@@ -163,7 +165,10 @@ def check_url(url: str, policy: AddressPolicy, what: str = "URL") -> str:
     for address in addresses:
         problem = policy.problem(address)
         if problem is not None:
-            raise UnsafeURLError(f"{what} {url!r}: " + _refusal(parts.hostname, address, problem))
+            raise UnsafeURLError(
+                f"{what} {url!r} is refused: "
+                + _refusal(parts.hostname, address, problem, verb="it points to")
+            )
     return url
 
 
@@ -284,11 +289,18 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over a :class:`GuardedNetworkBackend` (no proxies, no Unix sockets)."""
 
-    def __init__(self, policy: AddressPolicy, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(trust_env=False)
         limits = limits or httpx.Limits(max_connections=10, max_keepalive_connections=5)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            # Certificates are checked against the URL's host name, never the address we
+            # connect to; SSL_CERT_FILE / SSL_CERT_DIR name extra authorities, as for httpx.
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=True),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -303,6 +315,7 @@ def guarded_client(
     follow_redirects: bool = False,
     max_redirects: int = 5,
     headers: dict[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.Client:
     """An httpx client whose every connection is checked (see module doc).
 
@@ -310,7 +323,7 @@ def guarded_client(
     check the proxy's, not the target's.
     """
     return httpx.Client(
-        transport=GuardedTransport(policy),
+        transport=GuardedTransport(policy, ssl_context=ssl_context),
         timeout=timeout_seconds,
         follow_redirects=follow_redirects,
         max_redirects=max_redirects,
