@@ -563,6 +563,7 @@ def ingest_source(
     session.commit()
     report = IngestReport(source=url)
     outcome: IngestOutcome | None = None
+    failed = False  # storing broke off: chunks stored before stay, the source is failing
     try:
         fetched = fetcher.fetch(url, etag, last_modified)
         if fetched.not_modified:
@@ -594,13 +595,14 @@ def ingest_source(
     except Exception as exc:  # a worker must survive any single source
         log.exception("ingest of %s failed", url)
         session.rollback()
+        failed = True
         report.fatal(f"{type(exc).__name__}: {exc}")
         outcome = IngestOutcome(report=report, stored=outcome.stored if outcome else StoreResult())
     source.last_polled_at = now
     empty_feed = outcome.report.items_seen == 0 and all(
         problem.reason == EMPTY_FEED for problem in outcome.report.problems
     )
-    if outcome.ok or empty_feed:
+    if (outcome.ok and not failed) or empty_feed:
         source.consecutive_failures = 0
         source.last_error = None
         source.next_poll_at = now + timedelta(seconds=source.interval_seconds)
