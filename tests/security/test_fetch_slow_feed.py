@@ -172,3 +172,18 @@ def test_a_fetch_ends_at_its_deadline_however_the_server_stalls(
     assert result.exit_code == 1, result.output
     assert "gave up after 2 s" in result.output
     assert 1.5 <= seconds < 5
+
+
+def test_readyz_says_not_ready_when_postgresql_is_read_only(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A read-only PostgreSQL (a standby, or read-only by setting) answers SELECT 1 but takes
+    no signup or unsubscribe: readiness must say so."""
+    read_only = postgres_url + "?options=-c%20default_transaction_read_only%3Don"
+    settings = make_settings(tmp_path, read_only)
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert "read-only" in answer.json()["checks"]["database"]
+    with TestClient(create_app(make_settings(tmp_path, postgres_url))) as client:
+        assert client.get("/readyz").status_code == 200
