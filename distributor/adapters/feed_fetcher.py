@@ -83,8 +83,8 @@ class HttpxFeedFetcher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpxFeedFetcher:
-        """The fetcher configured by ``FETCH_DEADLINE_SECONDS`` and
-        ``FETCH_ALLOW_PRIVATE_ADDRESSES``."""
+        """The fetcher configured by ``FETCH_DEADLINE_SECONDS``,
+        ``FETCH_ALLOW_PRIVATE_ADDRESSES`` and ``FETCH_ALLOWED_NETWORKS``."""
         return cls(
             deadline_seconds=settings.FETCH_DEADLINE_SECONDS,
             policy=AddressPolicy.from_settings(settings),

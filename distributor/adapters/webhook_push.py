@@ -78,7 +78,8 @@ class HttpxPushSender:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpxPushSender:
-        """The sender configured by ``FETCH_ALLOW_PRIVATE_ADDRESSES``."""
+        """The sender configured by ``FETCH_ALLOW_PRIVATE_ADDRESSES`` and
+        ``FETCH_ALLOWED_NETWORKS``."""
         return cls(policy=AddressPolicy.from_settings(settings))
 
     def send(self, request: PushRequest) -> PushResponse:

@@ -47,7 +47,8 @@ class HttpxWebSubPublisher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpxWebSubPublisher:
-        """The publisher configured by ``FETCH_ALLOW_PRIVATE_ADDRESSES``."""
+        """The publisher configured by ``FETCH_ALLOW_PRIVATE_ADDRESSES`` and
+        ``FETCH_ALLOWED_NETWORKS``."""
         return cls(policy=AddressPolicy.from_settings(settings))
 
     def publish(self, hub_url: str, topic_urls: Sequence[str]) -> list[str]:

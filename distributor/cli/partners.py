@@ -39,7 +39,7 @@ def _as_dict(partner: Partner) -> dict[str, Any]:
 
 
 def _checked_push_url(push_url: str | None) -> str | None:
-    """``--push-url`` refused unless it is http(s) and public (FETCH_ALLOW_PRIVATE_ADDRESSES)."""
+    """``--push-url`` refused unless http(s) and public (see FETCH_ALLOWED_NETWORKS)."""
     from distributor.adapters.safe_http import AddressPolicy, UnsafeURLError, check_url
 
     if not push_url or not push_url.strip():
