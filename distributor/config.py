@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     FEED_PAGE_SIZE: int = Field(default=50, ge=1, le=500)
     PARTNER_RATE_LIMIT_PER_MINUTE: int = Field(default=120, ge=1)
 
+    # --- outgoing HTTP (feed fetches, partner pushes, WebSub pings) ------------------------
+    FETCH_DEADLINE_SECONDS: float = Field(
+        default=60.0, gt=0, description="Wall-clock limit of one feed fetch, body included."
+    )
+    FETCH_ALLOW_PRIVATE_ADDRESSES: bool = Field(
+        default=False,
+        description="Allow loopback, private and link-local targets (intranets, tests).",
+    )
+    FETCH_ALLOWED_NETWORKS: str = Field(
+        default="", description="Comma-separated internal networks that may be reached."
+    )
+
     # --- web -------------------------------------------------------------------------------
     SIGNUP_RATE_LIMIT_PER_HOUR: int = Field(default=20, ge=1)
     API_KEY: str | None = Field(
@@ -164,6 +176,22 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("FETCH_ALLOWED_NETWORKS")
+    @classmethod
+    def _allowed_networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"FETCH_ALLOWED_NETWORKS: {item.strip()!r} is not an address or a network"
+                        " such as 10.1.2.0/24"
+                    ) from exc
         return value
 
     @field_validator("REDIS_URL")

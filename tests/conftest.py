@@ -79,6 +79,8 @@ def make_settings(tmp_path: Path, database_url: str = "", **overrides: str) -> S
         "SECRET_KEY": "test-secret-key-0123456789abcdef",
         "PUBLIC_BASE_URL": "https://news.example.org",
         "LOG_FORMAT": "text",
+        # Test servers listen on 127.0.0.1; tests of the refusal turn this off.
+        "FETCH_ALLOW_PRIVATE_ADDRESSES": "true",
     }
     environ.update(overrides)
     return load_settings(environ)

@@ -76,7 +76,7 @@ def poll_sources() -> dict[str, Any]:
     from distributor.services.events import take_dirty_article_ids
     from distributor.services.ingest import poll_due_sources
 
-    fetcher = HttpxFeedFetcher()
+    fetcher = HttpxFeedFetcher.from_settings(get_settings())
     session = session_factory(_database_url())()
     try:
         outcomes = poll_due_sources(session, fetcher)
@@ -105,9 +105,11 @@ def _partner_push_sender() -> Any:
     """One pooled HTTP client per worker process for partner webhooks."""
     from distributor.adapters.webhook_push import HttpxPushSender
 
-    sender = _push_senders.get("httpx")
+    settings = get_settings()
+    key = f"httpx-{settings.FETCH_ALLOW_PRIVATE_ADDRESSES}-{settings.FETCH_ALLOWED_NETWORKS}"
+    sender = _push_senders.get(key)
     if sender is None:
-        sender = _push_senders["httpx"] = HttpxPushSender()
+        sender = _push_senders[key] = HttpxPushSender.from_settings(settings)
     return sender
 
 
@@ -142,7 +144,9 @@ def rebuild_feeds(article_ids: list[int] | None = None) -> dict[str, Any]:
     settings = get_settings()
     with unit_of_work(settings.database_url) as session:
         report = feeds.rebuild_feeds(session, settings, article_ids, datetime.now(UTC))
-    errors = feeds.notify_hub(settings, HttpxWebSubPublisher(), report.public_topics_changed)
+    errors = feeds.notify_hub(
+        settings, HttpxWebSubPublisher.from_settings(settings), report.public_topics_changed
+    )
     for error in errors:
         log.warning("WebSub hub ping failed: %s", error)
     return {"built": report.built, "changed": len(report.changed_keys), "hub_errors": len(errors)}

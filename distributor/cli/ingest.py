@@ -8,7 +8,15 @@ from typing import Any
 
 import typer
 
-from distributor.cli.common import JsonOption, console, emit, error_console, fail, session_scope
+from distributor.cli.common import (
+    JsonOption,
+    console,
+    emit,
+    error_console,
+    fail,
+    session_scope,
+    settings,
+)
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 sources_app = typer.Typer(help="Registered CMS feeds, polled on a schedule.", no_args_is_help=True)
@@ -42,7 +50,7 @@ def ingest_command(
     path = Path(source)
     try:
         if source.startswith(("http://", "https://")):
-            fetcher = HttpxFeedFetcher()
+            fetcher = HttpxFeedFetcher.from_settings(settings())
             try:
                 fetched = fetcher.fetch(source)
             finally:
@@ -151,10 +159,16 @@ def add_source(
     name: str = typer.Option("", help="A label for people."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Register a feed URL to poll."""
+    """Register a feed URL to poll (refused unless http(s) and public, see
+    FETCH_ALLOW_PRIVATE_ADDRESSES)."""
+    from distributor.adapters.safe_http import AddressPolicy, UnsafeURLError, check_url
     from distributor.services.ingest import SourceError
     from distributor.services.ingest import add_source as add
 
+    try:
+        url = check_url(url, AddressPolicy.from_settings(settings()), what="source URL")
+    except UnsafeURLError as exc:
+        fail(str(exc))
     try:
         with session_scope() as session:
             row = add(session, url, interval_seconds=interval, name=name)
@@ -205,7 +219,7 @@ def poll_sources(
     from distributor.adapters.feed_fetcher import HttpxFeedFetcher
     from distributor.services.ingest import ingest_source, list_sources, poll_due_sources
 
-    fetcher = HttpxFeedFetcher()
+    fetcher = HttpxFeedFetcher.from_settings(settings())
     try:
         with session_scope() as session:
             if all_sources:

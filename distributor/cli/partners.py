@@ -38,6 +38,22 @@ def _as_dict(partner: Partner) -> dict[str, Any]:
     }
 
 
+def _checked_push_url(push_url: str | None) -> str | None:
+    """``--push-url`` refused unless http(s) and public (see FETCH_ALLOWED_NETWORKS)."""
+    from distributor.adapters.safe_http import AddressPolicy, UnsafeURLError, check_url
+
+    if not push_url or not push_url.strip():
+        return push_url
+    try:
+        return check_url(
+            push_url,
+            AddressPolicy.from_settings(settings()),
+            what="--push-url",
+        )
+    except UnsafeURLError as exc:
+        fail(str(exc))
+
+
 def _push_dict(push: PartnerPush) -> dict[str, Any]:
     return {
         "id": push.id,
@@ -105,6 +121,7 @@ def create_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     """Create a partner and print its API key ONCE (it is stored only as a hash)."""
     from distributor.services.feeds import PartnerError, PartnerSettings, create_partner
 
+    push_url = _checked_push_url(push_url)
     values = PartnerSettings(
         formats=tuple(formats),
         sections=tuple(sections),
@@ -185,6 +202,7 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     """Change the settings given; every other setting keeps its value (``--clear`` empties one)."""
     from distributor.services.feeds import PartnerError, PartnerSettings, change_partner
 
+    push_url = _checked_push_url(push_url)
     given: dict[str, Any] = {
         "formats": tuple(formats) or None,
         "sections": tuple(sections) or None,

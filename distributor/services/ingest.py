@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
@@ -38,6 +38,8 @@ log = logging.getLogger("distributor.ingest")
 MAX_BACKOFF = timedelta(hours=24)
 MIN_INTERVAL_SECONDS = 60
 EMPTY_FEED = "the feed has no items"
+# Articles stored per transaction by a poll: a large feed never holds the write lock for long.
+STORE_CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -546,41 +548,61 @@ def ingest_source(
 ) -> IngestOutcome:
     """Fetch one source conditionally, store its articles and schedule its next poll.
 
-    Failures (network, HTTP, not a feed, storage) are recorded on the source row and in the
-    returned report; they are never raised. Articles of a failed poll are rolled back to a
-    savepoint, so what was stored before stays.
+    Failures (network, HTTP, deadline, not a feed, storage) are recorded on the source row and
+    in the returned report; they are never raised.
+
+    Transactions: the session is committed before the fetch, the fetch and the parsing run
+    with no transaction open, the articles are stored in short transactions of
+    :data:`STORE_CHUNK` articles, and the source row is updated and committed last. On SQLite
+    an open write transaction blocks every other writer (signup, unsubscribe, sign-in), so
+    nothing here holds one while waiting on the network or the parser. A chunk that fails is
+    rolled back; chunks stored before it stay.
     """
     now = now or datetime.now(UTC)
-    report = IngestReport(source=source.url)
-    source.last_polled_at = now
+    url, etag, last_modified, source_id = source.url, source.etag, source.last_modified, source.id
+    session.commit()
+    report = IngestReport(source=url)
+    outcome: IngestOutcome | None = None
+    failed = False  # storing broke off: chunks stored before stay, the source is failing
     try:
-        with session.begin_nested():
-            fetched = fetcher.fetch(source.url, source.etag, source.last_modified)
-            if fetched.not_modified:
-                outcome = IngestOutcome(report=report, not_modified=True)
-            else:
-                outcome = ingest_document(
-                    session,
-                    fetched.body,
-                    source.url,
-                    base_url=fetched.url,
-                    content_type=fetched.content_type,
-                    source_id=source.id,
-                    now=now,
-                )
-            source.etag = fetched.etag
-            source.last_modified = fetched.last_modified
+        fetched = fetcher.fetch(url, etag, last_modified)
+        if fetched.not_modified:
+            outcome = IngestOutcome(report=report, not_modified=True)
+        else:
+            articles, report = parse_document(fetched.body, url, fetched.url, fetched.content_type)
+            outcome = IngestOutcome(report=report)
+            for start in range(0, max(len(articles), 1), STORE_CHUNK):
+                with session.begin_nested():
+                    # The write lock first (SQLite): a transaction that reads before its first
+                    # write cannot take the lock once another writer has committed meanwhile.
+                    session.execute(
+                        update(models.Source)
+                        .where(models.Source.id == source_id)
+                        .values(last_polled_at=now)
+                    )
+                    stored = store_articles(
+                        session, articles[start : start + STORE_CHUNK], source_id=source_id, now=now
+                    )
+                session.commit()
+                outcome.stored.created.extend(stored.created)
+                outcome.stored.revised.extend(stored.revised)
+                outcome.stored.unchanged.extend(stored.unchanged)
+        source.etag = fetched.etag
+        source.last_modified = fetched.last_modified
     except (FeedFetchError, NotAFeedError) as exc:
         report.fatal(str(exc))
-        outcome = IngestOutcome(report=report)
+        outcome = IngestOutcome(report=report, stored=outcome.stored if outcome else StoreResult())
     except Exception as exc:  # a worker must survive any single source
-        log.exception("ingest of %s failed", source.url)
+        log.exception("ingest of %s failed", url)
+        session.rollback()
+        failed = True
         report.fatal(f"{type(exc).__name__}: {exc}")
-        outcome = IngestOutcome(report=report)
+        outcome = IngestOutcome(report=report, stored=outcome.stored if outcome else StoreResult())
+    source.last_polled_at = now
     empty_feed = outcome.report.items_seen == 0 and all(
         problem.reason == EMPTY_FEED for problem in outcome.report.problems
     )
-    if outcome.ok or empty_feed:
+    if (outcome.ok and not failed) or empty_feed:
         source.consecutive_failures = 0
         source.last_error = None
         source.next_poll_at = now + timedelta(seconds=source.interval_seconds)
@@ -594,14 +616,16 @@ def ingest_source(
         )
     if not outcome.not_modified:
         source.last_report = outcome.as_dict()
-    session.flush()
+    session.commit()
     return outcome
 
 
 def poll_due_sources(
     session: Session, fetcher: FeedFetcher, now: datetime | None = None, limit: int = 50
 ) -> dict[str, IngestOutcome]:
-    """Poll every active source whose next poll time has come; results by source URL."""
+    """Poll every active source whose next poll time has come; results by source URL.
+
+    Each source is committed on its own (see :func:`ingest_source`)."""
     now = now or datetime.now(UTC)
     due = session.scalars(
         select(models.Source)

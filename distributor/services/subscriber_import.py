@@ -426,6 +426,12 @@ class _BulkLoader:
         )
         self.session.execute(text("DELETE FROM import_rows"))
         self.session.execute(text("DELETE FROM import_memberships"))
+        # SQLite has one writer: committing each merged chunk lets signups, unsubscribes and
+        # sign-ins in between, instead of making them wait (and fail after the busy timeout)
+        # until the whole file is in. The DBAPI connection is committed, not the session, so
+        # the session keeps this connection and its temporary tables; the import stays
+        # idempotent (a re-run merges what is missing), as a re-run after a crash already was.
+        self.session.connection().connection.driver_connection.commit()  # type: ignore[union-attr]
         return _rowcount(new_people), _rowcount(new_memberships)
 
     def _copy(self, people: str, memberships: str) -> None:
@@ -525,7 +531,8 @@ def import_subscribers(
 ) -> ImportReport:
     """Import the CSV ``source`` into ``list_name``; report every bad row by line number.
 
-    ``progress(done_bytes, total_bytes)`` is called after each chunk. The caller commits.
+    ``progress(done_bytes, total_bytes)`` is called after each chunk. The caller commits; on
+    SQLite each merged chunk is also committed as it goes (see ``_BulkLoader.merge``).
     Raises :class:`SubscriberError` only when nothing can be imported (unknown or archived
     list, no header with an ``email`` column).
     """

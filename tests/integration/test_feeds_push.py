@@ -193,7 +193,7 @@ def test_real_http_push_verifies_at_the_partner(receiver: tuple[str, type[_Recei
     handler.results = []
     body = json.dumps({"uri": "https://magazine.example.org/?p=1", "version": "2"}).encode()
     timestamp = int(datetime.now().timestamp())
-    sender = HttpxPushSender(timeout_seconds=5)
+    sender = HttpxPushSender(timeout_seconds=5, allow_private_addresses=True)
     try:
         good = sender.send(
             PushRequest(url, body, push_headers("whsec_shared", timestamp, body, "revised", "1-1"))

@@ -230,7 +230,7 @@ def feed_server() -> Iterator[str]:
 def test_real_http_fetcher_gets_a_304_for_an_unchanged_feed(
     sqlite_url: str, feed_server: str
 ) -> None:
-    fetcher = HttpxFeedFetcher(timeout_seconds=5)
+    fetcher = HttpxFeedFetcher(timeout_seconds=5, allow_private_addresses=True)
     try:
         with unit_of_work(sqlite_url) as session:
             add_source(session, feed_server, interval_seconds=60, now=NOW)
