@@ -42,9 +42,32 @@ def settings() -> Settings:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A unit of work on the configured database."""
-    with unit_of_work(settings().database_url) as session:
+    """A unit of work on the configured database; feeds follow its changes after the commit."""
+    current = settings()
+    with unit_of_work(current.database_url) as session:
         yield session
+    rebuild_feeds_after_commit(session, current)
+
+
+def rebuild_feeds_after_commit(session: Session, current: Settings) -> None:
+    """Rebuild the feeds a committed command changed: through the workers when Redis is
+    configured, else here (embedded mode has no worker outside ``serve``)."""
+    from distributor.services.feeds import rebuild_after_commit, send_rebuilds_with
+
+    publisher = None
+    if current.embedded:
+        send_rebuilds_with(None)
+        if current.WEBSUB_HUB_URL:
+            from distributor.adapters.websub import HttpxWebSubPublisher
+
+            publisher = HttpxWebSubPublisher()
+    else:
+        from workers.tasks import enqueue_feed_changes
+
+        send_rebuilds_with(enqueue_feed_changes)
+    rebuild_after_commit(
+        session, current, lambda: unit_of_work(current.database_url), publisher=publisher
+    )
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | str | None = None) -> None:
