@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -33,11 +35,30 @@ def not_yet_available(what: str) -> NoReturn:
 
 
 def settings() -> Settings:
-    """Validated settings, or a clear exit naming the bad variable."""
+    """Validated settings, or a clear exit naming the bad variable.
+
+    In embedded mode with PUBLIC_BASE_URL unset, links use the address ``serve`` last ran on
+    (it records it under DATA_DIR), so a command run beside the server builds working links.
+    """
     try:
-        return get_settings()
+        current = get_settings()
     except ConfigurationError as exc:
         fail(str(exc), code=2)
+    if current.embedded and not current.public_base_url_set:
+        recorded = served_base_url_file(current)
+        if recorded.is_file():
+            os.environ["PUBLIC_BASE_URL"] = recorded.read_text(encoding="utf-8").strip()
+            get_settings.cache_clear()
+            try:
+                current = get_settings()
+            except ConfigurationError as exc:
+                fail(f"{exc} (read from {recorded}; delete that file)", code=2)
+    return current
+
+
+def served_base_url_file(current: Settings) -> Path:
+    """Where ``serve`` records the address its links use when PUBLIC_BASE_URL is unset."""
+    return current.DATA_DIR / "served-base-url"
 
 
 @contextmanager
