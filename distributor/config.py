@@ -134,6 +134,13 @@ class Settings(BaseSettings):
             raise ValueError("MAIL_FROM must be a plain ASCII address like news@example.org")
         return value
 
+    @field_validator("MAIL_FROM_NAME", "MAIL_REPLY_TO")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and any(mark in value for mark in "\r\n"):
+            raise ValueError("must be one line: it contains a line break (CR or LF); remove it")
+        return value
+
     # --- derived values --------------------------------------------------------------------
     @property
     def embedded(self) -> bool:
