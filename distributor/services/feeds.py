@@ -264,8 +264,11 @@ def build_documents(
     articles: Sequence[Article],
     now: datetime,
     formats: Iterable[FeedFormat] | None = None,
+    *,
+    archives: bool = True,
 ) -> list[BuiltDocument]:
-    """Render every document of ``audience``: the current one per format plus archive pages.
+    """Render every document of ``audience``: the current one per format plus archive pages
+    (``archives=False``: the current ones only).
 
     The current document holds the newest ``FEED_PAGE_SIZE`` items. Archive page ``n`` holds
     items ``(n-1)*size .. n*size-1`` counted from the oldest, and exists only once full, so
@@ -291,7 +294,7 @@ def build_documents(
                 item_count=len(newest),
             )
         )
-        for page in range(1, pages + 1):
+        for page in range(1, pages + 1 if archives else 1):
             members = oldest_first[(page - 1) * size : page * size]
             spec = _spec(settings, audience, feed_format, page, pages)
             documents.append(
@@ -383,13 +386,16 @@ def rebuild_feeds(
     article_ids: Sequence[int] | None,
     now: datetime,
     partner_ids: Sequence[int] = (),
+    *,
+    archives: bool = True,
 ) -> RebuildReport:
     """Re-render the documents affected by ``article_ids`` (None: every document).
 
     Affected: the public feeds, each active partner whose selection includes one of the
     articles, and the partners in ``partner_ids`` (created, or their selection changed). With
     no article ids but partner ids, only those partners' documents are built. Unchanged
-    documents keep their bytes, ETag and Last-Modified.
+    documents keep their bytes, ETag and Last-Modified. ``archives=False`` builds the current
+    documents only and leaves the archive pages as they are (a worker builds them next).
 
     Every document is rendered before the first write, so the write transaction lasts only as
     long as storing the bytes, not as long as the rendering.
@@ -416,11 +422,13 @@ def rebuild_feeds(
             continue
         audiences.append(audience)
     rendered = [
-        (audience, build_documents(settings, audience, articles, now)) for audience in audiences
+        (audience, build_documents(settings, audience, articles, now, archives=archives))
+        for audience in audiences
     ]
     for audience, documents in rendered:
         _store(session, documents, now, report)
-        _remove_stale(session, audience.key, {document.key for document in documents}, report)
+        if archives:
+            _remove_stale(session, audience.key, {doc.key for doc in documents}, report)
     if article_ids is None:
         # Documents of partners that were removed or deactivated must not stay servable.
         live = {audience.key for audience in audiences}
@@ -556,27 +564,31 @@ def rebuild_after_commit(
 ) -> RebuildReport | None:
     """Rebuild what ``session`` (just committed) changed.
 
-    Stories go to the installed sender when there is one (a worker rebuilds them within
-    moments); otherwise, and always for partners, the documents are rebuilt here in a new
-    unit of work from ``units``. A partner's documents are one audience, cheap to build, and
-    the partner is about to use the key it was just shown, so they are ready before the
-    answer. Returns the report of what was built here (None: nothing was).
+    With an installed sender (a worker consumes this process's tasks) everything goes to the
+    worker, which rebuilds within moments; a changed partner's current documents are built
+    here first (one audience, 50 items a format), because the partner is about to use the key
+    it was just shown. Without a sender, everything is rebuilt here. Rebuilds here run in a
+    new unit of work from ``units``. Returns the report of what was built here, or None.
     """
     changes = take_feed_changes(session)
     if not changes:
         return None
-    article_ids: list[int] = list(changes.article_ids)
-    if article_ids and _rebuild_sender:
-        _rebuild_sender[0](FeedChanges(article_ids=changes.article_ids))
-        article_ids = []
-        if not changes.partner_ids:
-            return None
-    with units() as unit:
-        report = rebuild_feeds(
-            unit, settings, article_ids, now or datetime.now(UTC), changes.partner_ids
-        )
-    if publisher is not None:
-        notify_hub(settings, publisher, report.public_topics_changed)
+    sender = _rebuild_sender[0] if _rebuild_sender else None
+    report = None
+    if changes.partner_ids or sender is None:
+        with units() as unit:
+            report = rebuild_feeds(
+                unit,
+                settings,
+                [] if sender is not None else list(changes.article_ids),
+                now or datetime.now(UTC),
+                changes.partner_ids,
+                archives=sender is None,
+            )
+        if publisher is not None:
+            notify_hub(settings, publisher, report.public_topics_changed)
+    if sender is not None:
+        sender(changes)
     return report
 
 

@@ -23,6 +23,7 @@ from distributor.config import Settings
 from distributor.db import models
 from distributor.db.session import unit_of_work
 from distributor.services.feeds import (
+    FeedChanges,
     document_key,
     load_feed_document,
     partner_audience_key,
@@ -251,3 +252,54 @@ def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"not true within {seconds} s")
         time.sleep(0.1)
+
+
+def test_with_a_worker_the_partner_current_feed_is_built_at_once_and_the_rest_is_queued(
+    newsroom,  # type: ignore[no-untyped-def]
+) -> None:
+    """As under ``serve``: a sender hands rebuilds to the worker (here a recording twin)."""
+    client, _settings, _ids = newsroom
+    queued: list[FeedChanges] = []
+    send_rebuilds_with(queued.append)
+    token = sign_in(client)
+    created = client.post(
+        "/partners", data={"csrf_token": token, "name": "Quay Post", "formats": ["atom"]}
+    )
+    key_match = re.search(r'id="api-key">([^<]+)<', created.text)
+    assert key_match
+    feed = client.get("/partners/feed/atom", headers={"X-Api-Key": key_match.group(1)})
+    assert feed.status_code == 200
+    assert len(feedparser.parse(feed.content).entries) == 2
+    assert len(queued) == 1
+    assert queued[0].partner_ids
+    assert not queued[0].article_ids
+    posted = client.post(
+        "/api/articles",
+        json=_story("urn:test:queued", "Queued for the worker"),
+        headers={"X-Api-Key": API_KEY},
+    )
+    assert posted.status_code == 200
+    assert len(queued) == 2
+    assert queued[1].article_ids
+    assert not queued[1].partner_ids
+    # Not rebuilt in the request: the worker does it.
+    assert "Queued for the worker" not in [e.title for e in _public_rss(client).entries]
+
+
+def test_the_periodic_check_rebuilds_a_partner_whose_rebuild_was_lost(
+    tmp_path: Path, database_url: str
+) -> None:
+    from distributor.services.events import release_embargoes
+    from distributor.services.feeds import PartnerSettings, create_partner
+
+    settings = make_settings(tmp_path, database_url)
+    now = datetime.now(UTC)
+    with unit_of_work(settings.database_url) as db:
+        rebuild_feeds(db, settings, None, now)
+    with unit_of_work(settings.database_url) as db:  # committed, nothing rebuilt after
+        create_partner(db, "Lost Message", PartnerSettings(), now)
+    with unit_of_work(settings.database_url) as db:
+        assert release_embargoes(db, now).rebuild_all
+        rebuild_feeds(db, settings, None, now)
+    with unit_of_work(settings.database_url) as db:
+        assert not release_embargoes(db, now).rebuild_all
