@@ -73,8 +73,14 @@ def session_scope() -> Iterator[Session]:
 def rebuild_feeds_after_commit(session: Session, current: Settings) -> None:
     """Rebuild the feeds a committed command changed: through the workers when Redis is
     configured, else here (embedded mode has no worker outside ``serve``)."""
-    from distributor.services.feeds import rebuild_after_commit, send_rebuilds_with
+    from distributor.services.feeds import (
+        has_feed_changes,
+        rebuild_after_commit,
+        send_rebuilds_with,
+    )
 
+    if not has_feed_changes(session):
+        return
     publisher = None
     if current.embedded:
         send_rebuilds_with(None)

@@ -550,9 +550,11 @@ def take_feed_changes(session: Session) -> FeedChanges:
     return FeedChanges(tuple(take_dirty_article_ids(session)), tuple(sorted(partners)))
 
 
-def forget_feed_changes(session: Session) -> None:
-    """Drop what this session marked (after a rollback nothing changed)."""
-    take_feed_changes(session)
+def has_feed_changes(session: Session) -> bool:
+    """True when this session marked something that affects the feeds."""
+    from distributor.services.events import DIRTY_ARTICLES_KEY
+
+    return bool(session.info.get(_CHANGED_PARTNERS_KEY) or session.info.get(DIRTY_ARTICLES_KEY))
 
 
 def rebuild_after_commit(
