@@ -7,6 +7,13 @@ answering a constant body from a bare route (the ceiling of the stack), in one r
 
 The load generator is a lean asyncio keep-alive HTTP/1.1 client in this process; the server is
 a separate process (one uvicorn worker), so the two do not share a GIL.
+
+    .venv/bin/python bench/feeds.py --rebuild [--stories 50,500,2000] [--partners 5]
+
+prints instead how long the rebuilds after a change take (SQLite): one story changed (the
+public documents and the partners whose selection has it), one partner created (its current
+documents, built before its key page answers; then with its archive pages, as the worker does)
+and everything.
 """
 
 from __future__ import annotations
@@ -138,6 +145,60 @@ def _etag(port: int, path: str, api_key: str) -> str:
     return response.headers["etag"]
 
 
+def _rebuild_figures(stories: list[int], partners: int) -> None:
+    """Time the rebuilds that follow a change, for each database size in ``stories``."""
+    from distributor.config import load_settings
+    from distributor.db.migrate import upgrade
+    from distributor.db.session import unit_of_work
+    from distributor.services.feeds import PartnerSettings, create_partner, rebuild_feeds
+    from tests.fixtures.feed_factories import make_article, store_article
+
+    print(f"rebuild after a change (SQLite, {partners} partners, FEED_PAGE_SIZE 50)")
+    print(
+        f"{'stories':>8} {'one story changed':>18} {'new partner,':>16} {'new partner,':>16}"
+        f" {'everything':>11}"
+    )
+    print(f"{'':8} {'':18} {'current docs':>16} {'with archives':>16}")
+    for count in stories:
+        with tempfile.TemporaryDirectory(prefix="distributor-bench-") as folder:
+            settings = load_settings(
+                {"DATA_DIR": folder, "SECRET_KEY": "bench-secret-key-0123456789"}
+            )
+            upgrade(settings.database_url)
+            now = datetime.now(UTC)
+            with unit_of_work(settings.database_url) as session:
+                for number in range(1, count + 1):
+                    published = now - timedelta(minutes=count - number)
+                    store_article(
+                        session,
+                        make_article(number, published_at=published, updated_at=published),
+                    )
+                for number in range(partners):
+                    create_partner(session, f"Partner {number}", PartnerSettings(), now)
+            timings = []
+            for article_ids, partner_ids in (
+                (None, ()),  # the first build (also warms up)
+                ([count], ()),
+            ):
+                start = time.perf_counter()
+                with unit_of_work(settings.database_url) as session:
+                    rebuild_feeds(session, settings, article_ids, now, partner_ids)
+                timings.append(time.perf_counter() - start)
+            with unit_of_work(settings.database_url) as session:
+                created = create_partner(session, "New Partner", PartnerSettings(), now)
+            for archives in (False, True):
+                start = time.perf_counter()
+                with unit_of_work(settings.database_url) as session:
+                    rebuild_feeds(
+                        session, settings, [], now, [created.partner.id], archives=archives
+                    )
+                timings.append(time.perf_counter() - start)
+        print(
+            f"{count:8d} {timings[1] * 1000:15.0f} ms {timings[2] * 1000:13.0f} ms"
+            f" {timings[3] * 1000:13.0f} ms {timings[0] * 1000:8.0f} ms"
+        )
+
+
 def main() -> None:
     """Run the benchmark and print a small table."""
     parser = argparse.ArgumentParser(
@@ -146,7 +207,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--format", default="rss", choices=["rss", "atom", "jsonfeed", "ninjs"])
+    parser.add_argument("--rebuild", action="store_true", help="Time rebuilds instead.")
+    parser.add_argument("--stories", default="50,500,2000", help="With --rebuild: sizes.")
+    parser.add_argument("--partners", type=int, default=5, help="With --rebuild: partners.")
     args = parser.parse_args()
+    if args.rebuild:
+        _rebuild_figures([int(n) for n in args.stories.split(",")], args.partners)
+        return
 
     with tempfile.TemporaryDirectory(prefix="distributor-bench-") as folder:
         data_dir = Path(folder)

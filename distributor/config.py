@@ -298,6 +298,11 @@ class Settings(BaseSettings):
         return not self.REDIS_URL
 
     @property
+    def public_base_url_set(self) -> bool:
+        """True when PUBLIC_BASE_URL was given (else links fall back to where ``serve`` runs)."""
+        return "PUBLIC_BASE_URL" in self.model_fields_set
+
+    @property
     def database_url(self) -> str:
         """The effective SQLAlchemy URL (SQLite under DATA_DIR when DATABASE_URL is empty)."""
         if self.DATABASE_URL:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from celery.signals import worker_init
 
 from distributor.config import get_settings
-from workers.celery_app import app
+from workers.celery_app import PERIODIC, app
 
 log = logging.getLogger("distributor.tasks")
 
@@ -113,9 +114,42 @@ def _partner_push_sender() -> Any:
     return sender
 
 
-def enqueue_feed_rebuild(article_ids: list[int] | None) -> None:
+def enqueue_feed_rebuild(
+    article_ids: list[int] | None, partner_ids: list[int] | None = None
+) -> None:
     """Publish ``distributor.rebuild_feeds`` (call after the commit that changed articles)."""
-    app.send_task("distributor.rebuild_feeds", args=[article_ids])
+    args: list[Any] = [article_ids, partner_ids] if partner_ids else [article_ids]
+    app.send_task("distributor.rebuild_feeds", args=args)
+
+
+def enqueue_feed_changes(changes: Any) -> None:
+    """The rebuild sender of processes whose tasks have a consumer (``FeedChanges`` in)."""
+    enqueue_feed_rebuild(list(changes.article_ids), list(changes.partner_ids) or None)
+
+
+# Embargo ends already timed in this process, so repeated rebuilds publish one timer each.
+_embargo_timers: set[datetime] = set()
+
+
+def _time_next_release(session: Any, now: datetime) -> None:
+    """Publish ``release_embargoes`` for the moment the next embargo ends, when that is before
+    the periodic release check would notice it: the story reaches the feeds at its time."""
+    from distributor.services.feeds import next_embargo_end
+
+    settings = get_settings()
+    horizon = settings.SCHEDULER_TICK_SECONDS * PERIODIC["release-embargoes"][1]
+    ends = next_embargo_end(session, now)
+    if ends is None:
+        return
+    ends = ends if ends.tzinfo else ends.replace(tzinfo=UTC)
+    wait = (ends - now).total_seconds()
+    if wait > horizon or ends in _embargo_timers:
+        return
+    _embargo_timers.add(ends)
+    if len(_embargo_timers) > 1000:
+        _embargo_timers.clear()
+    # A little after the end, so the release check sees the embargo as over.
+    app.send_task("distributor.release_embargoes", countdown=max(0.0, wait) + 0.2)
 
 
 def enqueue_feed_rebuild_after_commit(session: Any) -> None:
@@ -133,17 +167,20 @@ def enqueue_feed_rebuild_after_commit(session: Any) -> None:
     retry_backoff=True,
     max_retries=3,
 )
-def rebuild_feeds(article_ids: list[int] | None = None) -> dict[str, Any]:
-    """Re-render the feed documents affected by ``article_ids`` (null: all), then ping the hub."""
-    from datetime import UTC, datetime
-
+def rebuild_feeds(
+    article_ids: list[int] | None = None, partner_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """Re-render the feed documents affected by ``article_ids`` (null: all) and of the
+    partners ``partner_ids``, then ping the hub."""
     from distributor.adapters.websub import HttpxWebSubPublisher
     from distributor.db.session import unit_of_work
     from distributor.services import feeds
 
     settings = get_settings()
+    now = datetime.now(UTC)
     with unit_of_work(settings.database_url) as session:
-        report = feeds.rebuild_feeds(session, settings, article_ids, datetime.now(UTC))
+        report = feeds.rebuild_feeds(session, settings, article_ids, now, partner_ids or ())
+        _time_next_release(session, now)
     errors = feeds.notify_hub(
         settings, HttpxWebSubPublisher.from_settings(settings), report.public_topics_changed
     )
@@ -155,7 +192,6 @@ def rebuild_feeds(article_ids: list[int] | None = None) -> dict[str, Any]:
 @app.task(name="distributor.push_partners")
 def push_partners() -> dict[str, Any]:
     """Send due partner webhook pushes (signed), retrying failures with back-off."""
-    from datetime import UTC, datetime
     from functools import partial
 
     from distributor.db.session import unit_of_work
@@ -179,14 +215,14 @@ def push_partners() -> dict[str, Any]:
 @app.task(name="distributor.release_embargoes")
 def release_embargoes() -> dict[str, Any]:
     """Release stories whose embargo ended: record their pushes and rebuild their feeds."""
-    from datetime import UTC, datetime
-
     from distributor.db.session import unit_of_work
     from distributor.services import events
 
     settings = get_settings()
+    now = datetime.now(UTC)
     with unit_of_work(settings.database_url) as session:
-        decision = events.release_embargoes(session, datetime.now(UTC))
+        decision = events.release_embargoes(session, now)
+        _time_next_release(session, now)
     if decision.needs_rebuild:
         enqueue_feed_rebuild(None if decision.rebuild_all else decision.released_article_ids)
     return {"released": decision.released_article_ids, "rebuild_all": decision.rebuild_all}

@@ -231,7 +231,7 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
             data = _as_dict(change_partner(session, name, changes))
     except PartnerError as exc:
         fail(str(exc))
-    emit(data, as_json, f"updated partner {data['name']}; feeds follow at the next rebuild")
+    emit(data, as_json, f"updated partner {data['name']}; its feeds are rebuilt")
 
 
 @partners_app.command("list")

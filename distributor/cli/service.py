@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
-from distributor.cli.common import console, fail, settings
-from distributor.config import Settings
+from distributor.cli.common import console, fail, served_base_url_file, settings
+from distributor.config import ConfigurationError, Settings, get_settings
 from distributor.logging_setup import configure_logging
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -46,7 +47,12 @@ def serve_command(
     from distributor.db.migrate import upgrade
     from distributor.web.app import create_app
 
-    current = settings()
+    try:
+        given = get_settings()  # not settings(): this serve decides the address afresh
+    except ConfigurationError as exc:
+        fail(str(exc), code=2)
+    require_public_base_url(given, "web process")
+    current = given if given.public_base_url_set else _links_from_serving_address(host, port)
     configure_logging(current)
     upgrade(current.database_url)
     if demo:
@@ -59,8 +65,26 @@ def serve_command(
 
         runtime = EmbeddedRuntime(celery_app, current.SCHEDULER_TICK_SECONDS)
         runtime.start()
+    if run_embedded or not current.embedded:
+        # A worker consumes this process's tasks: feed rebuilds after a change go to it.
+        from distributor.services.feeds import send_rebuilds_with
+        from workers.tasks import enqueue_feed_changes
+
+        send_rebuilds_with(enqueue_feed_changes)
     mode = "embedded worker + scheduler" if run_embedded else "web only"
-    console.print(f"Distributor on http://{host}:{port} ({mode}; sender: {current.sender_kind})")
+    console.print(
+        f"Distributor on {_url_of(host, port)} ({mode}; sender: {current.sender_kind})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    origin = (
+        "" if given.public_base_url_set else " (PUBLIC_BASE_URL is not set: from --host/--port)"
+    )
+    console.print(
+        f"links in emails and feeds use {current.PUBLIC_BASE_URL}{origin}",
+        highlight=False,
+        soft_wrap=True,
+    )
     try:
         # X-Forwarded-For is honoured by the app only from TRUSTED_PROXIES (uvicorn's own
         # default would believe it from any local peer).
@@ -68,6 +92,43 @@ def serve_command(
     finally:
         if runtime is not None:
             runtime.stop()
+
+
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - recognised, not bound
+
+
+def _url_of(host: str, port: int) -> str:
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"  # links must name a host a browser can reach
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def require_public_base_url(current: Settings, what: str) -> None:
+    """Stop a scaled-out process (REDIS_URL set) that has no PUBLIC_BASE_URL: every link in
+    every email and feed would point at a guess."""
+    if current.embedded or current.public_base_url_set:
+        return
+    fail(
+        f"PUBLIC_BASE_URL is not set: the {what} of a scaled-out deployment (REDIS_URL is set)"
+        " builds unsubscribe, confirmation, archive and feed links from it. Set it to the"
+        " address readers and partners use, e.g. PUBLIC_BASE_URL=https://news.example.org",
+        code=2,
+    )
+
+
+def _links_from_serving_address(host: str, port: int) -> Settings:
+    """With PUBLIC_BASE_URL unset in embedded mode, links use the address served on; the
+    environment carries it to every part of this process (web, embedded worker)."""
+    base_url = _url_of(host, port)
+    os.environ["PUBLIC_BASE_URL"] = base_url
+    get_settings.cache_clear()
+    current = settings()
+    # Commands run beside this server (issues send, ingest…) build the same links.
+    current.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    served_base_url_file(current).write_text(base_url + "\n", encoding="utf-8")
+    return current
 
 
 def _load_demo(current: Settings) -> None:
@@ -94,6 +155,7 @@ def worker_command(
     current = settings()
     if current.embedded:
         fail("REDIS_URL is not set: a separate worker needs Redis (use 'serve' for embedded)")
+    require_public_base_url(current, "worker")
     configure_logging(current)
     from workers.celery_app import app as celery_app
 

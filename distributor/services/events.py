@@ -25,6 +25,7 @@ from distributor.services.feeds import (
 )
 
 _DIRTY_KEY = "distributor.feeds_dirty_article_ids"
+DIRTY_ARTICLES_KEY = _DIRTY_KEY  # read by services.feeds.has_feed_changes
 
 
 def article_changed(

@@ -264,8 +264,11 @@ def build_documents(
     articles: Sequence[Article],
     now: datetime,
     formats: Iterable[FeedFormat] | None = None,
+    *,
+    archives: bool = True,
 ) -> list[BuiltDocument]:
-    """Render every document of ``audience``: the current one per format plus archive pages.
+    """Render every document of ``audience``: the current one per format plus archive pages
+    (``archives=False``: the current ones only).
 
     The current document holds the newest ``FEED_PAGE_SIZE`` items. Archive page ``n`` holds
     items ``(n-1)*size .. n*size-1`` counted from the oldest, and exists only once full, so
@@ -291,7 +294,7 @@ def build_documents(
                 item_count=len(newest),
             )
         )
-        for page in range(1, pages + 1):
+        for page in range(1, pages + 1 if archives else 1):
             members = oldest_first[(page - 1) * size : page * size]
             spec = _spec(settings, audience, feed_format, page, pages)
             documents.append(
@@ -378,12 +381,24 @@ def _remove_stale(
 
 
 def rebuild_feeds(
-    session: Session, settings: Settings, article_ids: Sequence[int] | None, now: datetime
+    session: Session,
+    settings: Settings,
+    article_ids: Sequence[int] | None,
+    now: datetime,
+    partner_ids: Sequence[int] = (),
+    *,
+    archives: bool = True,
 ) -> RebuildReport:
     """Re-render the documents affected by ``article_ids`` (None: every document).
 
-    Affected: the public feeds, and each active partner whose selection includes one of
-    the articles. Unchanged documents keep their bytes, ETag and Last-Modified.
+    Affected: the public feeds, each active partner whose selection includes one of the
+    articles, and the partners in ``partner_ids`` (created, or their selection changed). With
+    no article ids but partner ids, only those partners' documents are built. Unchanged
+    documents keep their bytes, ETag and Last-Modified. ``archives=False`` builds the current
+    documents only and leaves the archive pages as they are (a worker builds them next).
+
+    Every document is rendered before the first write, so the write transaction lasts only as
+    long as storing the bytes, not as long as the rendering.
     """
     articles = load_articles(session)
     partners = list(session.scalars(select(models.Partner).where(models.Partner.active.is_(True))))
@@ -391,22 +406,29 @@ def rebuild_feeds(
     if article_ids is not None:
         wanted = set(article_ids)
         touched = [article for article in articles if article.id in wanted]
+    chosen_partners = set(partner_ids)
     report = RebuildReport()
-    audiences = [public_audience(settings)]
+    audiences = []
+    if article_ids is None or article_ids or not chosen_partners:
+        audiences.append(public_audience(settings))
     for partner in partners:
         audience = partner_audience(settings, partner)
         selection = audience.selection
-        if (
+        if partner.id not in chosen_partners and (
             touched is not None
             and selection is not None
             and not any(matches(article, selection) for article in touched)
         ):
             continue
         audiences.append(audience)
-    for audience in audiences:
-        documents = build_documents(settings, audience, articles, now)
+    rendered = [
+        (audience, build_documents(settings, audience, articles, now, archives=archives))
+        for audience in audiences
+    ]
+    for audience, documents in rendered:
         _store(session, documents, now, report)
-        _remove_stale(session, audience.key, {document.key for document in documents}, report)
+        if archives:
+            _remove_stale(session, audience.key, {doc.key for doc in documents}, report)
     if article_ids is None:
         # Documents of partners that were removed or deactivated must not stay servable.
         live = {audience.key for audience in audiences}
@@ -449,14 +471,136 @@ def articles_released_since(session: Session, since: datetime | None, now: datet
 
 
 def feeds_are_stale(session: Session, watermark: datetime | None) -> bool:
-    """True when feeds were never built or an article changed after the last build."""
+    """True when feeds were never built, an article changed after the last build, or an
+    active partner has no documents yet (its rebuild after creation was lost)."""
     if watermark is None:
         return True  # never built: build once, even empty, so the URLs answer
-    return (
+    if (
         session.scalar(
             select(models.Article.id).where(models.Article.modified_at > watermark).limit(1)
         )
         is not None
+    ):
+        return True
+    return bool(partners_never_built(session))
+
+
+def partners_never_built(session: Session) -> list[int]:
+    """Ids of active partners with no current document for one of their formats."""
+    built = set(
+        session.scalars(
+            select(models.FeedDocument.key).where(models.FeedDocument.key.like("partner:%"))
+        )
+    )
+    missing = []
+    for partner in session.scalars(
+        select(models.Partner).where(models.Partner.active.is_(True)).order_by(models.Partner.id)
+    ):
+        audience_key = partner_audience_key(partner.id)
+        formats = partner_formats(partner)
+        if any(document_key(audience_key, each) not in built for each in formats):
+            missing.append(partner.id)
+    return missing
+
+
+# ----------------------------------------------------------------------------- freshness
+# Feeds are rebuilt right after the commit of the change that affects them. Services mark
+# what changed on the session (``article_changed`` in services.events for stories,
+# :func:`partner_changed` here for partners); whoever commits the unit of work then calls
+# :func:`rebuild_after_commit`. The periodic ``release_embargoes`` check stays as the safety
+# net for a lost message or a crash between the commit and the rebuild.
+
+_CHANGED_PARTNERS_KEY = "distributor.feeds_changed_partner_ids"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChanges:
+    """What committed changes affect: stories (by id) and partners (created or re-selected)."""
+
+    article_ids: tuple[int, ...] = ()
+    partner_ids: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.article_ids or self.partner_ids)
+
+
+RebuildSender = Callable[[FeedChanges], None]
+_rebuild_sender: list[RebuildSender] = []
+
+
+def send_rebuilds_with(sender: RebuildSender | None) -> None:
+    """Install how this process hands story rebuilds to a worker (a task queue that has a
+    consumer: Redis, or the embedded worker of ``serve``). None: rebuild inline."""
+    _rebuild_sender.clear()
+    if sender is not None:
+        _rebuild_sender.append(sender)
+
+
+def partner_changed(session: Session, partner_id: int) -> None:
+    """Mark a partner's documents for a rebuild after this session commits."""
+    changed: set[int] = session.info.setdefault(_CHANGED_PARTNERS_KEY, set())
+    changed.add(partner_id)
+
+
+def take_feed_changes(session: Session) -> FeedChanges:
+    """What this session marked (then forgotten). Call after commit."""
+    from distributor.services.events import take_dirty_article_ids
+
+    partners: set[int] = session.info.pop(_CHANGED_PARTNERS_KEY, set())
+    return FeedChanges(tuple(take_dirty_article_ids(session)), tuple(sorted(partners)))
+
+
+def has_feed_changes(session: Session) -> bool:
+    """True when this session marked something that affects the feeds."""
+    from distributor.services.events import DIRTY_ARTICLES_KEY
+
+    return bool(session.info.get(_CHANGED_PARTNERS_KEY) or session.info.get(DIRTY_ARTICLES_KEY))
+
+
+def rebuild_after_commit(
+    session: Session,
+    settings: Settings,
+    units: Callable[[], AbstractContextManager[Session]],
+    now: datetime | None = None,
+    publisher: WebSubPublisher | None = None,
+) -> RebuildReport | None:
+    """Rebuild what ``session`` (just committed) changed.
+
+    With an installed sender (a worker consumes this process's tasks) everything goes to the
+    worker, which rebuilds within moments; a changed partner's current documents are built
+    here first (one audience, 50 items a format), because the partner is about to use the key
+    it was just shown. Without a sender, everything is rebuilt here. Rebuilds here run in a
+    new unit of work from ``units``. Returns the report of what was built here, or None.
+    """
+    changes = take_feed_changes(session)
+    if not changes:
+        return None
+    sender = _rebuild_sender[0] if _rebuild_sender else None
+    report = None
+    if changes.partner_ids or sender is None:
+        with units() as unit:
+            report = rebuild_feeds(
+                unit,
+                settings,
+                [] if sender is not None else list(changes.article_ids),
+                now or datetime.now(UTC),
+                changes.partner_ids,
+                archives=sender is None,
+            )
+        if publisher is not None:
+            notify_hub(settings, publisher, report.public_topics_changed)
+    if sender is not None:
+        sender(changes)
+    return report
+
+
+def next_embargo_end(session: Session, now: datetime) -> datetime | None:
+    """When the next embargo ends (after ``now``), or None."""
+    return session.scalar(
+        select(models.Article.embargo_until)
+        .where(models.Article.embargo_until > now)
+        .order_by(models.Article.embargo_until)
+        .limit(1)
     )
 
 
@@ -647,6 +791,7 @@ def create_partner(
     partner.push_secret = push_secret
     session.add(partner)
     session.flush()
+    partner_changed(session, partner.id)
     return CreatedPartner(partner, issued, push_secret)
 
 
@@ -684,6 +829,7 @@ def _update(session: Session, partner: models.Partner, values: PartnerSettings) 
     if values.push_url and not partner.push_secret:
         partner.push_secret = generate_push_secret()
     session.flush()
+    partner_changed(session, partner.id)
     return partner
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, Issue, IssueArticle, IssueList, MailingList
+from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import EDITABLE_STATUSES
 from distributor.services.issues import IssueError, get_issue, refuse_archived
 
@@ -51,6 +52,9 @@ def update_issue_content(
         raise IssueError("the subject is empty: write the line readers see in their inbox")
     if len(subject) > MAX_SUBJECT:
         raise IssueError(f"the subject is {len(subject)} characters; keep it under {MAX_SUBJECT}")
+    problem = line_break_problem("subject", subject)
+    if problem:
+        raise IssueError(problem)
     wanted = list(dict.fromkeys(list_ids))
     if not wanted:
         raise IssueError("choose at least one list to send the issue to")

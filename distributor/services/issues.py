@@ -32,6 +32,7 @@ from distributor.db.models import (
     Subscription,
     Suppression,
 )
+from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import (
     FINAL_STATUSES,
     BatchStatus,
@@ -264,6 +265,9 @@ def create_issue(
     subject = subject.strip()
     if not subject:
         raise IssueError("an issue needs a subject")
+    problem = line_break_problem("subject", subject)
+    if problem:
+        raise IssueError(problem)
     if not list_names:
         raise IssueError("an issue needs at least one list (--list NAME)")
     lists = session.scalars(select(MailingList).where(MailingList.name.in_(list_names))).all()

@@ -26,6 +26,7 @@ from distributor.db.models import (
     Suppression,
     utcnow,
 )
+from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import IssueStatus
 from distributor.domain.subscribers import (
     OptIn,
@@ -185,6 +186,7 @@ def create_list(
         )
     if find_list(session, name) is not None:
         raise SubscriberError(f"a list named {name!r} already exists")
+    _refuse_line_break_in_title(title)
     checked_language = _clean_language(language) or "en"
     mailing_list = MailingList(
         name=name,
@@ -196,6 +198,12 @@ def create_list(
     session.add(mailing_list)
     session.flush()
     return mailing_list
+
+
+def _refuse_line_break_in_title(title: str | None) -> None:
+    problem = line_break_problem("list title", title.strip() if title else title)
+    if problem:
+        raise SubscriberError(problem)
 
 
 def update_list(
@@ -213,6 +221,7 @@ def update_list(
     Changing the opt-in applies to new signups; members keep the status they have.
     """
     mailing_list = require_list(session, name)
+    _refuse_line_break_in_title(title)
     if title is not None:
         mailing_list.title = title.strip() or mailing_list.name
     if opt_in is not None:

@@ -26,6 +26,7 @@ redirect a browser follows.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -39,6 +40,8 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import User
 from distributor.db.session import session_factory
+
+log = logging.getLogger("distributor.web")
 
 SESSION_COOKIE = "distributor_session"
 CSRF_FIELD = "csrf_token"
@@ -57,7 +60,8 @@ def app_settings(request: Request) -> Settings:
 
 def database(request: Request) -> Iterator[Session]:
     """A unit of work for one request: commits when the route returns, rolls back on error."""
-    session = session_factory(app_settings(request).database_url)()
+    settings = app_settings(request)
+    session = session_factory(settings.database_url)()
     try:
         yield session
         session.commit()
@@ -66,6 +70,20 @@ def database(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    rebuild_feeds_after_commit(session, settings)
+
+
+def rebuild_feeds_after_commit(session: Session, settings: Settings) -> None:
+    """Feeds follow the request's committed changes at once (see services.feeds); a failed
+    rebuild is logged, never shown to the editor: the change itself is saved, and the
+    periodic check rebuilds the feeds later."""
+    from distributor.db.session import unit_of_work
+    from distributor.services.feeds import rebuild_after_commit
+
+    try:
+        rebuild_after_commit(session, settings, lambda: unit_of_work(settings.database_url))
+    except Exception:
+        log.exception("feeds were not rebuilt after the change; the periodic check will")
 
 
 DbSession = Annotated[Session, Depends(database, scope="function")]

@@ -21,6 +21,7 @@ def test_worker_process_consumes_from_redis(
         "DATABASE_URL": sqlite_url,
         "DATA_DIR": str(tmp_path),
         "SECRET_KEY": "k" * 32,
+        "PUBLIC_BASE_URL": "https://news.example.org",
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "distributor.cli.main", "worker", "--concurrency", "1"],

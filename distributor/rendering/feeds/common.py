@@ -206,18 +206,32 @@ def plain_text(fragment: str) -> str:
 
 
 def summary_text(article: Article, words: int = 60) -> str:
-    """The plain-text summary: the dek, else the first ``words`` words of the body."""
+    """The plain-text summary: the dek (already plain text), else the first ``words`` words
+    of the body."""
     if article.dek and article.dek.strip():
-        return plain_text(article.dek)
+        return one_line(article.dek)
     parts = plain_text(article.body_html).split(" ")
     if len(parts) <= words:
         return " ".join(parts)
     return " ".join(parts[:words]) + " …"
 
 
+def one_line(text: str) -> str:
+    """Plain text with its whitespace collapsed. Stored titles and deks are plain text
+    already (ingest decoded them once): they are never parsed as HTML again, so a headline
+    about ``<b>`` tags keeps its words and ``&amp;`` stays those five characters."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
 def clean_title(title: str) -> str:
-    """A title as plain text: markup removed, entities decoded once (no double escaping)."""
-    return plain_text(title) or html.unescape(title).strip()
+    """A title as plain text, whitespace collapsed (see :func:`one_line`)."""
+    return one_line(title)
+
+
+def html_text(text: str) -> str:
+    """Plain text for an element that readers take as HTML (RSS ``title`` and
+    ``description``): escaped once, so it shows as the same text and never as markup."""
+    return html.escape(text, quote=False)
 
 
 # ------------------------------------------------------------------------- full content

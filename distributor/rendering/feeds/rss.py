@@ -15,6 +15,7 @@ from distributor.rendering.feeds.common import (
     clean_title,
     feed_updated,
     full_html,
+    html_text,
     item_id,
     published_time,
     rfc822,
@@ -57,11 +58,11 @@ def _add_item(
     channel: etree._Element, article: Article, spec: FeedSpec, policy: FeedPolicy
 ) -> None:
     item = sub(channel, "item")
-    sub(item, "title", clean_title(article.title))
+    sub(item, "title", html_text(clean_title(article.title)))
     sub(item, "link", article.canonical_url)
     # description (summary) before content:encoded: readers that keep the last one seen
     # then still show the full text.
-    sub(item, "description", summary_text(article))
+    sub(item, "description", html_text(summary_text(article)))
     sub(item, qname(CONTENT_NS, "encoded"), full_html(article, policy, spec.publisher))
     for author in article.authors:
         sub(item, qname(DC_NS, "creator"), author.name)
@@ -87,9 +88,9 @@ def render_rss(spec: FeedSpec, articles: Sequence[Article], policy: FeedPolicy) 
     root = etree.Element("rss", nsmap=nsmap)
     root.set("version", "2.0")
     channel = sub(root, "channel")
-    sub(channel, "title", clean_title(spec.title))
+    sub(channel, "title", html_text(clean_title(spec.title)))
     sub(channel, "link", spec.home_url)
-    sub(channel, "description", spec.description or clean_title(spec.title))
+    sub(channel, "description", html_text(spec.description or clean_title(spec.title)))
     sub(channel, "language", spec.language)
     if spec.rights:
         sub(channel, "copyright", spec.rights)

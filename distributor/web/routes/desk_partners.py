@@ -186,7 +186,7 @@ def save_partner(
     except PartnerError as exc:
         flash(request, f"Not saved: {exc}.", "error")
     else:
-        flash(request, "Partner settings saved; its feeds follow at the next rebuild.")
+        flash(request, "Partner settings saved; its feeds are rebuilt.")
     return redirect(request, f"/partners/{partner_id}")
 
 

@@ -81,7 +81,7 @@ def _served(document: StoredFeed, cache_control: str, link: str | None) -> Serve
         "Cache-Control": cache_control,
         "Vary": "Accept-Encoding"
         if cache_control.startswith("public")
-        else "Accept-Encoding, X-Api-Key",
+        else "Accept-Encoding, X-Api-Key, Authorization",
         "X-Content-Type-Options": "nosniff",
     }
     if link:
@@ -275,7 +275,10 @@ async def _document(
     hit, served = serving.documents.get(key)
     if not hit:
         stored = await run_in_threadpool(serving.load_document, key)
-        served = _served(stored, cache_control, link) if stored is not None else None
+        if stored is None:
+            # Not remembered: a document built a moment later must answer at once.
+            return None
+        served = _served(stored, cache_control, link)
         serving.documents.put(key, served)
     return served  # type: ignore[no-any-return]
 
@@ -334,9 +337,11 @@ async def public_archive(name: str, request: Request) -> Response:
 async def _partner(request: Request, format_name: str, page: int | None) -> Response:
     serving = serving_state(request)
     settings = serving.settings
-    api_key = request.headers.get(API_KEY_HEADER, "").strip()
+    api_key = _presented_key(request)
     if not api_key:
-        return _unauthorized("send your partner API key in the X-Api-Key header")
+        return _unauthorized(
+            "send your partner API key in the X-Api-Key header (or as Authorization: Bearer <key>)"
+        )
     digest = hash_api_key(api_key)
     hit, access = serving.keys.get(digest)
     if not hit:
@@ -375,15 +380,25 @@ async def _partner(request: Request, format_name: str, page: int | None) -> Resp
     return _respond(request, document)
 
 
+def _presented_key(request: Request) -> str:
+    """The key from ``X-Api-Key``, else from ``Authorization: Bearer <key>``."""
+    key = request.headers.get(API_KEY_HEADER, "").strip()
+    if key:
+        return key
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
 def _unauthorized(message: str) -> JSONResponse:
     response = _error(401, message)
-    response.headers["WWW-Authenticate"] = f'ApiKey header="{API_KEY_HEADER}"'
+    response.headers["WWW-Authenticate"] = f'ApiKey header="{API_KEY_HEADER}", Bearer'
     return response
 
 
 @router.api_route("/partners/feed/{format_name}", methods=["GET", "HEAD"])
 async def partner_feed(format_name: str, request: Request) -> Response:
-    """A partner's own feed; the API key goes in the ``X-Api-Key`` header."""
+    """A partner's own feed; the API key goes in the ``X-Api-Key`` header (or is sent as
+    ``Authorization: Bearer <key>``)."""
     return await _partner(request, format_name, None)
 
 

@@ -99,13 +99,16 @@ def test_utf8_declaration_and_deterministic_bytes(render: object) -> None:
 
 
 def test_urls_are_absolute_and_titles_plain() -> None:
+    # A stored title is plain text: these characters are the headline, not markup.
     root = _rss([make_article(1, title="Tom &amp; Jerry’s <em>night</em>")])
     item = root.find("channel/item")
     assert item is not None
-    assert item.findtext("title") == "Tom & Jerry’s night"
-    # Plain-text fields hold characters, not entities; HTML is escaped exactly once.
-    assert "&amp;" not in (item.findtext("description") or "")
-    assert "less pay & fewer" in (item.findtext("description") or "")
+    # RSS readers take the title and description as HTML: escaped exactly once, they show
+    # the same text and never live markup.
+    assert item.findtext("title") == "Tom &amp;amp; Jerry’s &lt;em&gt;night&lt;/em&gt;"
+    title = lxml.html.fragment_fromstring(item.findtext("title") or "", create_parent="div")
+    assert title.text_content() == "Tom &amp; Jerry’s <em>night</em>"
+    assert "less pay &amp; fewer" in (item.findtext("description") or "")
     html = item.findtext("content:encoded", namespaces=NS) or ""
     fragment = lxml.html.fragment_fromstring(html, create_parent="div")
     assert "Tom & Jerry’s café" in fragment.text_content()
