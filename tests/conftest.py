@@ -35,6 +35,9 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Test runs never go through a proxy to reach their own loopback servers.
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# Services that run without explicit settings (a bare session) key address hashes with the
+# process settings: the same fixed secret as make_settings, never a generated key file.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdef")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -313,3 +313,17 @@ def send_confirmation(subscriber_id: int, list_id: int) -> dict[str, Any]:
         # Provider busy or unreachable: try again later (Celery backoff with jitter).
         raise OSError(exc.message) from exc
     return {"sent": sent}
+
+
+# ----------------------------------------------------------------------------- personal data
+@app.task(name="distributor.purge_event_payloads")
+def purge_event_payloads() -> dict[str, Any]:
+    """Scrub provider event payloads older than EVENT_RETENTION_DAYS (bounded per run; the
+    next tick continues)."""
+    from distributor.db.session import unit_of_work
+    from distributor.services.provider_events import purge_expired_payloads
+
+    settings = get_settings()
+    with unit_of_work(settings.database_url) as session:
+        scrubbed = purge_expired_payloads(session, settings.EVENT_RETENTION_DAYS)
+    return {"scrubbed": scrubbed}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 from enum import StrEnum
 
 
@@ -45,6 +47,47 @@ def normalise_email(address: str) -> str:
     return address.strip().lower()
 
 
-def email_hash(address: str) -> str:
-    """SHA-256 of the normalised address; kept after erasure so suppression survives it."""
+def address_digest(address: str) -> str:
+    """Unkeyed SHA-256 of the normalised address: the input of :class:`AddressHasher`.
+
+    Never stored on its own (anyone could check a guessed address against it); databases from
+    before keyed hashing held exactly this value, which is how migration 0010 re-keys them.
+    """
     return hashlib.sha256(normalise_email(address).encode("utf-8")).hexdigest()
+
+
+class AddressHasher:
+    """The stored fingerprint of an address: HMAC-SHA256, keyed by a server secret, over
+    :func:`address_digest`. Kept after erasure so a suppression survives it, yet useless
+    for confirming a guessed address without the key.
+
+    The keyed state is prepared once: an import hashes a million addresses.
+    """
+
+    __slots__ = ("_keyed",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the address hash key must be at least 16 bytes")
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def of_digest(self, digest: str) -> str:
+        """The stored hash for an :func:`address_digest` value (hex)."""
+        keyed = self._keyed.copy()
+        keyed.update(digest.encode("ascii"))
+        return keyed.hexdigest()
+
+    def __call__(self, address: str) -> str:
+        """The stored hash of ``address`` (normalised first)."""
+        return self.of_digest(address_digest(address))
+
+
+# An address as it appears in free text (bounce reasons, log lines): deliberately broad, so
+# "user@host" forms without a dot and non-ASCII domains are caught too.
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>()\[\]{}\"',;:@/\\]+@[^\s<>()\[\]{}\"',;:@/\\?#]+")
+ADDRESS_PLACEHOLDER = "[address]"
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every email address replaced by ``[address]``."""
+    return _ADDRESS_IN_TEXT.sub(ADDRESS_PLACEHOLDER, text)

@@ -48,7 +48,7 @@ from distributor.db.models import (
 from distributor.domain.subscribers import (
     SubscriberStatus,
     SubscriptionStatus,
-    email_hash,
+    SuppressionReason,
 )
 from distributor.services.subscribers import (
     SubscriberError,
@@ -59,6 +59,7 @@ from distributor.services.subscribers import (
     require_list,
     require_open_list,
 )
+from distributor.services.suppression import address_hasher
 
 KNOWN_COLUMNS = ("email", "name", "language", "lists", "status", "attributes")
 EXPORT_ONLY_COLUMNS = ("confirmed_at", "unsubscribed_at")
@@ -195,6 +196,7 @@ class _Validator:
             session.execute(select(Suppression.email_hash, Suppression.reason)).all()
         )
         self.seen: dict[str, int] = {}
+        self.hasher = address_hasher()
 
     def check(self, header: _Header, row: list[str], line: int) -> _Row | ImportProblem:
         if len(row) > len(header.names):
@@ -214,10 +216,12 @@ class _Validator:
         if first is not None:
             return ImportProblem(line, f"{address} is a duplicate of line {first}", "email")
         self.seen[address] = line
-        address_hash = email_hash(address)
+        address_hash = self.hasher(address)
         reason = self.suppressed.get(address_hash)
         if reason is not None:
-            return ImportProblem(line, f"{address} is suppressed ({reason}), not imported", "email")
+            # Whether someone asked to be erased is itself personal: not said to editors.
+            why = "" if reason == SuppressionReason.ERASED.value else f" ({reason})"
+            return ImportProblem(line, f"{address} is suppressed{why}, not imported", "email")
         name = " ".join(header.cell(row, "name").split()) or None
         if name is not None and (problem := name_problem(name)):
             return ImportProblem(line, problem, "name")

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from distributor.config import Settings, get_settings
+from distributor.services.suppression import use_address_key
 
 log = logging.getLogger("distributor.web")
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Distributor", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
+    use_address_key(settings)
     for name in ROUTE_MODULES:
         try:
             module = importlib.import_module(f"distributor.web.routes.{name}")

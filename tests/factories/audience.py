@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, MailingList, Subscriber, Subscription, Suppression
-from distributor.domain.subscribers import email_hash
+from distributor.services.suppression import address_hash
 
 
 def make_list(session: Session, name: str = "weekly", language: str = "en") -> MailingList:
@@ -60,6 +60,7 @@ def bulk_subscribers(
                 """
                 INSERT INTO subscribers (email, email_hash, name, attributes, status,
                                          soft_bounces, created_at, updated_at)
+                -- a filler hash (unkeyed): these synthetic readers are never suppressed
                 SELECT e, encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'Reader ' || g, '{}',
                        'active', 0, now(), now()
                 FROM generate_series(1, :count) AS g,
@@ -87,7 +88,7 @@ def bulk_subscribers(
     subscribers = [
         Subscriber(
             email=address(prefix, number),
-            email_hash=email_hash(address(prefix, number)),
+            email_hash=address_hash(address(prefix, number)),
             name=f"Reader {number}",
             created_at=now,
             updated_at=now,
@@ -107,7 +108,7 @@ def subscribe(
     session: Session, email: str, list_id: int, status: str = "confirmed", name: str | None = None
 ) -> Subscriber:
     """One subscriber on one list."""
-    subscriber = Subscriber(email=email, email_hash=email_hash(email), name=name)
+    subscriber = Subscriber(email=email, email_hash=address_hash(email), name=name)
     session.add(subscriber)
     session.flush()
     session.add(Subscription(subscriber_id=subscriber.id, list_id=list_id, status=status))
@@ -117,5 +118,5 @@ def subscribe(
 
 def suppress(session: Session, email: str, reason: str = "hard_bounce") -> None:
     """Suppress ``email`` for every list."""
-    session.add(Suppression(email_hash=email_hash(email), reason=reason))
+    session.add(Suppression(email_hash=address_hash(email), reason=reason))
     session.flush()
