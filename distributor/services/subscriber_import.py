@@ -45,6 +45,7 @@ from distributor.db.models import (
     UTCDateTime,
     utcnow,
 )
+from distributor.domain.spreadsheets import restore_cell, safe_row
 from distributor.domain.subscribers import (
     SubscriberStatus,
     SubscriptionStatus,
@@ -176,7 +177,7 @@ class _Header:
         position = self.index.get(name)
         if position is None or position >= len(row):
             return ""
-        return row[position].strip()
+        return restore_cell(row[position].strip())
 
 
 class _Validator:
@@ -260,7 +261,7 @@ class _Validator:
             attributes.update(parsed)
         for key, position in header.attributes:
             if position < len(row) and row[position].strip():
-                attributes[key] = row[position].strip()
+                attributes[key] = restore_cell(row[position].strip())
         return _Row(
             email=address,
             address_hash=address_hash,
@@ -625,7 +626,8 @@ EXPORT_COLUMNS = (
 def export_subscribers(session: Session, list_name: str, out: IO[str]) -> int:
     """Write the members of ``list_name`` as CSV (importable again); return the row count.
 
-    Erased readers are left out; their memberships no longer exist.
+    Erased readers are left out; their memberships no longer exist. A cell a spreadsheet would
+    run as a formula gets a leading ``'`` (the import removes it again).
     """
     mailing_list = require_list(session, list_name)
     writer = csv.writer(out, lineterminator="\n")
@@ -639,19 +641,22 @@ def export_subscribers(session: Session, list_name: str, out: IO[str]) -> int:
         .execution_options(yield_per=5000)
     )
     for subscriber, membership in session.execute(query):
+        # Names and attributes come from public signups: never let them run as formulas.
         writer.writerow(
-            [
-                subscriber.email,
-                subscriber.name or "",
-                subscriber.language or "",
-                mailing_list.name,
-                membership.status,
-                json.dumps(subscriber.attributes or {}, ensure_ascii=False, sort_keys=True)
-                if subscriber.attributes
-                else "",
-                membership.confirmed_at.isoformat() if membership.confirmed_at else "",
-                membership.unsubscribed_at.isoformat() if membership.unsubscribed_at else "",
-            ]
+            safe_row(
+                [
+                    subscriber.email or "",
+                    subscriber.name or "",
+                    subscriber.language or "",
+                    mailing_list.name,
+                    membership.status,
+                    json.dumps(subscriber.attributes or {}, ensure_ascii=False, sort_keys=True)
+                    if subscriber.attributes
+                    else "",
+                    membership.confirmed_at.isoformat() if membership.confirmed_at else "",
+                    membership.unsubscribed_at.isoformat() if membership.unsubscribed_at else "",
+                ]
+            )
         )
         count += 1
     return count
