@@ -63,7 +63,7 @@ class AddressHasher:
     The keyed state is prepared once: an import hashes a million addresses.
     """
 
-    __slots__ = ("_inner", "_outer")
+    __slots__ = ("_inner", "_outer", "_pads")
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
@@ -74,8 +74,14 @@ class AddressHasher:
         if len(key) > block:
             key = hashlib.sha256(key).digest()
         key = key.ljust(block, b"\x00")
-        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
-        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+        self._pads = (bytes(byte ^ 0x36 for byte in key), bytes(byte ^ 0x5C for byte in key))
+        self._inner = hashlib.sha256(self._pads[0])
+        self._outer = hashlib.sha256(self._pads[1])
+
+    def hmac_pads(self) -> tuple[bytes, bytes]:
+        """The keyed inner and outer pads, for bulk loaders that hash inside the database:
+        ``sha256(outer || sha256(inner || digest))`` is the stored hash of ``digest``."""
+        return self._pads
 
     def of_digest(self, digest: str) -> str:
         """The stored hash for an :func:`address_digest` value (hex)."""

@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, MailingList, Subscriber, Subscription, Suppression
-from distributor.services.suppression import address_hash
+from distributor.services.suppression import address_hash, address_hasher
+
+
+def _hmac_pads() -> tuple[bytes, bytes]:
+    """The inner and outer HMAC-SHA256 pads of the address hash key, so PostgreSQL can compute
+    the keyed address hash with its built-in sha256() (RFC 2104; no extension needed)."""
+    return address_hasher().hmac_pads()
 
 
 def make_list(session: Session, name: str = "weekly", language: str = "en") -> MailingList:
@@ -55,13 +61,16 @@ def bulk_subscribers(
     """Create ``count`` subscribers ``prefix-0000001@example.org``... subscribed to ``list_id``."""
     now = datetime.now(UTC)
     if session.get_bind().dialect.name == "postgresql":
+        inner, outer = _hmac_pads()
         session.execute(
             text(
                 """
                 INSERT INTO subscribers (email, email_hash, name, attributes, status,
                                          soft_bounces, created_at, updated_at)
-                -- a filler hash (unkeyed): these synthetic readers are never suppressed
-                SELECT e, encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'Reader ' || g, '{}',
+                SELECT e,
+                       encode(sha256(:outer || sha256(:inner || convert_to(
+                           encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'UTF8'))), 'hex'),
+                       'Reader ' || g, '{}',
                        'active', 0, now(), now()
                 FROM generate_series(1, :count) AS g,
                      LATERAL (SELECT :prefix || '-' || lpad(g::text, 7, '0') || '@example.org'
@@ -69,7 +78,7 @@ def bulk_subscribers(
                 ON CONFLICT (email) DO NOTHING
                 """
             ),
-            {"count": count, "prefix": prefix},
+            {"count": count, "prefix": prefix, "inner": inner, "outer": outer},
         )
         session.execute(
             text(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
@@ -90,3 +91,7 @@ def test_the_address_hash_is_keyed_and_not_the_plain_digest() -> None:
     # It is plain HMAC-SHA256 (RFC 2104), whatever shortcut computes it.
     expected = hmac.new(b"a" * 32, address_digest("reader@example.org").encode(), "sha256")
     assert first(" Reader@Example.org") == expected.hexdigest()
+    inner, outer = first.hmac_pads()
+    digest = address_digest("reader@example.org").encode()
+    by_pads = hashlib.sha256(outer + hashlib.sha256(inner + digest).digest()).hexdigest()
+    assert by_pads == expected.hexdigest()
