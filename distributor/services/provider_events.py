@@ -106,9 +106,6 @@ _KEPT_KEYS = frozenset(
     }
 )
 SCRUBBED_MARK = "_scrubbed"
-# Rows scrubbed per statement by the retention purge: short write transactions (SQLite has
-# one writer; a one-click unsubscribe must not wait behind the purge).
-_PURGE_CHUNK = 1000
 
 
 def scrubbed_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,37 +139,30 @@ def scrub_events_of(session: Session, address_hash: str) -> int:
 
 
 def purge_expired_payloads(
-    session: Session, retention_days: int, *, now: datetime | None = None, limit: int = 20_000
+    session: Session, retention_days: int, *, now: datetime | None = None, limit: int = 1000
 ) -> int:
-    """Scrub the payloads of events received more than ``retention_days`` ago (at most
-    ``limit`` rows per call; the periodic task comes back for the rest). Returns the count.
-
-    Each chunk of :data:`_PURGE_CHUNK` rows is flushed on its own; the caller commits.
-    """
+    """Scrub the payloads of at most ``limit`` events received more than ``retention_days``
+    ago; returns how many. The caller commits, and calls again while the answer is ``limit``
+    (short transactions: SQLite has one writer, and a one-click unsubscribe must not wait
+    behind the purge)."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    done = 0
-    while done < limit:
-        rows = session.execute(
-            select(ProviderEvent.id, ProviderEvent.payload)
-            .where(ProviderEvent.received_at < cutoff, ProviderEvent.scrubbed_at.is_(None))
-            .order_by(ProviderEvent.id)
-            .limit(min(_PURGE_CHUNK, limit - done))
-        ).all()
-        if not rows:
-            break
-        stamp = utcnow()
-        for event_id, payload in rows:
-            session.execute(
-                update(ProviderEvent)
-                .where(ProviderEvent.id == event_id)
-                .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
-                .execution_options(synchronize_session=False)
-            )
-        done += len(rows)
-        session.flush()
-    if done:
-        log.info("scrubbed %d provider event payloads older than %d days", done, retention_days)
-    return done
+    rows = session.execute(
+        select(ProviderEvent.id, ProviderEvent.payload)
+        .where(ProviderEvent.received_at < cutoff, ProviderEvent.scrubbed_at.is_(None))
+        .order_by(ProviderEvent.id)
+        .limit(limit)
+    ).all()
+    stamp = utcnow()
+    for event_id, payload in rows:
+        session.execute(
+            update(ProviderEvent)
+            .where(ProviderEvent.id == event_id)
+            .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
+            .execution_options(synchronize_session=False)
+        )
+    if rows:
+        log.info("scrubbed %d event payloads older than %d days", len(rows), retention_days)
+    return len(rows)
 
 
 def _row(
