@@ -6,6 +6,7 @@ and caches; a bad value raises :class:`ConfigurationError` naming the variable.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import os
 import re
@@ -169,6 +170,19 @@ class Settings(BaseSettings):
     )
     API_DOCS: bool = Field(
         default=False, description="Serve the OpenAPI schema and /api/docs (off by default)."
+    )
+
+    # --- personal data ---------------------------------------------------------------------
+    ADDRESS_HASH_KEY: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Secret the stored address hashes are keyed with; unset = SECRET_KEY.",
+    )
+    EVENT_RETENTION_DAYS: int = Field(
+        default=30, ge=1, description="Days raw provider event payloads are kept."
+    )
+    PREFERENCES_LINK_MAX_AGE_DAYS: int = Field(
+        default=90, ge=1, description="Days a link from an email opens the preferences page."
     )
 
     @field_validator("DATABASE_URL")
@@ -349,6 +363,15 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(key)
         return key
+
+    def address_hash_key(self) -> bytes:
+        """The key of the stored address hashes (derived, so it is never SECRET_KEY itself).
+
+        It must stay the same for the life of the database: set ADDRESS_HASH_KEY to the old
+        SECRET_KEY before rotating SECRET_KEY, or suppressions stop matching.
+        """
+        base = self.ADDRESS_HASH_KEY or self.secret_key()
+        return hmac.digest(base.encode("utf-8"), b"distributor-address-hash", "sha256")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -38,7 +38,14 @@ os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """The corpus and the official schemas are test data every run needs: say so once."""
+    """The corpus and the official schemas are test data every run needs: say so once.
+
+    Services given a bare session (no settings) hash addresses with the process key: in tests
+    that is the key of :func:`make_settings`'s fixed secret, as in every test app.
+    """
+    from distributor.services.suppression import use_address_key
+
+    use_address_key(load_settings({"SECRET_KEY": TEST_SECRET_KEY}))
     if not (SHARED_DIR / "schemas").is_dir() or not (SHARED_DIR / "corpus" / "feeds").is_dir():
         pytest.exit(
             f"test data not found at {SHARED_DIR} (schemas/ and corpus/feeds/): put the shared"
@@ -71,12 +78,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
+
+
 def make_settings(tmp_path: Path, database_url: str = "", **overrides: str) -> Settings:
     """Settings for a test: everything under ``tmp_path``, a fixed secret, outbox sender."""
     environ = {
         "DATA_DIR": str(tmp_path / "var"),
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "SECRET_KEY": TEST_SECRET_KEY,
         "PUBLIC_BASE_URL": "https://news.example.org",
         "LOG_FORMAT": "text",
         # Test servers listen on 127.0.0.1; tests of the refusal turn this off.

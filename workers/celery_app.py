@@ -37,6 +37,8 @@ PERIODIC: dict[str, tuple[str, float]] = {
     "poll-sources": ("distributor.poll_sources", 6.0),
     "push-partners": ("distributor.push_partners", 3.0),
     "release-embargoes": ("distributor.release_embargoes", 6.0),
+    # Hourly at the default 10 s tick: retention is counted in days.
+    "purge-event-payloads": ("distributor.purge_event_payloads", 360.0),
 }
 
 

@@ -353,3 +353,22 @@ def send_confirmation(subscriber_id: int, list_id: int) -> dict[str, Any]:
         # Provider busy or unreachable: try again later (Celery backoff with jitter).
         raise OSError(exc.message) from exc
     return {"sent": sent}
+
+
+# ----------------------------------------------------------------------------- personal data
+@app.task(name="distributor.purge_event_payloads")
+def purge_event_payloads() -> dict[str, Any]:
+    """Scrub provider event payloads older than EVENT_RETENTION_DAYS, 1,000 rows per
+    transaction and at most 20,000 per run (the next run continues)."""
+    from distributor.db.session import unit_of_work
+    from distributor.services.provider_events import purge_expired_payloads
+
+    settings = get_settings()
+    scrubbed = 0
+    for _ in range(20):
+        with unit_of_work(settings.database_url) as session:
+            done = purge_expired_payloads(session, settings.EVENT_RETENTION_DAYS, limit=1000)
+        scrubbed += done
+        if done < 1000:
+            break
+    return {"scrubbed": scrubbed}

@@ -41,3 +41,22 @@ class OutboxEmailSender:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def erase_outbox_messages(folder: Path, address: str) -> int:
+    """Delete every stored message in ``folder`` addressed to (or mentioning) ``address``;
+    returns how many files went. Used when a reader is erased."""
+    if not folder.is_dir():
+        return 0
+    needle = address.strip().lower().encode("utf-8")
+    removed = 0
+    for path in folder.iterdir():
+        if not path.is_file() or not (path.suffix == ".eml" or ".tmp" in path.suffix):
+            continue
+        try:
+            if needle in path.read_bytes().lower():
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # sent again and replaced meanwhile
+            continue
+    return removed

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from distributor.cli.common import JsonOption, console, emit, fail, session_scope
+from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
 from distributor.db.models import MailingList
 from distributor.domain.subscribers import OptIn, SuppressionReason
 
@@ -339,8 +339,9 @@ def erase_subscriber(
     """Erase a reader's personal data on request (only a hash of the address is kept)."""
     from distributor.services.subscribers import erase_subscriber as erase
 
+    outbox_dir = settings().outbox_dir
     with session_scope() as session:
-        found = erase(session, email, keep_suppressed=keep_suppressed)
+        found = erase(session, email, keep_suppressed=keep_suppressed, outbox_dir=outbox_dir)
     if found:
         console.print(f"erased {email}; only its hash is kept", highlight=False)
     else:

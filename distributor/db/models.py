@@ -422,7 +422,11 @@ class ProviderEvent(Base):
     """An event reported by the email provider (SendGrid Event Webhook), de-duplicated."""
 
     __tablename__ = "provider_events"
-    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        Index("ix_provider_events_email_hash", "email_hash"),
+        Index("ix_provider_events_unscrubbed", "received_at", "scrubbed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     provider: Mapped[str] = mapped_column(String(30), default="sendgrid")
@@ -435,6 +439,8 @@ class ProviderEvent(Base):
     occurred_at: Mapped[datetime | None]
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the payload lost its personal data (retention period over, or the reader erased).
+    scrubbed_at: Mapped[datetime | None]
 
 
 # ------------------------------------------------------------------------------- partners

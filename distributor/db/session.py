@@ -62,10 +62,14 @@ def engine_for(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=json_text,
+            # Errors would otherwise quote every bound value: addresses, embargoed bodies.
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True
+    )
 
 
 @lru_cache(maxsize=8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from enum import StrEnum
 
 
@@ -45,6 +46,66 @@ def normalise_email(address: str) -> str:
     return address.strip().lower()
 
 
-def email_hash(address: str) -> str:
-    """SHA-256 of the normalised address; kept after erasure so suppression survives it."""
+def address_digest(address: str) -> str:
+    """Unkeyed SHA-256 of the normalised address: the input of :class:`AddressHasher`.
+
+    Never stored on its own (anyone could check a guessed address against it); databases from
+    before keyed hashing held exactly this value, which is how migration 0010 re-keys them.
+    """
     return hashlib.sha256(normalise_email(address).encode("utf-8")).hexdigest()
+
+
+class AddressHasher:
+    """The stored fingerprint of an address: HMAC-SHA256, keyed by a server secret, over
+    :func:`address_digest`. Kept after erasure so a suppression survives it, yet useless
+    for confirming a guessed address without the key.
+
+    The keyed state is prepared once: an import hashes a million addresses.
+    """
+
+    __slots__ = ("_inner", "_outer", "_pads")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the address hash key must be at least 16 bytes")
+        # HMAC (RFC 2104) with the keyed inner and outer states computed once: copying them
+        # costs less than a new hmac object per address (a million-row import notices).
+        block = hashlib.sha256().block_size
+        if len(key) > block:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(block, b"\x00")
+        self._pads = (bytes(byte ^ 0x36 for byte in key), bytes(byte ^ 0x5C for byte in key))
+        self._inner = hashlib.sha256(self._pads[0])
+        self._outer = hashlib.sha256(self._pads[1])
+
+    def hmac_pads(self) -> tuple[bytes, bytes]:
+        """The keyed inner and outer pads, for bulk loaders that hash inside the database:
+        ``sha256(outer || sha256(inner || digest))`` is the stored hash of ``digest``."""
+        return self._pads
+
+    def of_digest(self, digest: str) -> str:
+        """The stored hash for an :func:`address_digest` value (hex)."""
+        inner = self._inner.copy()
+        inner.update(digest.encode("ascii"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    def __call__(self, address: str) -> str:
+        """The stored hash of ``address`` (normalised first)."""
+        inner = self._inner.copy()
+        inner.update(hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest().encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+# An address as it appears in free text (bounce reasons, log lines): deliberately broad, so
+# "user@host" forms without a dot and non-ASCII domains are caught too.
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>()\[\]{}\"',;:@/\\]+@[^\s<>()\[\]{}\"',;:@/\\?#]+")
+ADDRESS_PLACEHOLDER = "[address]"
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every email address replaced by ``[address]``."""
+    return _ADDRESS_IN_TEXT.sub(ADDRESS_PLACEHOLDER, text)

@@ -36,6 +36,10 @@ class InvalidToken(ValueError):  # noqa: N818 - the name other modules import
     """The token is malformed, forged, altered, for another purpose, or expired."""
 
 
+class ExpiredToken(InvalidToken):
+    """The token is genuine but older than its purpose allows (a newer email has a fresh one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     """What a valid token says."""
@@ -227,5 +231,5 @@ def read_token(
     if issued_at > current + _ALLOWED_CLOCK_SKEW_SECONDS:
         raise InvalidToken("token was issued in the future")
     if max_age_seconds is not None and current - issued_at > max_age_seconds:
-        raise InvalidToken("token has expired")
+        raise ExpiredToken("token has expired")
     return TokenClaims(subscriber_id=subscriber_id, list_id=list_id, issued_at=issued_at)

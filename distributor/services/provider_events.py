@@ -13,17 +13,21 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from distributor.db.models import Delivery, ProviderEvent, utcnow
+from distributor.db.models import Delivery, ProviderEvent, Subscriber, Suppression, utcnow
 from distributor.domain.issues import DeliveryStatus
-from distributor.domain.subscribers import email_hash
-from distributor.services.suppression import SOFT_BOUNCE_LIMIT, apply_suppression_event
+from distributor.domain.subscribers import SubscriberStatus, SuppressionReason
+from distributor.services.suppression import (
+    SOFT_BOUNCE_LIMIT,
+    address_hasher,
+    apply_suppression_event,
+)
 
 log = logging.getLogger("distributor.provider_events")
 
@@ -86,21 +90,128 @@ def _occurred_at(event: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-def _row(event: Mapping[str, Any], received_at: datetime) -> dict[str, Any]:
+# What stays of a payload once it is scrubbed (after EVENT_RETENTION_DAYS, or at once when
+# the reader is erased): the event's identity and our own ids. Everything else a provider
+# sends (address, IP, user agent, clicked URL, bounce text, custom fields) goes.
+_KEPT_KEYS = frozenset(
+    {
+        "event",
+        "type",
+        "timestamp",
+        "sg_event_id",
+        "sg_message_id",
+        "dst_issue",
+        "dst_batch",
+        "dst_delivery",
+    }
+)
+SCRUBBED_MARK = "_scrubbed"
+
+
+def scrubbed_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload`` without personal data: only :data:`_KEPT_KEYS` (non-personal, short)."""
+    kept = {
+        key: value
+        for key, value in payload.items()
+        if key in _KEPT_KEYS and isinstance(value, str | int | float) and len(str(value)) <= 200
+    }
+    kept[SCRUBBED_MARK] = True
+    return kept
+
+
+def scrub_events_of(session: Session, address_hash: str) -> int:
+    """Scrub the stored payloads of every event about the address hashed ``address_hash``
+    (erasure); returns how many rows changed. The rows stay, so issue reports still count."""
+    ids_payloads = session.execute(
+        select(ProviderEvent.id, ProviderEvent.payload).where(
+            ProviderEvent.email_hash == address_hash
+        )
+    ).all()
+    stamp = utcnow()
+    for event_id, payload in ids_payloads:
+        session.execute(
+            update(ProviderEvent)
+            .where(ProviderEvent.id == event_id)
+            .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids_payloads)
+
+
+def purge_expired_payloads(
+    session: Session, retention_days: int, *, now: datetime | None = None, limit: int = 1000
+) -> int:
+    """Scrub the payloads of at most ``limit`` events received more than ``retention_days``
+    ago; returns how many. The caller commits, and calls again while the answer is ``limit``
+    (short transactions: SQLite has one writer, and a one-click unsubscribe must not wait
+    behind the purge)."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    rows = session.execute(
+        select(ProviderEvent.id, ProviderEvent.payload)
+        .where(ProviderEvent.received_at < cutoff, ProviderEvent.scrubbed_at.is_(None))
+        .order_by(ProviderEvent.id)
+        .limit(limit)
+    ).all()
+    stamp = utcnow()
+    for event_id, payload in rows:
+        session.execute(
+            update(ProviderEvent)
+            .where(ProviderEvent.id == event_id)
+            .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
+            .execution_options(synchronize_session=False)
+        )
+    if rows:
+        log.info("scrubbed %d event payloads older than %d days", len(rows), retention_days)
+    return len(rows)
+
+
+def _row(
+    event: Mapping[str, Any], received_at: datetime, hasher: Callable[[str], str]
+) -> dict[str, Any]:
     """The ``provider_events`` row for one event."""
     address = event.get("email")
     return {
         "provider": "sendgrid",
         "event_id": _event_id(event),
         "event": str(event.get("event"))[:40],
-        "email_hash": email_hash(address) if isinstance(address, str) and address else None,
+        "email_hash": hasher(address) if isinstance(address, str) and address else None,
         "issue_id": _int_arg(event, "dst_issue"),
         "batch_id": _int_arg(event, "dst_batch"),
         "delivery_id": _int_arg(event, "dst_delivery"),
         "occurred_at": _occurred_at(event),
         "payload": dict(event),
         "received_at": received_at,
+        "scrubbed_at": None,
     }
+
+
+def _scrub_erased(session: Session, rows: list[dict[str, Any]], received_at: datetime) -> None:
+    """Events arriving after a reader's erasure (late opens, bounces) are stored scrubbed."""
+    hashes = list({row["email_hash"] for row in rows if row["email_hash"] is not None})
+    erased: set[str] = set()
+    for start in range(0, len(hashes), _INSERT_CHUNK):
+        chunk = hashes[start : start + _INSERT_CHUNK]
+        erased.update(
+            session.scalars(
+                select(Subscriber.email_hash).where(
+                    Subscriber.email_hash.in_(chunk),
+                    Subscriber.status == SubscriberStatus.ERASED.value,
+                )
+            )
+        )
+        erased.update(
+            session.scalars(
+                select(Suppression.email_hash).where(
+                    Suppression.email_hash.in_(chunk),
+                    Suppression.reason == SuppressionReason.ERASED.value,
+                )
+            )
+        )
+    for row in rows:
+        if row["email_hash"] in erased:
+            row["payload"] = scrubbed_payload(row["payload"])
+            row["email_hash"] = None
+            row["scrubbed_at"] = received_at
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -141,10 +252,15 @@ def record_provider_events(
             valid.append(event)
         else:
             invalid += 1
+    hasher = address_hasher()
     rows_by_id: dict[str, dict[str, Any]] = {}
+    events_by_id: dict[str, Mapping[str, Any]] = {}
     for event in valid:
-        row = _row(event, received_at)
-        rows_by_id.setdefault(row["event_id"], row)
+        row = _row(event, received_at, hasher)
+        if row["event_id"] not in rows_by_id:
+            rows_by_id[row["event_id"]] = row
+            events_by_id[row["event_id"]] = event
+    _scrub_erased(session, list(rows_by_id.values()), received_at)
     new_ids = _insert_new(session, list(rows_by_id.values())) if rows_by_id else set()
     new_events = [rows_by_id[event_id] for event_id in rows_by_id if event_id in new_ids]
 
@@ -170,7 +286,9 @@ def record_provider_events(
     for row in new_events:
         for handler in EVENT_HANDLERS:
             try:
-                outcome = handler(session, row["payload"], soft_bounce_limit=soft_bounce_limit)
+                outcome = handler(
+                    session, events_by_id[row["event_id"]], soft_bounce_limit=soft_bounce_limit
+                )
             except Exception:  # one odd event must not lose the others
                 log.exception("handler %s failed on event %s", handler.__name__, row["event_id"])
                 outcome = "handler_error"

@@ -45,10 +45,11 @@ from distributor.db.models import (
     UTCDateTime,
     utcnow,
 )
+from distributor.domain.spreadsheets import restore_cell, safe_row
 from distributor.domain.subscribers import (
     SubscriberStatus,
     SubscriptionStatus,
-    email_hash,
+    SuppressionReason,
 )
 from distributor.services.subscribers import (
     SubscriberError,
@@ -59,6 +60,7 @@ from distributor.services.subscribers import (
     require_list,
     require_open_list,
 )
+from distributor.services.suppression import address_hasher
 
 KNOWN_COLUMNS = ("email", "name", "language", "lists", "status", "attributes")
 EXPORT_ONLY_COLUMNS = ("confirmed_at", "unsubscribed_at")
@@ -175,7 +177,7 @@ class _Header:
         position = self.index.get(name)
         if position is None or position >= len(row):
             return ""
-        return row[position].strip()
+        return restore_cell(row[position].strip())
 
 
 class _Validator:
@@ -195,6 +197,7 @@ class _Validator:
             session.execute(select(Suppression.email_hash, Suppression.reason)).all()
         )
         self.seen: dict[str, int] = {}
+        self.hasher = address_hasher()
 
     def check(self, header: _Header, row: list[str], line: int) -> _Row | ImportProblem:
         if len(row) > len(header.names):
@@ -214,10 +217,12 @@ class _Validator:
         if first is not None:
             return ImportProblem(line, f"{address} is a duplicate of line {first}", "email")
         self.seen[address] = line
-        address_hash = email_hash(address)
+        address_hash = self.hasher(address)
         reason = self.suppressed.get(address_hash)
         if reason is not None:
-            return ImportProblem(line, f"{address} is suppressed ({reason}), not imported", "email")
+            # Whether someone asked to be erased is itself personal: not said to editors.
+            why = "" if reason == SuppressionReason.ERASED.value else f" ({reason})"
+            return ImportProblem(line, f"{address} is suppressed{why}, not imported", "email")
         name = " ".join(header.cell(row, "name").split()) or None
         if name is not None and (problem := name_problem(name)):
             return ImportProblem(line, problem, "name")
@@ -256,7 +261,7 @@ class _Validator:
             attributes.update(parsed)
         for key, position in header.attributes:
             if position < len(row) and row[position].strip():
-                attributes[key] = row[position].strip()
+                attributes[key] = restore_cell(row[position].strip())
         return _Row(
             email=address,
             address_hash=address_hash,
@@ -628,7 +633,8 @@ EXPORT_COLUMNS = (
 def export_subscribers(session: Session, list_name: str, out: IO[str]) -> int:
     """Write the members of ``list_name`` as CSV (importable again); return the row count.
 
-    Erased readers are left out; their memberships no longer exist.
+    Erased readers are left out; their memberships no longer exist. A cell a spreadsheet would
+    run as a formula gets a leading ``'`` (the import removes it again).
     """
     mailing_list = require_list(session, list_name)
     writer = csv.writer(out, lineterminator="\n")
@@ -642,19 +648,22 @@ def export_subscribers(session: Session, list_name: str, out: IO[str]) -> int:
         .execution_options(yield_per=5000)
     )
     for subscriber, membership in session.execute(query):
+        # Names and attributes come from public signups: never let them run as formulas.
         writer.writerow(
-            [
-                subscriber.email,
-                subscriber.name or "",
-                subscriber.language or "",
-                mailing_list.name,
-                membership.status,
-                json.dumps(subscriber.attributes or {}, ensure_ascii=False, sort_keys=True)
-                if subscriber.attributes
-                else "",
-                membership.confirmed_at.isoformat() if membership.confirmed_at else "",
-                membership.unsubscribed_at.isoformat() if membership.unsubscribed_at else "",
-            ]
+            safe_row(
+                [
+                    subscriber.email or "",
+                    subscriber.name or "",
+                    subscriber.language or "",
+                    mailing_list.name,
+                    membership.status,
+                    json.dumps(subscriber.attributes or {}, ensure_ascii=False, sort_keys=True)
+                    if subscriber.attributes
+                    else "",
+                    membership.confirmed_at.isoformat() if membership.confirmed_at else "",
+                    membership.unsubscribed_at.isoformat() if membership.unsubscribed_at else "",
+                ]
+            )
         )
         count += 1
     return count

@@ -11,16 +11,19 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from distributor.adapters.outbox import erase_outbox_messages
 from distributor.db.models import (
     Delivery,
     Issue,
     IssueList,
     MailingList,
+    SendBatch,
     Subscriber,
     Subscription,
     Suppression,
@@ -29,14 +32,16 @@ from distributor.db.models import (
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import IssueStatus
 from distributor.domain.subscribers import (
+    ADDRESS_PLACEHOLDER,
     OptIn,
     SubscriberStatus,
     SubscriptionStatus,
     SuppressionReason,
-    email_hash,
     normalise_email,
+    without_addresses,
 )
 from distributor.services import suppression
+from distributor.services.provider_events import scrub_events_of
 
 # Double opt-in links stop working after this long; the reader can sign up again.
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
@@ -355,7 +360,7 @@ def _get_or_create_subscriber(
     erased = session.scalar(
         select(Subscriber)
         .where(
-            Subscriber.email_hash == email_hash(address),
+            Subscriber.email_hash == suppression.address_hash(address),
             Subscriber.status == SubscriberStatus.ERASED.value,
         )
         .limit(1)
@@ -367,7 +372,7 @@ def _get_or_create_subscriber(
         erased.status = SubscriberStatus.ACTIVE.value
         return erased
     subscriber = Subscriber(
-        email=address, email_hash=email_hash(address), name=name, language=language
+        email=address, email_hash=suppression.address_hash(address), name=name, language=language
     )
     session.add(subscriber)
     session.flush()
@@ -631,26 +636,40 @@ def update_preferences(
 
 
 # ------------------------------------------------------------------------------- erasure
-def erase_subscriber(session: Session, email: str, *, keep_suppressed: bool = True) -> bool:
+def erase_subscriber(
+    session: Session,
+    email: str,
+    *,
+    keep_suppressed: bool = True,
+    outbox_dir: Path | None = None,
+) -> bool:
     """Remove a reader's personal data on request; True if they were found.
 
     Name, address, language, attributes and memberships go; the addresses kept on past
-    deliveries are blanked. What stays is the address hash: on the subscriber row and, with
-    ``keep_suppressed`` (the default), as an "erased" suppression so the address is never
-    mailed again, unless the reader signs up anew to a double opt-in list and confirms.
+    deliveries are blanked, and so is the address wherever a provider, a bounce or an error
+    quoted it: provider event payloads are scrubbed (the rows stay, so reports still count),
+    suppression details, delivery details, batch errors and pause reasons lose it, and the
+    stored messages in ``outbox_dir`` addressed to it are deleted. What stays is the keyed
+    address hash: on the subscriber row and, with ``keep_suppressed`` (the default), as an
+    "erased" suppression so the address is never mailed again, unless the reader signs up
+    anew to a double opt-in list and confirms.
     """
     email = canonical_email(email)
+    hashed = suppression.address_hash(email)
     subscriber = find_subscriber(session, email)
+    _forget_address(session, email, hashed, outbox_dir)
     if subscriber is None:
         if keep_suppressed and not email_problem(email):
             suppression.suppress(session, email, SuppressionReason.ERASED, "erased on request")
+        session.flush()
         return False
     for membership in session.scalars(
         select(Subscription).where(Subscription.subscriber_id == subscriber.id)
     ):
         session.delete(membership)
     session.query(Delivery).filter(Delivery.subscriber_id == subscriber.id).update(
-        {Delivery.email: None, Delivery.name: None}, synchronize_session=False
+        {Delivery.email: None, Delivery.name: None, Delivery.detail: None},
+        synchronize_session=False,
     )
     subscriber.email = None
     subscriber.name = None
@@ -665,12 +684,41 @@ def erase_subscriber(session: Session, email: str, *, keep_suppressed: bool = Tr
     return True
 
 
+def _forget_address(session: Session, email: str, hashed: str, outbox_dir: Path | None) -> None:
+    """Blank ``email`` where it was quoted rather than stored as the reader's address."""
+    scrub_events_of(session, hashed)
+    pattern = f"%{email}%"
+    for model, column in (
+        (Suppression, Suppression.detail),
+        (Delivery, Delivery.detail),
+        (SendBatch, SendBatch.last_error),
+        (Issue, Issue.paused_reason),
+    ):
+        rows = session.execute(
+            select(model.id, column).where(func.lower(column).like(pattern))
+        ).all()
+        for row_id, text in rows:
+            session.execute(
+                update(model)
+                .where(model.id == row_id)
+                .values({column: _without(text or "", email)})
+                .execution_options(synchronize_session=False)
+            )
+    if outbox_dir is not None:
+        erase_outbox_messages(outbox_dir, email)
+
+
+def _without(text: str, email: str) -> str:
+    """``text`` with ``email`` (any case) and any other address replaced by a placeholder."""
+    return without_addresses(re.sub(re.escape(email), ADDRESS_PLACEHOLDER, text, flags=re.I))
+
+
 def subscriber_details(session: Session, email: str) -> dict[str, Any] | None:
     """Everything stored about ``email`` (for ``subscribers show`` and access requests)."""
     address = canonical_email(email)
     subscriber = find_subscriber(session, address)
     blocked = session.scalar(
-        select(Suppression).where(Suppression.email_hash == email_hash(address))
+        select(Suppression).where(Suppression.email_hash == suppression.address_hash(address))
     )
     if subscriber is None and blocked is None:
         return None

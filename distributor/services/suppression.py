@@ -10,14 +10,17 @@ event recorder (:mod:`distributor.services.provider_events`) once per new event.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from distributor.config import Settings, get_settings
 from distributor.db.models import (
     Delivery,
     Issue,
@@ -27,7 +30,12 @@ from distributor.db.models import (
     utcnow,
 )
 from distributor.domain.issues import DeliveryStatus
-from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason, email_hash
+from distributor.domain.subscribers import (
+    AddressHasher,
+    SubscriptionStatus,
+    SuppressionReason,
+    without_addresses,
+)
 
 # Soft bounces in a row (reset by a delivery) before an address is suppressed, unless the
 # SOFT_BOUNCE_LIMIT setting says otherwise. Mailman and listmonk both use small numbers; three
@@ -43,6 +51,41 @@ _REACHED_STATUSES = (
 )
 
 
+# ------------------------------------------------------------------------ address hashes
+_configured: AddressHasher | None = None
+_fallback: tuple[Settings, AddressHasher] | None = None
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(key: bytes) -> AddressHasher:
+    return AddressHasher(key)
+
+
+def use_address_key(settings: Settings) -> None:
+    """Key every address hash of this process with ``settings`` (the web app, a worker)."""
+    global _configured  # noqa: PLW0603 - one key per process, set where settings are chosen
+    _configured = _hasher_for(settings.address_hash_key())
+
+
+def address_hasher() -> AddressHasher:
+    """The process's address hasher: the key set by :func:`use_address_key`, or else the
+    one of the process settings (commands, tasks)."""
+    if _configured is not None:
+        return _configured
+    global _fallback  # noqa: PLW0603 - cached per settings object
+    current = get_settings()
+    with _lock:
+        if _fallback is None or _fallback[0] is not current:
+            _fallback = (current, _hasher_for(current.address_hash_key()))
+        return _fallback[1]
+
+
+def address_hash(address: str) -> str:
+    """The stored (keyed) hash of ``address``."""
+    return address_hasher()(address)
+
+
 def is_suppressed(session: Session, email: str) -> bool:
     """True when ``email`` must never be mailed again."""
     return suppression_of(session, email) is not None
@@ -50,7 +93,7 @@ def is_suppressed(session: Session, email: str) -> bool:
 
 def suppression_of(session: Session, email: str) -> Suppression | None:
     """The suppression row for ``email``, if any."""
-    return session.scalar(select(Suppression).where(Suppression.email_hash == email_hash(email)))
+    return session.scalar(select(Suppression).where(Suppression.email_hash == address_hash(email)))
 
 
 def suppress_hash(
@@ -66,7 +109,13 @@ def suppress_hash(
         return False
     try:
         with session.begin_nested():
-            session.add(Suppression(email_hash=address_hash, reason=reason.value, detail=detail))
+            session.add(
+                Suppression(
+                    email_hash=address_hash,
+                    reason=reason.value,
+                    detail=without_addresses(detail) if detail else detail,
+                )
+            )
     except IntegrityError:
         return False
     return True
@@ -76,7 +125,7 @@ def suppress(
     session: Session, email: str, reason: SuppressionReason, detail: str | None = None
 ) -> bool:
     """Suppress ``email`` from every list; True if it was not suppressed before."""
-    return suppress_hash(session, email_hash(email), reason, detail)
+    return suppress_hash(session, address_hash(email), reason, detail)
 
 
 def unsuppress(session: Session, email: str) -> bool:
@@ -177,7 +226,10 @@ def classify_event(event: Mapping[str, Any]) -> SuppressionAction | None:
     * ``delivered``: resets the soft-bounce count.
     """
     name = str(event.get("event") or "")
-    reason_text = str(event.get("reason") or event.get("response") or "")[:500] or None
+    # Bounce texts quote the address ("550 <reader@example.org>: no such user"); the desk shows
+    # them and they outlive erasure, so addresses never get stored.
+    raw_reason = str(event.get("reason") or event.get("response") or "")[:500]
+    reason_text = without_addresses(raw_reason) or None
     if name == "bounce":
         bounce_type = str(event.get("type") or "bounce").lower()
         if bounce_type == "blocked":
@@ -228,8 +280,8 @@ def apply_suppression_event(
     address = event.get("email")
     if action is None or not isinstance(address, str) or "@" not in address:
         return None
-    address_hash = email_hash(address)
-    subscriber = _subscriber_by_hash(session, address_hash)
+    hashed = address_hash(address)
+    subscriber = _subscriber_by_hash(session, hashed)
     if action.kind == "delivered":
         if subscriber is not None and subscriber.soft_bounces:
             subscriber.soft_bounces = 0
@@ -242,7 +294,7 @@ def apply_suppression_event(
             return "soft_bounce_counted"
         suppress_hash(
             session,
-            address_hash,
+            hashed,
             SuppressionReason.SOFT_BOUNCES,
             f"{subscriber.soft_bounces} soft bounces in a row; last: {action.detail or '-'}",
         )
@@ -257,7 +309,7 @@ def apply_suppression_event(
         _set_delivery_status(delivery, DeliveryStatus.UNSUBSCRIBED)
         return "unsubscribed"
     assert action.reason is not None
-    suppress_hash(session, address_hash, action.reason, action.detail)
+    suppress_hash(session, hashed, action.reason, action.detail)
     if subscriber is not None:
         unsubscribe(session, subscriber.id, None, mark_delivery=False)
     if action.reason is SuppressionReason.SPAM_REPORT:

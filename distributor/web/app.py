@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from distributor.config import Settings, get_settings
+from distributor.services.suppression import use_address_key
 from distributor.web.edge import install_edge
 
 log = logging.getLogger("distributor.web")
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_edge(app, settings)
+    use_address_key(settings)
     for name in ROUTE_MODULES:
         try:
             module = importlib.import_module(f"distributor.web.routes.{name}")

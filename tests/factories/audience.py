@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, MailingList, Subscriber, Subscription, Suppression
-from distributor.domain.subscribers import email_hash
+from distributor.services.suppression import address_hash, address_hasher
+
+
+def _hmac_pads() -> tuple[bytes, bytes]:
+    """The inner and outer HMAC-SHA256 pads of the address hash key, so PostgreSQL can compute
+    the keyed address hash with its built-in sha256() (RFC 2104; no extension needed)."""
+    return address_hasher().hmac_pads()
 
 
 def make_list(session: Session, name: str = "weekly", language: str = "en") -> MailingList:
@@ -55,12 +61,16 @@ def bulk_subscribers(
     """Create ``count`` subscribers ``prefix-0000001@example.org``... subscribed to ``list_id``."""
     now = datetime.now(UTC)
     if session.get_bind().dialect.name == "postgresql":
+        inner, outer = _hmac_pads()
         session.execute(
             text(
                 """
                 INSERT INTO subscribers (email, email_hash, name, attributes, status,
                                          soft_bounces, created_at, updated_at)
-                SELECT e, encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'Reader ' || g, '{}',
+                SELECT e,
+                       encode(sha256(:outer || sha256(:inner || convert_to(
+                           encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'UTF8'))), 'hex'),
+                       'Reader ' || g, '{}',
                        'active', 0, now(), now()
                 FROM generate_series(1, :count) AS g,
                      LATERAL (SELECT :prefix || '-' || lpad(g::text, 7, '0') || '@example.org'
@@ -68,7 +78,7 @@ def bulk_subscribers(
                 ON CONFLICT (email) DO NOTHING
                 """
             ),
-            {"count": count, "prefix": prefix},
+            {"count": count, "prefix": prefix, "inner": inner, "outer": outer},
         )
         session.execute(
             text(
@@ -87,7 +97,7 @@ def bulk_subscribers(
     subscribers = [
         Subscriber(
             email=address(prefix, number),
-            email_hash=email_hash(address(prefix, number)),
+            email_hash=address_hash(address(prefix, number)),
             name=f"Reader {number}",
             created_at=now,
             updated_at=now,
@@ -107,7 +117,7 @@ def subscribe(
     session: Session, email: str, list_id: int, status: str = "confirmed", name: str | None = None
 ) -> Subscriber:
     """One subscriber on one list."""
-    subscriber = Subscriber(email=email, email_hash=email_hash(email), name=name)
+    subscriber = Subscriber(email=email, email_hash=address_hash(email), name=name)
     session.add(subscriber)
     session.flush()
     session.add(Subscription(subscriber_id=subscriber.id, list_id=list_id, status=status))
@@ -117,5 +127,5 @@ def subscribe(
 
 def suppress(session: Session, email: str, reason: str = "hard_bounce") -> None:
     """Suppress ``email`` for every list."""
-    session.add(Suppression(email_hash=email_hash(email), reason=reason))
+    session.add(Suppression(email_hash=address_hash(email), reason=reason))
     session.flush()

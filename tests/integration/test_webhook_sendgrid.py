@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import Delivery, ProviderEvent, Subscriber, Subscription, Suppression
 from distributor.db.session import session_factory, unit_of_work
-from distributor.domain.subscribers import OptIn, email_hash
+from distributor.domain.subscribers import OptIn
 from distributor.services.reports import issue_report
 from distributor.services.subscribers import add_subscriber, create_list
-from distributor.services.suppression import SOFT_BOUNCE_LIMIT
+from distributor.services.suppression import SOFT_BOUNCE_LIMIT, address_hash
 from tests.conftest import make_settings
 from tests.integration.subscribers_support import (
     EventSigner,
@@ -112,7 +112,7 @@ def _stored_events(hook: Hook) -> int:
 def _is_suppressed(hook: Hook, email: str) -> str | None:
     with hook.session() as session:
         return session.scalar(
-            select(Suppression.reason).where(Suppression.email_hash == email_hash(email))
+            select(Suppression.reason).where(Suppression.email_hash == address_hash(email))
         )
 
 

@@ -218,7 +218,7 @@ def erase(
             "error",
         )
         return redirect(request, f"/subscribers/{subscriber_id}")
-    erase_subscriber(db, subscriber.email)
+    erase_subscriber(db, subscriber.email, outbox_dir=request.app.state.settings.outbox_dir)
     flash(
         request,
         "Erased. Only a hash of the address is kept, so it is never mailed again.",

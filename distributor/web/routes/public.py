@@ -30,7 +30,13 @@ from distributor.config import Settings
 from distributor.db.models import MailingList
 from distributor.db.session import unit_of_work
 from distributor.domain.links import CONFIRM_PURPOSE, MANAGE_PURPOSE, preferences_url
-from distributor.domain.tokens import InvalidToken, TokenClaims, make_token, read_token
+from distributor.domain.tokens import (
+    ExpiredToken,
+    InvalidToken,
+    TokenClaims,
+    make_token,
+    read_token,
+)
 from distributor.services import subscribers as subscriber_service
 from distributor.web.app import TEMPLATES_DIR
 
@@ -422,12 +428,39 @@ def _gone(request: Request) -> HTMLResponse:
     )
 
 
+def _preferences_claims(request: Request, token: str) -> TokenClaims | Response:
+    """The claims of a preferences link, or the page to show instead.
+
+    The page shows the reader's address, so the link opens it for
+    PREFERENCES_LINK_MAX_AGE_DAYS only (every email carries a fresh one); the same token
+    keeps unsubscribing for ever (RFC 8058 links in old emails must work).
+    """
+    settings = _settings(request)
+    max_age = settings.PREFERENCES_LINK_MAX_AGE_DAYS * 24 * 3600
+    try:
+        return read_token(settings.secret_key(), MANAGE_PURPOSE, token, max_age)
+    except ExpiredToken:
+        return _message(
+            request,
+            "This link has expired",
+            f"For your privacy, a link to your preferences works for"
+            f" {settings.PREFERENCES_LINK_MAX_AGE_DAYS} days. Every newsletter we send"
+            " carries a fresh one: please use the link in a recent email.",
+            "You can still unsubscribe with this link.",
+            link=(f"/unsubscribe/{token}", "Unsubscribe"),
+            status_code=410,
+        )
+    except InvalidToken as exc:
+        log.info("refused a %s token: %s", MANAGE_PURPOSE, exc)
+        return _invalid_link(request)
+
+
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 def preferences_page(request: Request, token: str) -> Response:
     """Which lists, which language, resubscribe."""
-    claims = _claims(request, MANAGE_PURPOSE, token, None)
-    if claims is None:
-        return _invalid_link(request)
+    claims = _preferences_claims(request, token)
+    if not isinstance(claims, TokenClaims):
+        return claims
     with unit_of_work(_settings(request).database_url) as session:
         prefs = subscriber_service.preferences_of(session, claims.subscriber_id)
     if prefs is None:
@@ -438,9 +471,9 @@ def preferences_page(request: Request, token: str) -> Response:
 @router.post("/preferences/{token}", response_class=HTMLResponse)
 async def preferences_save(request: Request, token: str) -> Response:
     """Save the reader's choices."""
-    claims = _claims(request, MANAGE_PURPOSE, token, None)
-    if claims is None:
-        return _invalid_link(request)
+    claims = _preferences_claims(request, token)
+    if not isinstance(claims, TokenClaims):
+        return claims
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return _message(request, "The form could not be read", status_code=400)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from distributor.domain.articles import Article, Author, Image
 from distributor.domain.issues import ScheduleError, parse_schedule, resolve_send_time
-from distributor.domain.subscribers import email_hash, normalise_email
+from distributor.domain.subscribers import AddressHasher, address_digest, normalise_email
 
 
 def _article(**changes: object) -> Article:
@@ -74,6 +76,22 @@ def test_parse_schedule_forms() -> None:
 
 
 def test_email_hash_is_case_insensitive() -> None:
+    email_hash = AddressHasher(b"k" * 32)
     assert normalise_email("  Reader@Example.ORG ") == "reader@example.org"
     assert email_hash("Reader@Example.org") == email_hash("reader@example.org ")
     assert email_hash("a@example.org") != email_hash("b@example.org")
+
+
+def test_the_address_hash_is_keyed_and_not_the_plain_digest() -> None:
+    first, second = AddressHasher(b"a" * 32), AddressHasher(b"b" * 32)
+    assert first("reader@example.org") != second("reader@example.org")
+    assert first("reader@example.org") != address_digest("reader@example.org")
+    # What migration 0010 relies on: the keyed hash is computed from the old stored digest.
+    assert first.of_digest(address_digest("reader@example.org")) == first("reader@example.org")
+    # It is plain HMAC-SHA256 (RFC 2104), whatever shortcut computes it.
+    expected = hmac.new(b"a" * 32, address_digest("reader@example.org").encode(), "sha256")
+    assert first(" Reader@Example.org") == expected.hexdigest()
+    inner, outer = first.hmac_pads()
+    digest = address_digest("reader@example.org").encode()
+    by_pads = hashlib.sha256(outer + hashlib.sha256(inner + digest).digest()).hexdigest()
+    assert by_pads == expected.hexdigest()
