@@ -381,21 +381,24 @@ def sign_up(
     list_name: str,
     email: str,
     *,
-    name: str | None = None,
     language: str | None = None,
 ) -> SignupResult:
     """Sign ``email`` up to ``list_name`` the way the list asks (single or double opt-in).
 
     Double opt-in leaves the membership unconfirmed and asks the caller to send the
-    confirmation email (after commit). Signing up again re-sends it; a confirmed reader stays
-    confirmed; a reader who left is asked to confirm again. A suppressed address gets
-    nothing (and the public answer is the same). An archived list takes nobody new.
+    confirmation email (after commit). Signing up again asks again (the email itself waits
+    for the address's cool-down); a confirmed reader stays confirmed; a reader who left is
+    asked to confirm again. A suppressed address gets nothing (and the public answer is the
+    same). An archived or private list takes nobody new from the public.
+
+    No name is taken from the public: whoever fills in the form may not own the address, and
+    a name would greet the reader in every issue. Readers set their name on the preferences
+    page, reached from their mailbox.
     """
     mailing_list = require_open_list(session, list_name)
     problem = email_problem(email)
     if problem:
         raise SubscriberError(problem)
-    clean_name = _clean_name(name)
     clean_language = _clean_language(language)
     email = canonical_email(email)
     double = mailing_list.opt_in == OptIn.DOUBLE.value
@@ -403,7 +406,7 @@ def sign_up(
     # An erased reader may come back, but only by confirming from their mailbox again.
     if blocked is not None and not (double and blocked.reason == SuppressionReason.ERASED):
         return SignupResult(None, mailing_list.id, "suppressed", False, mailing_list.opt_in)
-    subscriber = _get_or_create_subscriber(session, email, clean_name, clean_language)
+    subscriber = _get_or_create_subscriber(session, email, None, clean_language)
     membership = session.get(Subscription, (subscriber.id, mailing_list.id))
     now = utcnow()
     if membership is None:
@@ -461,6 +464,8 @@ def confirm_subscription(
     membership.unsubscribed_at = None
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is not None:
+        # The address is proven: a confirmation for another list need not wait.
+        subscriber.confirmation_sent_at = None
         blocked = session.scalar(
             select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
         )

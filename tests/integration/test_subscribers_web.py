@@ -65,9 +65,10 @@ def test_signup_form_is_accessible_and_has_a_hidden_honeypot(
     assert page.status_code == 200
     html = page.text
     assert "The Weekly" in html
-    for field in ("email", "name", "website"):
+    for field in ("email", "website"):
         assert f'<label for="{field}"' in html
         assert f'id="{field}"' in html
+    assert 'name="name"' not in html  # names come from the reader's preferences page only
     assert 'aria-hidden="true"' in html
     assert 'tabindex="-1"' in html
     assert "<script" not in html
@@ -158,7 +159,8 @@ def test_bad_form_input_is_shown_again_with_the_error(site: tuple[Settings, http
     assert answer.status_code == 422
     assert 'role="alert"' in answer.text
     assert 'value="two@@example.org"' in answer.text
-    assert "Li &lt;b&gt;" in answer.text  # escaped, not markup
+    assert "Li &lt;b&gt;" not in answer.text  # the public form takes no name
+    assert "Li <b>" not in answer.text
 
 
 def test_honeypot_answers_like_success_and_stores_nothing(

@@ -197,7 +197,6 @@ def signup_form(request: Request, list_name: str) -> Response:
             "double": mailing_list.opt_in == "double",
             "lang": mailing_list.language,
             "email": "",
-            "name": "",
             "error": None,
         }
     return _page(request, "signup.html.j2", context)
@@ -261,7 +260,6 @@ async def signup_submit(request: Request, list_name: str) -> Response:
 def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: bool) -> Response:
     settings = _settings(request)
     email = fields.get("email", "").strip()
-    name = fields.get("name", "")
     with unit_of_work(settings.database_url) as session:
         mailing_list = subscriber_service.find_list(session, list_name)
         if mailing_list is None:
@@ -287,7 +285,6 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                     session,
                     list_name,
                     email,
-                    name=name or None,
                     language=fields.get("language") or None,
                 )
             except subscriber_service.SubscriberError as exc:
@@ -303,7 +300,6 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                         "double": double,
                         "lang": language,
                         "email": email,
-                        "name": name,
                         "error": f"Please check your details: {exc}.",
                     },
                     422,
@@ -319,8 +315,19 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             "Check your inbox",
             f"We have sent a link to confirm your subscription to {title}.",
             "If it does not arrive within a few minutes, look in your spam folder.",
+            _cooldown_note(settings),
         )
     return _message(request, "You are subscribed", f"Welcome to {title}.")
+
+
+def _cooldown_note(settings: Settings) -> str:
+    """The same words for every address (they must not tell whether one was sent)."""
+    hours = max(1, round(settings.CONFIRMATION_COOLDOWN_SECONDS / 3600))
+    span = "hour" if hours == 1 else f"{hours} hours"
+    return (
+        f"We send an address at most one such email every {span}: if you asked before,"
+        " please use the link in that email."
+    )
 
 
 # --------------------------------------------------------------------------------- confirm
