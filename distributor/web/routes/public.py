@@ -4,7 +4,8 @@ These pages set no cookies and need no login: the signed token in the URL is the
 credential (see :mod:`distributor.domain.tokens`). A bad token gets the same 400 page whatever
 was wrong with it. Unsubscribing follows RFC 8058: a POST to the List-Unsubscribe URL
 unsubscribes at once and answers 200 (never a redirect); a GET only shows a page with a
-button, because link scanners follow GETs.
+button, because link scanners follow GETs. The double opt-in link works the same way: a GET
+shows a Confirm button, only the POST confirms.
 
 The per-IP signup limit is an in-process sliding window: each web process counts on its own,
 so N processes allow up to N times ``SIGNUP_RATE_LIMIT_PER_HOUR``. Behind a proxy, run uvicorn
@@ -332,8 +333,20 @@ def _cooldown_note(settings: Settings) -> str:
 
 # --------------------------------------------------------------------------------- confirm
 @router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> Response:
+    """A page with a Confirm button; a GET alone changes nothing (mail scanners follow links)."""
+    claims = _claims(request, CONFIRM_PURPOSE, token, subscriber_service.CONFIRM_MAX_AGE_SECONDS)
+    if claims is None:
+        return _invalid_link(request)
+    with unit_of_work(_settings(request).database_url) as session:
+        mailing_list = session.get(MailingList, claims.list_id)
+        title = mailing_list.title if mailing_list is not None else "this newsletter"
+    return _page(request, "confirm.html.j2", {"list_title": title, "token": token})
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
 def confirm(request: Request, token: str) -> Response:
-    """Confirm a double opt-in subscription (idempotent)."""
+    """Confirm a double opt-in subscription (the page's button; idempotent)."""
     claims = _claims(request, CONFIRM_PURPOSE, token, subscriber_service.CONFIRM_MAX_AGE_SECONDS)
     if claims is None:
         return _invalid_link(request)
