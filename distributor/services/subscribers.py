@@ -28,6 +28,7 @@ from distributor.db.models import (
 )
 from distributor.domain.issues import IssueStatus
 from distributor.domain.subscribers import (
+    ListVisibility,
     OptIn,
     SubscriberStatus,
     SubscriptionStatus,
@@ -73,6 +74,10 @@ class UnknownListError(SubscriberError):
 
 class ArchivedListError(SubscriberError):
     """The list is archived: it takes no new readers and no new sends."""
+
+
+class PrivateListError(SubscriberError):
+    """The list is private: readers join it only when an operator adds them."""
 
 
 # ------------------------------------------------------------------------------ validation
@@ -176,8 +181,12 @@ def create_list(
     opt_in: OptIn = OptIn.DOUBLE,
     language: str = "en",
     description: str = "",
+    visibility: ListVisibility = ListVisibility.PUBLIC,
 ) -> MailingList:
-    """Create the list ``name`` (lower-case letters, digits, - and _)."""
+    """Create the list ``name`` (lower-case letters, digits, - and _).
+
+    Public by default, as every list was open to signup before lists had a visibility.
+    """
     if not _LIST_NAME.match(name):
         raise SubscriberError(
             f"list name {name!r} must be 1-100 lower-case letters, digits, '-' or '_'"
@@ -192,6 +201,7 @@ def create_list(
         opt_in=OptIn(opt_in).value,
         language=checked_language,
         description=description.strip(),
+        visibility=_checked_visibility(visibility),
     )
     session.add(mailing_list)
     session.flush()
@@ -206,6 +216,7 @@ def update_list(
     opt_in: OptIn | None = None,
     language: str | None = None,
     description: str | None = None,
+    visibility: ListVisibility | None = None,
 ) -> MailingList:
     """Change the given settings of the list ``name``; the rest keep their values.
 
@@ -221,8 +232,25 @@ def update_list(
         mailing_list.language = _clean_language(language) or mailing_list.language
     if description is not None:
         mailing_list.description = description.strip()
+    if visibility is not None:
+        mailing_list.visibility = _checked_visibility(visibility)
     session.flush()
     return mailing_list
+
+
+def _checked_visibility(visibility: str) -> str:
+    try:
+        return ListVisibility(visibility).value
+    except ValueError:
+        choices = ", ".join(value.value for value in ListVisibility)
+        raise SubscriberError(
+            f"visibility {visibility!r} is unknown; choose one of: {choices}"
+        ) from None
+
+
+def is_public(mailing_list: MailingList) -> bool:
+    """True when the public may see the list and sign up to it (archived or not)."""
+    return mailing_list.visibility == ListVisibility.PUBLIC.value
 
 
 def find_list(session: Session, name: str) -> MailingList | None:
@@ -319,6 +347,7 @@ def list_summaries(session: Session) -> list[dict[str, Any]]:
                 "unconfirmed": by_status.get(SubscriptionStatus.UNCONFIRMED.value, 0),
                 "unsubscribed": by_status.get(SubscriptionStatus.UNSUBSCRIBED.value, 0),
                 "archived": mailing_list.archived_at is not None,
+                "visibility": mailing_list.visibility,
             }
         )
     return summaries
@@ -396,6 +425,10 @@ def sign_up(
     page, reached from their mailbox.
     """
     mailing_list = require_open_list(session, list_name)
+    if not is_public(mailing_list):
+        raise PrivateListError(
+            f"list {list_name!r} is private: readers join it only when an operator adds them"
+        )
     problem = email_problem(email)
     if problem:
         raise SubscriberError(problem)
@@ -555,11 +588,10 @@ def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
-    # Archived lists are shown only to their members (who may still leave them).
     lists = [
         ListChoice(item.id, item.name, item.title, item.description, memberships.get(item.id))
         for item in session.scalars(select(MailingList).order_by(MailingList.title))
-        if item.archived_at is None or item.id in memberships
+        if _shown_to_reader(item, memberships.get(item.id))
     ]
     blocked = session.scalar(
         select(Suppression.reason).where(Suppression.email_hash == subscriber.email_hash)
@@ -567,6 +599,17 @@ def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
     return Preferences(
         subscriber.id, subscriber.email, subscriber.name, subscriber.language, lists, blocked
     )
+
+
+def _shown_to_reader(mailing_list: MailingList, status: str | None) -> bool:
+    """Whether a reader with membership ``status`` (None: never a member) sees the list.
+
+    Open public lists: everyone. Archived public lists: their members, past or present (they
+    may still leave). Private lists: only readers on them now (they may leave, never join).
+    """
+    if not is_public(mailing_list):
+        return status is not None and status != SubscriptionStatus.UNSUBSCRIBED.value
+    return mailing_list.archived_at is None or status is not None
 
 
 def update_preferences(
@@ -580,7 +623,9 @@ def update_preferences(
     """Apply a reader's choices: join the lists in ``wanted_list_ids``, leave the others.
 
     The reader reached this through a signed link sent to their mailbox, so joining a list
-    here needs no further confirmation, and lifts a suppression the reader caused.
+    here needs no further confirmation, and lifts a suppression the reader caused. Only open
+    public lists can be joined; a private or archived list the reader is on can only be left
+    (ticking it keeps the membership as it is), and other lists' ids are ignored.
     """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.email is None:
@@ -594,15 +639,24 @@ def update_preferences(
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
-    # An archived list can only be left: it takes no new readers and sends nothing new.
-    archived_at = dict(session.execute(select(MailingList.id, MailingList.archived_at)).all())
-    known = set(archived_at)
-    archived = {list_id for list_id, when in archived_at.items() if when is not None}
+    lists = {item.id: item for item in session.scalars(select(MailingList))}
+    # Joinable: open public lists. Archived and private lists can only be left (an archived
+    # list takes no new readers; a private one only through an operator).
+    joinable = {
+        list_id for list_id, item in lists.items() if item.archived_at is None and is_public(item)
+    }
+    kept = {
+        list_id
+        for list_id, membership in memberships.items()
+        if list_id in lists and _shown_to_reader(lists[list_id], membership.status)
+    }
     joined = False
-    for list_id in sorted(known):
+    for list_id in sorted(lists):
         membership = memberships.get(list_id)
-        if list_id in archived and list_id in wanted_list_ids:
-            continue  # kept as it is
+        if list_id not in joinable and list_id in wanted_list_ids:
+            continue  # kept as it is (or, never shown to this reader, ignored)
+        if list_id not in joinable and list_id not in kept:
+            continue  # not on the reader's page: their choice cannot touch it
         if list_id in wanted_list_ids:
             if membership is None:
                 membership = Subscription(
@@ -616,7 +670,8 @@ def update_preferences(
                 joined = True
         elif membership is not None and membership.status != SubscriptionStatus.UNSUBSCRIBED.value:
             suppression.unsubscribe(session, subscriber_id, list_id)
-    if joined or wanted_list_ids & (known - archived):
+    kept_open = {list_id for list_id in kept if lists[list_id].archived_at is None}
+    if joined or wanted_list_ids & (joinable | kept_open):
         blocked = session.scalar(
             select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
         )

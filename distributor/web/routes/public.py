@@ -187,7 +187,8 @@ def signup_form(request: Request, list_name: str) -> Response:
     """The signup form of one list."""
     with unit_of_work(_settings(request).database_url) as session:
         mailing_list = subscriber_service.find_list(session, list_name)
-        if mailing_list is None:
+        # A private list answers like a missing one: its name and title stay unknown.
+        if mailing_list is None or not subscriber_service.is_public(mailing_list):
             return _message(request, "No such newsletter", status_code=404)
         if mailing_list.archived_at is not None:
             return _closed(request, mailing_list.title)
@@ -263,7 +264,7 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
     email = fields.get("email", "").strip()
     with unit_of_work(settings.database_url) as session:
         mailing_list = subscriber_service.find_list(session, list_name)
-        if mailing_list is None:
+        if mailing_list is None or not subscriber_service.is_public(mailing_list):
             if as_json:
                 return _json({"error": f"no newsletter named {list_name!r}"}, 404)
             return _message(request, "No such newsletter", status_code=404)
