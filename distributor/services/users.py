@@ -4,6 +4,15 @@ Passwords are hashed with argon2id (argon2-cffi defaults). After
 :data:`FAILURES_BEFORE_LOCK` wrong passwords in a row an account is locked for
 :data:`FIRST_LOCK`, and every further failure doubles the lock (capped at :data:`MAX_LOCK`),
 so guessing stays slow without locking people out for days after a few typos.
+
+Each attempt is counted *before* its password is checked, by one conditional UPDATE that
+increments the count only while the account is not locked and returns it; the attempt that
+reaches the limit sets the lock in the same short transaction, committed before the check.
+So parallel attempts cannot share a count: at most :data:`FAILURES_BEFORE_LOCK` passwords
+are checked before the lock, then one per lock period. A success resets the count.
+
+The answer never says whether the account exists or is locked: one message, and an unknown
+or locked account costs a password hash like a real check.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
@@ -34,8 +43,13 @@ DEMO_PASSWORD = "demo-editor-pass"  # noqa: S105 - documented demo credential, e
 DEMO_NAME = "Demo Editor"
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so the answer takes as long either way.
+# Verified against when the email is unknown or locked, so the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("no such user: timing equaliser")
+# The one answer to every failed sign-in: wrong email, wrong password or a locked account.
+SIGN_IN_FAILED = (
+    "The email or password is wrong. Check both and try again. After several wrong passwords"
+    " an account is locked for a while; an administrator can unlock it."
+)
 
 
 class UserError(ValueError):
@@ -121,34 +135,28 @@ def authenticate(
 ) -> SignInResult:
     """Check ``email``/``password``; count failures, lock after repeated ones.
 
-    The error never says whether the email exists. A locked account is refused even with
-    the right password until the lock ends.
+    Commits the attempt count before the password is checked (see the module docstring), so
+    call it with a session that holds no other pending work. Every failure gets the same
+    message (:data:`SIGN_IN_FAILED`) and about the same time. A locked account is refused
+    even with the right password until the lock ends; ``locked_until`` on the result is for
+    the caller's records, never for the person signing in.
     """
     now = now or utcnow()
-    wrong = "The email or password is wrong. Check both and try again."
     user = find_user(session, email)
     if user is None:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        return SignInResult(None, wrong)
-    if user.locked_until is not None and user.locked_until > now:
-        return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
+        _check_dummy(password)
+        return SignInResult(None, SIGN_IN_FAILED)
+    user_id, known_lock = user.id, user.locked_until
+    failures = _count_attempt(session, user_id, now)
+    if failures is None:
+        _check_dummy(password)
+        return SignInResult(None, SIGN_IN_FAILED, known_lock)
+    # The count and lock just written by SQL, not the values loaded before.
+    session.refresh(user)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        lock = lock_duration(user.failed_logins)
-        if lock:
-            user.locked_until = now + lock
-            session.flush()
-            return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
-        session.flush()
-        left = FAILURES_BEFORE_LOCK - user.failed_logins
-        return SignInResult(
-            None,
-            f"{wrong} ({left} attempt{'s' if left != 1 else ''} left "
-            "before the account is locked for a while.)",
-        )
+        return SignInResult(None, SIGN_IN_FAILED, user.locked_until)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -160,11 +168,37 @@ def authenticate(
     return SignInResult(user)
 
 
-def _locked_message(until: datetime) -> str:
-    return (
-        "Too many wrong passwords: this account is locked until "
-        f"{until:%H:%M} UTC. Wait until then, or ask an administrator to unlock it."
-    )
+def _check_dummy(password: str) -> None:
+    """Spend the time of a real password check (unknown or locked account)."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+def _count_attempt(session: Session, user_id: int, now: datetime) -> int | None:
+    """Count one attempt unless the account is locked; the new count, or None when locked.
+
+    One conditional UPDATE … RETURNING: on PostgreSQL a parallel attempt waits for the row
+    and then sees the lock this one set; SQLite runs one writer at a time. Committed at once,
+    so no lock is held while the password is checked.
+    """
+    failures = session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if failures is not None:
+        lock = lock_duration(failures)
+        if lock:
+            session.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(locked_until=now + lock)
+                .execution_options(synchronize_session=False)
+            )
+    session.commit()
+    return failures
 
 
 def unlock_user(session: Session, user: User) -> None:
