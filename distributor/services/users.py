@@ -45,6 +45,8 @@ DEMO_NAME = "Demo Editor"
 _hasher = PasswordHasher()
 # Verified against when the email is unknown or locked, so the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("no such user: timing equaliser")
+# Not an argon2 hash: no password verifies against it (a disabled account).
+_DISABLED_PASSWORD = "!disabled"  # noqa: S105 - a marker, not a credential
 # The one answer to every failed sign-in: wrong email, wrong password or a locked account.
 SIGN_IN_FAILED = (
     "The email or password is wrong. Check both and try again. After several wrong passwords"
@@ -221,14 +223,41 @@ def end_all_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
-def ensure_demo_user(session: Session, settings: Settings) -> User | None:
-    """Create the documented demo editor in embedded mode; do nothing otherwise.
+def demo_mode_on(settings: Settings) -> bool:
+    """Demo mode: ``DEMO_MODE`` (``serve --demo`` sets it) in embedded mode only."""
+    return settings.DEMO_MODE and settings.embedded
 
-    Idempotent: an existing demo account is left as it is.
+
+def ensure_demo_user(session: Session, settings: Settings) -> User | None:
+    """While demo mode is on, the documented demo *editor*; do nothing otherwise.
+
+    Idempotent. An existing demo account is made an editor again and signs in with the
+    documented password again (it was disabled when the service last ran without demo mode).
     """
-    if not settings.embedded:
+    if not demo_mode_on(settings):
         return None
     existing = find_user(session, DEMO_EMAIL)
-    if existing is not None:
-        return existing
-    return create_user(session, DEMO_EMAIL, DEMO_PASSWORD, name=DEMO_NAME, role="admin")
+    if existing is None:
+        return create_user(session, DEMO_EMAIL, DEMO_PASSWORD, name=DEMO_NAME, role="editor")
+    existing.role = "editor"
+    try:
+        _hasher.verify(existing.password_hash, DEMO_PASSWORD)
+    except (VerificationError, InvalidHashError):
+        existing.password_hash = hash_password(DEMO_PASSWORD)
+    session.flush()
+    return existing
+
+
+def disable_demo_user(session: Session) -> bool:
+    """Demo mode is off: the demo account cannot sign in and its sessions end; True if changed.
+
+    Its password is published, so it must not outlive demo mode. It is disabled (no password
+    matches) rather than deleted, so what it did stays attributed; demo mode enables it again.
+    """
+    user = find_user(session, DEMO_EMAIL)
+    if user is None or (user.password_hash == _DISABLED_PASSWORD and user.role == "editor"):
+        return False
+    user.password_hash = _DISABLED_PASSWORD
+    user.role = "editor"
+    end_all_sessions(session, user)
+    return True
