@@ -86,6 +86,8 @@ def test_25_signups_of_one_address_send_one_confirmation_without_attacker_text(
         for _ in range(25)
     ]
     assert answers == [200] * 25  # the public answer never changes
+    page = client.post("/signup/weekly", data={"email": VICTIM})
+    assert "at most one such email every 24 hours" in page.text
     # Another list of the same newsroom: the limit is per address, not per list.
     assert client.post("/signup/monthly", json={"email": VICTIM, "name": TAUNT}).status_code == 200
     client.post("/signup/weekly", json={"email": "sentinel@example.org"})

@@ -317,18 +317,25 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             "Check your inbox",
             f"We have sent a link to confirm your subscription to {title}.",
             "If it does not arrive within a few minutes, look in your spam folder.",
-            _cooldown_note(settings),
+            *_cooldown_note(settings),
         )
     return _message(request, "You are subscribed", f"Welcome to {title}.")
 
 
-def _cooldown_note(settings: Settings) -> str:
+def _cooldown_note(settings: Settings) -> tuple[str, ...]:
     """The same words for every address (they must not tell whether one was sent)."""
-    hours = max(1, round(settings.CONFIRMATION_COOLDOWN_SECONDS / 3600))
-    span = "hour" if hours == 1 else f"{hours} hours"
+    seconds = settings.CONFIRMATION_COOLDOWN_SECONDS
+    if seconds <= 0:
+        return ()
+    if seconds < 3600:
+        minutes = max(1, round(seconds / 60))
+        span = "minute" if minutes == 1 else f"{minutes} minutes"
+    else:
+        hours = round(seconds / 3600)
+        span = "hour" if hours == 1 else f"{hours} hours"
     return (
         f"We send an address at most one such email every {span}: if you asked before,"
-        " please use the link in that email."
+        " please use the link in that email.",
     )
 
 
