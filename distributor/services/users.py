@@ -6,8 +6,8 @@ Passwords are hashed with argon2id (argon2-cffi defaults). After
 so guessing stays slow without locking people out for days after a few typos.
 
 Each attempt is counted *before* its password is checked, by one conditional UPDATE that
-increments the count only while the account is not locked and returns it; the attempt that
-reaches the limit sets the lock in the same short transaction, committed before the check.
+increments the count only while the account is not locked, sets the lock when the count
+reaches the limit, and returns the count; it is committed before the check.
 So parallel attempts cannot share a count: at most :data:`FAILURES_BEFORE_LOCK` passwords
 are checked before the lock, then one per lock period. A success resets the count.
 
@@ -21,15 +21,15 @@ import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
-from distributor.db.models import User, utcnow
+from distributor.db.models import User, UTCDateTime, utcnow
 
 ROLES = ("editor", "admin")
 Role = Literal["editor", "admin"]
@@ -179,26 +179,27 @@ def _check_dummy(password: str) -> None:
 def _count_attempt(session: Session, user_id: int, now: datetime) -> int | None:
     """Count one attempt unless the account is locked; the new count, or None when locked.
 
-    One conditional UPDATE … RETURNING: on PostgreSQL a parallel attempt waits for the row
-    and then sees the lock this one set; SQLite runs one writer at a time. Committed at once,
-    so no lock is held while the password is checked.
+    One conditional UPDATE … RETURNING increments the count and, when it reaches the limit,
+    sets the lock in the same statement. On PostgreSQL a parallel attempt waits for the row
+    and then sees the lock; SQLite runs one writer at a time. Committed at once, so no lock
+    is held while the password is checked.
     """
+    attempts = User.failed_logins + 1
+    lock_steps: list[tuple[Any, Any]] = [(attempts < FAILURES_BEFORE_LOCK, User.locked_until)]
+    count = FAILURES_BEFORE_LOCK
+    while lock_duration(count) < MAX_LOCK:
+        lock_steps.append((attempts == count, literal(now + lock_duration(count), UTCDateTime())))
+        count += 1
     failures = session.execute(
         update(User)
         .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(failed_logins=User.failed_logins + 1)
+        .values(
+            failed_logins=attempts,
+            locked_until=case(*lock_steps, else_=literal(now + MAX_LOCK, UTCDateTime())),
+        )
         .returning(User.failed_logins)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    if failures is not None:
-        lock = lock_duration(failures)
-        if lock:
-            session.execute(
-                update(User)
-                .where(User.id == user_id)
-                .values(locked_until=now + lock)
-                .execution_options(synchronize_session=False)
-            )
     session.commit()
     return failures
 
