@@ -41,7 +41,15 @@ def worker_site(
         with live_app(settings) as base, httpx.Client(base_url=base) as client:
             yield settings, client
     finally:
-        runtime.stop()
+        _stop_worker(runtime)
+
+
+def _stop_worker(runtime: EmbeddedRuntime) -> None:
+    """Stop the worker and forget its sender, so later tests get one for their own outbox."""
+    from workers import tasks
+
+    runtime.stop()
+    tasks._email_senders.clear()
 
 
 def _start_worker() -> EmbeddedRuntime:
@@ -135,4 +143,4 @@ def test_a_resend_waits_for_the_cool_down(
             _settle(settings, "second@example.org")
             assert len(_mails_to(settings, VICTIM)) == 2
     finally:
-        runtime.stop()
+        _stop_worker(runtime)
