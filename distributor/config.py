@@ -140,12 +140,26 @@ class Settings(BaseSettings):
 
     # --- web -------------------------------------------------------------------------------
     SIGNUP_RATE_LIMIT_PER_HOUR: int = Field(default=20, ge=1)
+    CONFIRMATION_COOLDOWN_SECONDS: int = Field(
+        default=24 * 3600,
+        ge=0,
+        description="At most one confirmation email per address (any list) in this time.",
+    )
+    LOGIN_FAILURES_PER_CLIENT: int = Field(
+        default=4,
+        ge=1,
+        description="Failed desk sign-ins one client address may make per window; then 429.",
+    )
+    LOGIN_CLIENT_WINDOW_SECONDS: int = Field(
+        default=15 * 60, ge=1, description="The window of LOGIN_FAILURES_PER_CLIENT."
+    )
     API_KEY: str | None = Field(
         default=None,
         description="Key for the articles JSON API (header X-Api-Key); unset = API refused.",
     )
     DEMO_MODE: bool = Field(
-        default=False, description="Load demo data and a demo editor account (embedded only)."
+        default=False,
+        description="Load demo data and a demo editor account (embedded only; also --demo).",
     )
 
     # --- HTTP edge -------------------------------------------------------------------------

@@ -34,7 +34,11 @@ def _redact(url: str) -> str:
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    demo: bool = typer.Option(False, "--demo", help="Load the demo stories and demo editor."),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Demo mode (as DEMO_MODE=true): load the demo stories and the demo editor.",
+    ),
     embedded: bool | None = typer.Option(
         None,
         "--embedded/--no-embedded",
@@ -53,10 +57,13 @@ def serve_command(
         fail(str(exc), code=2)
     require_public_base_url(given, "web process")
     current = given if given.public_base_url_set else _links_from_serving_address(host, port)
+    if demo and not current.DEMO_MODE:
+        current = current.model_copy(update={"DEMO_MODE": True})
     configure_logging(current)
     upgrade(current.database_url)
-    if demo:
+    if current.DEMO_MODE:
         _load_demo(current)
+    _settle_demo_account(current)
     run_embedded = current.embedded if embedded is None else embedded
     runtime = None
     if run_embedded:
@@ -142,6 +149,19 @@ def _load_demo(current: Settings) -> None:
     console.print(f"demo: {stories} stories, list '{DEMO_LIST}' with 3 readers")
     if current.embedded:
         console.print(f"demo editor sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _settle_demo_account(current: Settings) -> None:
+    """Outside demo mode the demo account (published password) is disabled at every start."""
+    from distributor.cli.common import session_scope
+    from distributor.services.users import demo_mode_on, disable_demo_user
+
+    if demo_mode_on(current):
+        return
+    with session_scope() as session:
+        disabled = disable_demo_user(session)
+    if disabled:
+        console.print("demo mode is off: the demo editor account is disabled")
 
 
 def worker_command(

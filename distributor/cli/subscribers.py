@@ -13,7 +13,7 @@ from rich.table import Table
 
 from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
 from distributor.db.models import MailingList
-from distributor.domain.subscribers import OptIn, SuppressionReason
+from distributor.domain.subscribers import ListVisibility, OptIn, SuppressionReason
 
 lists_app = typer.Typer(help="Newsletters (lists).", no_args_is_help=True)
 subscribers_app = typer.Typer(help="Subscribers.", no_args_is_help=True)
@@ -29,6 +29,7 @@ def _list_dict(mailing_list: MailingList) -> dict[str, Any]:
         "language": mailing_list.language,
         "description": mailing_list.description,
         "archived": mailing_list.archived_at is not None,
+        "visibility": mailing_list.visibility,
     }
 
 
@@ -43,6 +44,14 @@ def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     description: Annotated[
         str, typer.Option("--description", help="One line for the signup page.")
     ] = "",
+    visibility: Annotated[
+        ListVisibility,
+        typer.Option(
+            "--visibility",
+            help="public (signup page, offered to every reader) or private (members only;"
+            " readers join only when added by an operator).",
+        ),
+    ] = ListVisibility.PUBLIC,
     as_json: bool = JsonOption,
 ) -> None:
     """Create a list."""
@@ -57,11 +66,17 @@ def create_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
                 opt_in=opt_in,
                 language=language,
                 description=description,
+                visibility=visibility,
             )
             data = _list_dict(created)
     except SubscriberError as exc:
         fail(str(exc))
-    emit(data, as_json, f"created list {data['name']} ({data['opt_in']} opt-in), id {data['id']}")
+    emit(
+        data,
+        as_json,
+        f"created list {data['name']} ({data['opt_in']} opt-in, {data['visibility']}),"
+        f" id {data['id']}",
+    )
 
 
 @lists_app.command("update")
@@ -77,13 +92,26 @@ def update_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     description: Annotated[
         str | None, typer.Option("--description", help="One line for the signup page.")
     ] = None,
+    visibility: Annotated[
+        ListVisibility | None,
+        typer.Option(
+            "--visibility",
+            help="public or private (private: hidden from the public, no signup).",
+        ),
+    ] = None,
     as_json: bool = JsonOption,
 ) -> None:
-    """Change a list's title, opt-in, language or description; the rest keep their values."""
+    """Change a list's title, opt-in, language, description or visibility; the rest stay."""
     from distributor.services.subscribers import SubscriberError, update_list
 
-    if title is None and opt_in is None and language is None and description is None:
-        fail("nothing to change: give --title, --opt-in, --language or --description")
+    if (
+        title is None
+        and opt_in is None
+        and language is None
+        and description is None
+        and visibility is None
+    ):
+        fail("nothing to change: give --title, --opt-in, --language, --description or --visibility")
     try:
         with session_scope() as session:
             changed = update_list(
@@ -93,11 +121,16 @@ def update_list(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
                 opt_in=opt_in,
                 language=language,
                 description=description,
+                visibility=visibility,
             )
             data = _list_dict(changed)
     except SubscriberError as exc:
         fail(str(exc))
-    emit(data, as_json, f"updated list {data['name']} ({data['opt_in']} opt-in)")
+    emit(
+        data,
+        as_json,
+        f"updated list {data['name']} ({data['opt_in']} opt-in, {data['visibility']})",
+    )
 
 
 def _change_list(name: str, change: str, as_json: bool, message: str) -> None:
@@ -148,12 +181,22 @@ def list_lists(as_json: bool = JsonOption) -> None:
         if not rows:
             console.print("no lists yet: create one with 'distributor lists create NAME'")
             return
-        view = Table("name", "title", "opt-in", "language", "confirmed", "unconfirmed", "left")
+        view = Table(
+            "name",
+            "title",
+            "opt-in",
+            "visibility",
+            "language",
+            "confirmed",
+            "unconfirmed",
+            "left",
+        )
         for row in rows:
             view.add_row(
                 row["name"] + (" (archived)" if row["archived"] else ""),
                 row["title"],
                 row["opt_in"],
+                row["visibility"],
                 row["language"],
                 str(row["confirmed"]),
                 str(row["unconfirmed"]),

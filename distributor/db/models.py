@@ -240,6 +240,9 @@ class MailingList(Base):
     # An archived list takes no new readers and is the audience of no new send; its members,
     # their history and its past issues stay (lists are never deleted: the ledger names them).
     archived_at: Mapped[datetime | None]
+    # "public" (signup page, offered to every reader) or "private" (only its members see it;
+    # joined only through an operator). Lists that existed before migration 0009 are private.
+    visibility: Mapped[str] = mapped_column(String(10), default="public")
 
 
 class Subscriber(Base):
@@ -261,6 +264,9 @@ class Subscriber(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="active")
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    # When the last confirmation email went to this address (any list): the next one waits
+    # for CONFIRMATION_COOLDOWN_SECONDS, so signups cannot mail-bomb an address.
+    confirmation_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

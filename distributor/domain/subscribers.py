@@ -14,6 +14,19 @@ class OptIn(StrEnum):
     DOUBLE = "double"
 
 
+class ListVisibility(StrEnum):
+    """Who may see and join a list on the public pages.
+
+    A public list has a signup page and is offered on every reader's preferences page. A
+    private list (staff, sources, partners) is never shown to the public: only its members
+    see it on their preferences page, and they can only leave it; readers join it only when
+    an operator adds them.
+    """
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
 class SubscriptionStatus(StrEnum):
     """A subscriber's membership of one list."""
 

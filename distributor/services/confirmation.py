@@ -2,14 +2,23 @@
 
 The message is transactional (one reader asked for it), so it carries no List-Unsubscribe
 header; it goes through the same sender as issues (SendGrid, SMTP or the outbox folder).
+
+Anyone can type any address into a signup form, so this email must be harmless to someone who
+never asked for it:
+- it carries nothing the person who filled in the form wrote (no name: "Hello,");
+- an address gets at most one confirmation per ``CONFIRMATION_COOLDOWN_SECONDS``, whatever
+  the list and however many signups arrive; confirming ends the wait.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
 
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.email_base import (
@@ -19,12 +28,14 @@ from distributor.adapters.email_base import (
     email_sender_for,
 )
 from distributor.config import Settings
-from distributor.db.models import MailingList, Subscriber, Subscription
+from distributor.db.models import MailingList, Subscriber, Subscription, utcnow
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
 from distributor.services import suppression
 from distributor.services.subscribers import CONFIRM_MAX_AGE_SECONDS
+
+log = logging.getLogger("distributor.confirmation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +51,7 @@ class _Wording:
 _WORDING = {
     "en": _Wording(
         subject="Please confirm your subscription to {title}",
-        greeting="Hello{name},",
+        greeting="Hello,",
         ask="Someone (we hope you) asked to receive {title} at this address."
         " Please confirm by following this link:",
         button="Yes, subscribe me",
@@ -49,7 +60,7 @@ _WORDING = {
     ),
     "zh": _Wording(
         subject="请确认订阅《{title}》",
-        greeting="您好{name}：",
+        greeting="您好：",
         ask="有人（希望是您本人）用这个邮箱订阅了《{title}》。请点击以下链接确认：",
         button="确认订阅",
         expiry="链接在 {days} 天内有效。",
@@ -68,14 +79,16 @@ def _wording_for(language: str | None) -> tuple[str, _Wording]:
 def build_confirmation(
     settings: Settings, subscriber: Subscriber, mailing_list: MailingList, token: str
 ) -> OutgoingBatch:
-    """The confirmation message for ``subscriber`` on ``mailing_list`` (one recipient)."""
+    """The confirmation message for ``subscriber`` on ``mailing_list`` (one recipient).
+
+    Nothing typed on the signup form goes in: not the name (greeting or To header).
+    """
     assert subscriber.email is not None
     language, words = _wording_for(subscriber.language or mailing_list.language)
     title = mailing_list.title or mailing_list.name
     link = confirm_url(settings.PUBLIC_BASE_URL, token)
     days = CONFIRM_MAX_AGE_SECONDS // 86400
-    name_part = f" {subscriber.name}" if subscriber.name else ""
-    greeting = words.greeting.format(name=name_part)
+    greeting = words.greeting
     ask = words.ask.format(title=title)
     expiry = words.expiry.format(days=days)
     text = (
@@ -94,7 +107,7 @@ def build_confirmation(
     recipient = OutgoingRecipient(
         delivery_id=0,
         email=subscriber.email,
-        name=subscriber.name,
+        name=None,
         custom_args={"dst_kind": "confirmation"},
     )
     return OutgoingBatch(
@@ -120,8 +133,11 @@ def send_confirmation(
     """Send the confirmation email if the membership still awaits it; True when sent.
 
     A membership already confirmed or left, an erased reader or a suppressed address gets
-    nothing, so a repeated task is harmless. Delivery errors propagate to the caller (the
-    task retries transient ones).
+    nothing, so a repeated task is harmless. Nor does an address that got a confirmation less
+    than ``CONFIRMATION_COOLDOWN_SECONDS`` ago: the address is claimed by one conditional
+    UPDATE, committed before sending (parallel tasks cannot both claim it, and no database
+    lock is held while the provider answers). A failed send gives the claim back, then the
+    error propagates to the caller (the task retries transient ones).
     """
     membership = session.get(Subscription, (subscriber_id, list_id))
     subscriber = session.get(Subscriber, subscriber_id)
@@ -139,11 +155,45 @@ def send_confirmation(
         return False
     token = make_token(settings.secret_key(), CONFIRM_PURPOSE, subscriber_id, list_id)
     message = build_confirmation(settings, subscriber, mailing_list, token)
+    previous = subscriber.confirmation_sent_at
+    if not _claim_address(session, settings, subscriber_id):
+        log.info("confirmation for list %s not sent: the address got one recently", list_id)
+        return False
     own_sender = sender is None
     chosen = sender or email_sender_for(settings)
     try:
         chosen.send_batch(message)
+    except BaseException:
+        session.rollback()
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.id == subscriber_id)
+            .values(confirmation_sent_at=previous)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        raise
     finally:
         if own_sender:
             chosen.close()
     return True
+
+
+def _claim_address(session: Session, settings: Settings, subscriber_id: int) -> bool:
+    """Mark the address as just sent a confirmation, unless it got one within the cool-down."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN_SECONDS)
+    claimed = session.execute(
+        update(Subscriber)
+        .where(
+            Subscriber.id == subscriber_id,
+            or_(
+                Subscriber.confirmation_sent_at.is_(None),
+                Subscriber.confirmation_sent_at <= cutoff,
+            ),
+        )
+        .values(confirmation_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(getattr(claimed, "rowcount", 0))

@@ -43,8 +43,8 @@ def load_demo(
 ) -> StoreResult:
     """Store the demo stories (idempotent: a second call changes nothing).
 
-    With ``settings`` in embedded mode, also create the documented demo desk account
-    (see :func:`distributor.services.users.ensure_demo_user`).
+    With ``settings``, also the demo list and, in demo mode (``DEMO_MODE``, embedded only),
+    the documented demo editor account (see :func:`distributor.services.users.ensure_demo_user`).
     """
     articles, report = parse_json_document(demo_document(), f"distributor/demo/{DEMO_FILE}")
     if report.problems:  # our own file: a problem here is a bug, say it loudly

@@ -33,6 +33,7 @@ from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import IssueStatus
 from distributor.domain.subscribers import (
     ADDRESS_PLACEHOLDER,
+    ListVisibility,
     OptIn,
     SubscriberStatus,
     SubscriptionStatus,
@@ -79,6 +80,10 @@ class UnknownListError(SubscriberError):
 
 class ArchivedListError(SubscriberError):
     """The list is archived: it takes no new readers and no new sends."""
+
+
+class PrivateListError(SubscriberError):
+    """The list is private: readers join it only when an operator adds them."""
 
 
 # ------------------------------------------------------------------------------ validation
@@ -182,8 +187,12 @@ def create_list(
     opt_in: OptIn = OptIn.DOUBLE,
     language: str = "en",
     description: str = "",
+    visibility: ListVisibility = ListVisibility.PUBLIC,
 ) -> MailingList:
-    """Create the list ``name`` (lower-case letters, digits, - and _)."""
+    """Create the list ``name`` (lower-case letters, digits, - and _).
+
+    Public by default, as every list was open to signup before lists had a visibility.
+    """
     if not _LIST_NAME.match(name):
         raise SubscriberError(
             f"list name {name!r} must be 1-100 lower-case letters, digits, '-' or '_'"
@@ -199,6 +208,7 @@ def create_list(
         opt_in=OptIn(opt_in).value,
         language=checked_language,
         description=description.strip(),
+        visibility=_checked_visibility(visibility),
     )
     session.add(mailing_list)
     session.flush()
@@ -219,6 +229,7 @@ def update_list(
     opt_in: OptIn | None = None,
     language: str | None = None,
     description: str | None = None,
+    visibility: ListVisibility | None = None,
 ) -> MailingList:
     """Change the given settings of the list ``name``; the rest keep their values.
 
@@ -235,8 +246,25 @@ def update_list(
         mailing_list.language = _clean_language(language) or mailing_list.language
     if description is not None:
         mailing_list.description = description.strip()
+    if visibility is not None:
+        mailing_list.visibility = _checked_visibility(visibility)
     session.flush()
     return mailing_list
+
+
+def _checked_visibility(visibility: str) -> str:
+    try:
+        return ListVisibility(visibility).value
+    except ValueError:
+        choices = ", ".join(value.value for value in ListVisibility)
+        raise SubscriberError(
+            f"visibility {visibility!r} is unknown; choose one of: {choices}"
+        ) from None
+
+
+def is_public(mailing_list: MailingList) -> bool:
+    """True when the public may see the list and sign up to it (archived or not)."""
+    return mailing_list.visibility == ListVisibility.PUBLIC.value
 
 
 def find_list(session: Session, name: str) -> MailingList | None:
@@ -333,6 +361,7 @@ def list_summaries(session: Session) -> list[dict[str, Any]]:
                 "unconfirmed": by_status.get(SubscriptionStatus.UNCONFIRMED.value, 0),
                 "unsubscribed": by_status.get(SubscriptionStatus.UNSUBSCRIBED.value, 0),
                 "archived": mailing_list.archived_at is not None,
+                "visibility": mailing_list.visibility,
             }
         )
     return summaries
@@ -395,21 +424,28 @@ def sign_up(
     list_name: str,
     email: str,
     *,
-    name: str | None = None,
     language: str | None = None,
 ) -> SignupResult:
     """Sign ``email`` up to ``list_name`` the way the list asks (single or double opt-in).
 
     Double opt-in leaves the membership unconfirmed and asks the caller to send the
-    confirmation email (after commit). Signing up again re-sends it; a confirmed reader stays
-    confirmed; a reader who left is asked to confirm again. A suppressed address gets
-    nothing (and the public answer is the same). An archived list takes nobody new.
+    confirmation email (after commit). Signing up again asks again (the email itself waits
+    for the address's cool-down); a confirmed reader stays confirmed; a reader who left is
+    asked to confirm again. A suppressed address gets nothing (and the public answer is the
+    same). An archived or private list takes nobody new from the public.
+
+    No name is taken from the public: whoever fills in the form may not own the address, and
+    a name would greet the reader in every issue. Readers set their name on the preferences
+    page, reached from their mailbox.
     """
     mailing_list = require_open_list(session, list_name)
+    if not is_public(mailing_list):
+        raise PrivateListError(
+            f"list {list_name!r} is private: readers join it only when an operator adds them"
+        )
     problem = email_problem(email)
     if problem:
         raise SubscriberError(problem)
-    clean_name = _clean_name(name)
     clean_language = _clean_language(language)
     email = canonical_email(email)
     double = mailing_list.opt_in == OptIn.DOUBLE.value
@@ -417,7 +453,7 @@ def sign_up(
     # An erased reader may come back, but only by confirming from their mailbox again.
     if blocked is not None and not (double and blocked.reason == SuppressionReason.ERASED):
         return SignupResult(None, mailing_list.id, "suppressed", False, mailing_list.opt_in)
-    subscriber = _get_or_create_subscriber(session, email, clean_name, clean_language)
+    subscriber = _get_or_create_subscriber(session, email, None, clean_language)
     membership = session.get(Subscription, (subscriber.id, mailing_list.id))
     now = utcnow()
     if membership is None:
@@ -475,6 +511,8 @@ def confirm_subscription(
     membership.unsubscribed_at = None
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is not None:
+        # The address is proven: a confirmation for another list need not wait.
+        subscriber.confirmation_sent_at = None
         blocked = session.scalar(
             select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
         )
@@ -564,11 +602,10 @@ def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
-    # Archived lists are shown only to their members (who may still leave them).
     lists = [
         ListChoice(item.id, item.name, item.title, item.description, memberships.get(item.id))
         for item in session.scalars(select(MailingList).order_by(MailingList.title))
-        if item.archived_at is None or item.id in memberships
+        if _shown_to_reader(item, memberships.get(item.id))
     ]
     blocked = session.scalar(
         select(Suppression.reason).where(Suppression.email_hash == subscriber.email_hash)
@@ -576,6 +613,17 @@ def preferences_of(session: Session, subscriber_id: int) -> Preferences | None:
     return Preferences(
         subscriber.id, subscriber.email, subscriber.name, subscriber.language, lists, blocked
     )
+
+
+def _shown_to_reader(mailing_list: MailingList, status: str | None) -> bool:
+    """Whether a reader with membership ``status`` (None: never a member) sees the list.
+
+    Open public lists: everyone. Archived public lists: their members, past or present (they
+    may still leave). Private lists: only readers on them now (they may leave, never join).
+    """
+    if not is_public(mailing_list):
+        return status is not None and status != SubscriptionStatus.UNSUBSCRIBED.value
+    return mailing_list.archived_at is None or status is not None
 
 
 def update_preferences(
@@ -589,7 +637,9 @@ def update_preferences(
     """Apply a reader's choices: join the lists in ``wanted_list_ids``, leave the others.
 
     The reader reached this through a signed link sent to their mailbox, so joining a list
-    here needs no further confirmation, and lifts a suppression the reader caused.
+    here needs no further confirmation, and lifts a suppression the reader caused. Only open
+    public lists can be joined; a private or archived list the reader is on can only be left
+    (ticking it keeps the membership as it is), and other lists' ids are ignored.
     """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.email is None:
@@ -603,15 +653,24 @@ def update_preferences(
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
-    # An archived list can only be left: it takes no new readers and sends nothing new.
-    archived_at = dict(session.execute(select(MailingList.id, MailingList.archived_at)).all())
-    known = set(archived_at)
-    archived = {list_id for list_id, when in archived_at.items() if when is not None}
+    lists = {item.id: item for item in session.scalars(select(MailingList))}
+    # Joinable: open public lists. Archived and private lists can only be left (an archived
+    # list takes no new readers; a private one only through an operator).
+    joinable = {
+        list_id for list_id, item in lists.items() if item.archived_at is None and is_public(item)
+    }
+    kept = {
+        list_id
+        for list_id, membership in memberships.items()
+        if list_id in lists and _shown_to_reader(lists[list_id], membership.status)
+    }
     joined = False
-    for list_id in sorted(known):
+    for list_id in sorted(lists):
         membership = memberships.get(list_id)
-        if list_id in archived and list_id in wanted_list_ids:
-            continue  # kept as it is
+        if list_id not in joinable and list_id in wanted_list_ids:
+            continue  # kept as it is (or, never shown to this reader, ignored)
+        if list_id not in joinable and list_id not in kept:
+            continue  # not on the reader's page: their choice cannot touch it
         if list_id in wanted_list_ids:
             if membership is None:
                 membership = Subscription(
@@ -625,7 +684,8 @@ def update_preferences(
                 joined = True
         elif membership is not None and membership.status != SubscriptionStatus.UNSUBSCRIBED.value:
             suppression.unsubscribe(session, subscriber_id, list_id)
-    if joined or wanted_list_ids & (known - archived):
+    kept_open = {list_id for list_id in kept if lists[list_id].archived_at is None}
+    if joined or wanted_list_ids & (joinable | kept_open):
         blocked = session.scalar(
             select(Suppression).where(Suppression.email_hash == subscriber.email_hash)
         )

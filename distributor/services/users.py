@@ -4,6 +4,15 @@ Passwords are hashed with argon2id (argon2-cffi defaults). After
 :data:`FAILURES_BEFORE_LOCK` wrong passwords in a row an account is locked for
 :data:`FIRST_LOCK`, and every further failure doubles the lock (capped at :data:`MAX_LOCK`),
 so guessing stays slow without locking people out for days after a few typos.
+
+Each attempt is counted *before* its password is checked, by one conditional UPDATE that
+increments the count only while the account is not locked, sets the lock when the count
+reaches the limit, and returns the count; it is committed before the check.
+So parallel attempts cannot share a count: at most :data:`FAILURES_BEFORE_LOCK` passwords
+are checked before the lock, then one per lock period. A success resets the count.
+
+The answer never says whether the account exists or is locked: one message, and an unknown
+or locked account costs a password hash like a real check.
 """
 
 from __future__ import annotations
@@ -12,15 +21,15 @@ import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
-from distributor.db.models import User, utcnow
+from distributor.db.models import User, UTCDateTime, utcnow
 
 ROLES = ("editor", "admin")
 Role = Literal["editor", "admin"]
@@ -34,8 +43,15 @@ DEMO_PASSWORD = "demo-editor-pass"  # noqa: S105 - documented demo credential, e
 DEMO_NAME = "Demo Editor"
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so the answer takes as long either way.
+# Verified against when the email is unknown or locked, so the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("no such user: timing equaliser")
+# Not an argon2 hash: no password verifies against it (a disabled account).
+_DISABLED_PASSWORD = "!disabled"  # noqa: S105 - a marker, not a credential
+# The one answer to every failed sign-in: wrong email, wrong password or a locked account.
+SIGN_IN_FAILED = (
+    "The email or password is wrong. Check both and try again. After several wrong passwords"
+    " an account is locked for a while; an administrator can unlock it."
+)
 
 
 class UserError(ValueError):
@@ -121,34 +137,28 @@ def authenticate(
 ) -> SignInResult:
     """Check ``email``/``password``; count failures, lock after repeated ones.
 
-    The error never says whether the email exists. A locked account is refused even with
-    the right password until the lock ends.
+    Commits the attempt count before the password is checked (see the module docstring), so
+    call it with a session that holds no other pending work. Every failure gets the same
+    message (:data:`SIGN_IN_FAILED`) and about the same time. A locked account is refused
+    even with the right password until the lock ends; ``locked_until`` on the result is for
+    the caller's records, never for the person signing in.
     """
     now = now or utcnow()
-    wrong = "The email or password is wrong. Check both and try again."
     user = find_user(session, email)
     if user is None:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        return SignInResult(None, wrong)
-    if user.locked_until is not None and user.locked_until > now:
-        return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
+        _check_dummy(password)
+        return SignInResult(None, SIGN_IN_FAILED)
+    user_id, known_lock = user.id, user.locked_until
+    failures = _count_attempt(session, user_id, now)
+    if failures is None:
+        _check_dummy(password)
+        return SignInResult(None, SIGN_IN_FAILED, known_lock)
+    # The count and lock just written by SQL, not the values loaded before.
+    session.refresh(user)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        lock = lock_duration(user.failed_logins)
-        if lock:
-            user.locked_until = now + lock
-            session.flush()
-            return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
-        session.flush()
-        left = FAILURES_BEFORE_LOCK - user.failed_logins
-        return SignInResult(
-            None,
-            f"{wrong} ({left} attempt{'s' if left != 1 else ''} left "
-            "before the account is locked for a while.)",
-        )
+        return SignInResult(None, SIGN_IN_FAILED, user.locked_until)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -160,11 +170,38 @@ def authenticate(
     return SignInResult(user)
 
 
-def _locked_message(until: datetime) -> str:
-    return (
-        "Too many wrong passwords: this account is locked until "
-        f"{until:%H:%M} UTC. Wait until then, or ask an administrator to unlock it."
-    )
+def _check_dummy(password: str) -> None:
+    """Spend the time of a real password check (unknown or locked account)."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+def _count_attempt(session: Session, user_id: int, now: datetime) -> int | None:
+    """Count one attempt unless the account is locked; the new count, or None when locked.
+
+    One conditional UPDATE … RETURNING increments the count and, when it reaches the limit,
+    sets the lock in the same statement. On PostgreSQL a parallel attempt waits for the row
+    and then sees the lock; SQLite runs one writer at a time. Committed at once, so no lock
+    is held while the password is checked.
+    """
+    attempts = User.failed_logins + 1
+    lock_steps: list[tuple[Any, Any]] = [(attempts < FAILURES_BEFORE_LOCK, User.locked_until)]
+    count = FAILURES_BEFORE_LOCK
+    while lock_duration(count) < MAX_LOCK:
+        lock_steps.append((attempts == count, literal(now + lock_duration(count), UTCDateTime())))
+        count += 1
+    failures = session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_logins=attempts,
+            locked_until=case(*lock_steps, else_=literal(now + MAX_LOCK, UTCDateTime())),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.commit()
+    return failures
 
 
 def unlock_user(session: Session, user: User) -> None:
@@ -187,14 +224,41 @@ def end_all_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
-def ensure_demo_user(session: Session, settings: Settings) -> User | None:
-    """Create the documented demo editor in embedded mode; do nothing otherwise.
+def demo_mode_on(settings: Settings) -> bool:
+    """Demo mode: ``DEMO_MODE`` (``serve --demo`` sets it) in embedded mode only."""
+    return settings.DEMO_MODE and settings.embedded
 
-    Idempotent: an existing demo account is left as it is.
+
+def ensure_demo_user(session: Session, settings: Settings) -> User | None:
+    """While demo mode is on, the documented demo *editor*; do nothing otherwise.
+
+    Idempotent. An existing demo account is made an editor again and signs in with the
+    documented password again (it was disabled when the service last ran without demo mode).
     """
-    if not settings.embedded:
+    if not demo_mode_on(settings):
         return None
     existing = find_user(session, DEMO_EMAIL)
-    if existing is not None:
-        return existing
-    return create_user(session, DEMO_EMAIL, DEMO_PASSWORD, name=DEMO_NAME, role="admin")
+    if existing is None:
+        return create_user(session, DEMO_EMAIL, DEMO_PASSWORD, name=DEMO_NAME, role="editor")
+    existing.role = "editor"
+    try:
+        _hasher.verify(existing.password_hash, DEMO_PASSWORD)
+    except (VerificationError, InvalidHashError):
+        existing.password_hash = hash_password(DEMO_PASSWORD)
+    session.flush()
+    return existing
+
+
+def disable_demo_user(session: Session) -> bool:
+    """Demo mode is off: the demo account cannot sign in and its sessions end; True if changed.
+
+    Its password is published, so it must not outlive demo mode. It is disabled (no password
+    matches) rather than deleted, so what it did stays attributed; demo mode enables it again.
+    """
+    user = find_user(session, DEMO_EMAIL)
+    if user is None or (user.password_hash == _DISABLED_PASSWORD and user.role == "editor"):
+        return False
+    user.password_hash = _DISABLED_PASSWORD
+    user.role = "editor"
+    end_all_sessions(session, user)
+    return True

@@ -26,9 +26,12 @@ redirect a browser follows.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import secrets
+import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -285,6 +288,72 @@ def require_admin(user: Annotated[User, Depends(require_editor)]) -> User:
             ),
         )
     return user
+
+
+# ------------------------------------------------------------------- sign-in throttle
+_MAX_TRACKED_CLIENTS = 50_000
+
+
+class LoginThrottle:
+    """Failed sign-ins per client address in a sliding window (this process only).
+
+    An attempt takes a slot *before* the password is checked (parallel attempts cannot all
+    slip under the limit) and gives it back when it succeeds, so only failures count. With
+    fewer failures per client than an account takes to lock, one client alone cannot lock an
+    editor out; a third party needs several addresses, and each is slowed.
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str, now: float | None = None) -> float | None:
+        """Take a slot for one attempt: None when allowed, else seconds to wait."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.setdefault(client, deque())
+            self._hits.move_to_end(client)
+            while len(self._hits) > _MAX_TRACKED_CLIENTS:  # bounded memory: oldest first
+                self._hits.popitem(last=False)
+            while hits and hits[0] <= moment - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(1.0, hits[0] + self.window - moment)
+            hits.append(moment)
+            return None
+
+    def give_back(self, client: str) -> None:
+        """Return the slot of an attempt that succeeded."""
+        with self._lock:
+            hits = self._hits.get(client)
+            if hits:
+                hits.pop()
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's sign-in throttle (made on first use from the settings)."""
+    state = request.app.state
+    throttle = getattr(state, "login_throttle", None)
+    if not isinstance(throttle, LoginThrottle):
+        settings = app_settings(request)
+        throttle = state.login_throttle = LoginThrottle(
+            settings.LOGIN_FAILURES_PER_CLIENT, float(settings.LOGIN_CLIENT_WINDOW_SECONDS)
+        )
+    return throttle
+
+
+def client_key(request: Request) -> str:
+    """The client's address for throttling; IPv6 by /64 (one host usually has a whole /64)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 EditorUser = Annotated[User, Depends(require_editor)]

@@ -114,22 +114,26 @@ def test_set_password_unlocks_and_ends_sessions(
 def test_demo_account_only_in_embedded_mode(
     tmp_path: Path, sqlite_url: str, session: Session
 ) -> None:
-    embedded = make_settings(tmp_path, sqlite_url)
+    embedded = make_settings(tmp_path, sqlite_url, DEMO_MODE="true")
     load_demo(session, embedded)
     load_demo(session, embedded)  # idempotent
     demo = session.scalars(select(User).where(User.email == DEMO_EMAIL)).all()
     assert len(demo) == 1
+    assert demo[0].role == "editor"
     assert authenticate(session, DEMO_EMAIL, DEMO_PASSWORD).user is not None
 
     with_redis = make_settings(
         tmp_path / "redis",
         sqlite_url.replace("distributor.db", "x.db"),
         REDIS_URL="redis://127.0.0.1:6379/0",
+        DEMO_MODE="true",
     )
     assert not with_redis.embedded
     session.delete(demo[0])
     session.flush()
     load_demo(session, with_redis)
+    assert session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None
+    load_demo(session, make_settings(tmp_path, sqlite_url))  # embedded, demo mode off
     assert session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None
 
 

@@ -102,7 +102,8 @@ def test_signup_confirm_receive_one_click_and_excluded_next_time(
             assert READER in str(confirmation["To"])
             link = re.search(r"https://news\.example\.org(/confirm/\S+)", body_text(confirmation))
             assert link is not None
-            confirmed = client.get(link.group(1))
+            assert "Yes, subscribe me" in client.get(link.group(1)).text
+            confirmed = client.post(link.group(1))
             assert confirmed.status_code == 200
             assert "Subscription confirmed" in confirmed.text
 

@@ -14,7 +14,9 @@ from distributor.services.users import authenticate, end_all_sessions
 from distributor.web.auth import (
     CsrfChecked,
     DbSession,
+    client_key,
     current_user,
+    login_throttle,
     safe_next,
     sign_in,
     sign_out,
@@ -72,16 +74,37 @@ def login_submit(
             },
             status_code=400,
         )
+    # Per client first: a third party guessing (or locking accounts) is slowed, whatever the
+    # account; the answer says nothing about the account.
+    throttle, client = login_throttle(request), client_key(request)
+    wait = throttle.take(client)
+    if wait is not None:
+        minutes = max(1, round(wait / 60))
+        response = render(
+            request,
+            "desk/login.html.j2",
+            {
+                "next": safe_next(next),
+                "email": email,
+                "error": "Too many failed sign-ins came from your network. Wait about "
+                f"{minutes} minute{'s' if minutes != 1 else ''} and try again.",
+            },
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     result = authenticate(db, email, password)
     if result.user is None:
-        # Failure counts must be stored even though the page shows an error.
+        # Failure counts must be stored even though the page shows an error. One status and
+        # one message for every failure: the answer never tells whether the account exists.
         db.commit()
         return render(
             request,
             "desk/login.html.j2",
             {"next": safe_next(next), "email": email, "error": result.error},
-            status_code=429 if result.locked_until else 401,
+            status_code=401,
         )
+    throttle.give_back(client)
     sign_in(request, result.user)
     return redirect(request, safe_next(next))
 

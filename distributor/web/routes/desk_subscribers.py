@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from distributor.db.models import MailingList, Subscriber
-from distributor.domain.subscribers import OptIn, SuppressionReason
+from distributor.domain.subscribers import ListVisibility, OptIn, SuppressionReason
 from distributor.services import desk_queries
 from distributor.services.subscriber_import import import_subscribers
 from distributor.services.subscribers import (
@@ -237,6 +237,7 @@ def lists_page(request: Request, *, db: DbSession, user: EditorUser) -> Response
             "nav": "lists",
             "lists": list_summaries(db),
             "opt_ins": [str(value) for value in OptIn],
+            "visibilities": [str(value) for value in ListVisibility],
             "form": {},
         },
     )
@@ -252,6 +253,7 @@ def add_list(
     title: Annotated[str, Form()] = "",
     language: Annotated[str, Form()] = "en",
     opt_in: Annotated[str, Form()] = "double",
+    visibility: Annotated[str, Form()] = "public",
 ) -> Response:
     """Create a list."""
     try:
@@ -261,6 +263,9 @@ def add_list(
             title=title,
             language=language,
             opt_in=OptIn(opt_in) if opt_in in OptIn.__members__.values() else OptIn.DOUBLE,
+            visibility=ListVisibility(visibility)
+            if visibility in ListVisibility.__members__.values()
+            else ListVisibility.PUBLIC,
         )
     except SubscriberError as exc:
         return render(
@@ -270,8 +275,15 @@ def add_list(
                 "nav": "lists",
                 "lists": list_summaries(db),
                 "opt_ins": [str(value) for value in OptIn],
+                "visibilities": [str(value) for value in ListVisibility],
                 "error": f"List not created: {exc}.",
-                "form": {"name": name, "title": title, "language": language, "opt_in": opt_in},
+                "form": {
+                    "name": name,
+                    "title": title,
+                    "language": language,
+                    "opt_in": opt_in,
+                    "visibility": visibility,
+                },
             },
             status_code=400,
         )
@@ -302,6 +314,7 @@ def _list_page(
             "nav": "lists",
             "mailing_list": mailing_list,
             "opt_ins": [str(value) for value in OptIn],
+            "visibilities": [str(value) for value in ListVisibility],
             "error": error,
             "form": form
             or {
@@ -309,6 +322,7 @@ def _list_page(
                 "language": mailing_list.language,
                 "opt_in": mailing_list.opt_in,
                 "description": mailing_list.description,
+                "visibility": mailing_list.visibility,
             },
         },
         status_code=400 if error else 200,
@@ -332,12 +346,21 @@ def edit_list(
     language: Annotated[str, Form()] = "",
     opt_in: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change a list's title, language, opt-in and description (its name stays)."""
+    """Change a list's title, language, opt-in, description and visibility (its name stays)."""
     mailing_list = _list_or_404(db, list_id)
-    form = {"title": title, "language": language, "opt_in": opt_in, "description": description}
+    form = {
+        "title": title,
+        "language": language,
+        "opt_in": opt_in,
+        "description": description,
+        "visibility": visibility or mailing_list.visibility,
+    }
     if opt_in not in OptIn.__members__.values():
         return _list_page(request, mailing_list, error="Choose single or double opt-in.", form=form)
+    if visibility and visibility not in ListVisibility.__members__.values():
+        return _list_page(request, mailing_list, error="Choose public or private.", form=form)
     try:
         update_list(
             db,
@@ -346,6 +369,7 @@ def edit_list(
             opt_in=OptIn(opt_in),
             language=language,
             description=description,
+            visibility=ListVisibility(visibility) if visibility else None,
         )
     except SubscriberError as exc:
         db.rollback()

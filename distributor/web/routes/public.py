@@ -4,7 +4,8 @@ These pages set no cookies and need no login: the signed token in the URL is the
 credential (see :mod:`distributor.domain.tokens`). A bad token gets the same 400 page whatever
 was wrong with it. Unsubscribing follows RFC 8058: a POST to the List-Unsubscribe URL
 unsubscribes at once and answers 200 (never a redirect); a GET only shows a page with a
-button, because link scanners follow GETs.
+button, because link scanners follow GETs. The double opt-in link works the same way: a GET
+shows a Confirm button, only the POST confirms.
 
 The per-IP signup limit is an in-process sliding window: each web process counts on its own,
 so N processes allow up to N times ``SIGNUP_RATE_LIMIT_PER_HOUR``. Behind a proxy, run uvicorn
@@ -192,7 +193,8 @@ def signup_form(request: Request, list_name: str) -> Response:
     """The signup form of one list."""
     with unit_of_work(_settings(request).database_url) as session:
         mailing_list = subscriber_service.find_list(session, list_name)
-        if mailing_list is None:
+        # A private list answers like a missing one: its name and title stay unknown.
+        if mailing_list is None or not subscriber_service.is_public(mailing_list):
             return _message(request, "No such newsletter", status_code=404)
         if mailing_list.archived_at is not None:
             return _closed(request, mailing_list.title)
@@ -203,7 +205,6 @@ def signup_form(request: Request, list_name: str) -> Response:
             "double": mailing_list.opt_in == "double",
             "lang": mailing_list.language,
             "email": "",
-            "name": "",
             "error": None,
         }
     return _page(request, "signup.html.j2", context)
@@ -267,10 +268,9 @@ async def signup_submit(request: Request, list_name: str) -> Response:
 def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: bool) -> Response:
     settings = _settings(request)
     email = fields.get("email", "").strip()
-    name = fields.get("name", "")
     with unit_of_work(settings.database_url) as session:
         mailing_list = subscriber_service.find_list(session, list_name)
-        if mailing_list is None:
+        if mailing_list is None or not subscriber_service.is_public(mailing_list):
             if as_json:
                 return _json({"error": f"no newsletter named {list_name!r}"}, 404)
             return _message(request, "No such newsletter", status_code=404)
@@ -293,7 +293,6 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                     session,
                     list_name,
                     email,
-                    name=name or None,
                     language=fields.get("language") or None,
                 )
             except subscriber_service.SubscriberError as exc:
@@ -309,7 +308,6 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                         "double": double,
                         "lang": language,
                         "email": email,
-                        "name": name,
                         "error": f"Please check your details: {exc}.",
                     },
                     422,
@@ -325,14 +323,44 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             "Check your inbox",
             f"We have sent a link to confirm your subscription to {title}.",
             "If it does not arrive within a few minutes, look in your spam folder.",
+            *_cooldown_note(settings),
         )
     return _message(request, "You are subscribed", f"Welcome to {title}.")
 
 
+def _cooldown_note(settings: Settings) -> tuple[str, ...]:
+    """The same words for every address (they must not tell whether one was sent)."""
+    seconds = settings.CONFIRMATION_COOLDOWN_SECONDS
+    if seconds <= 0:
+        return ()
+    if seconds < 3600:
+        minutes = max(1, round(seconds / 60))
+        span = "minute" if minutes == 1 else f"{minutes} minutes"
+    else:
+        hours = round(seconds / 3600)
+        span = "hour" if hours == 1 else f"{hours} hours"
+    return (
+        f"We send an address at most one such email every {span}: if you asked before,"
+        " please use the link in that email.",
+    )
+
+
 # --------------------------------------------------------------------------------- confirm
 @router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> Response:
+    """A page with a Confirm button; a GET alone changes nothing (mail scanners follow links)."""
+    claims = _claims(request, CONFIRM_PURPOSE, token, subscriber_service.CONFIRM_MAX_AGE_SECONDS)
+    if claims is None:
+        return _invalid_link(request)
+    with unit_of_work(_settings(request).database_url) as session:
+        mailing_list = session.get(MailingList, claims.list_id)
+        title = mailing_list.title if mailing_list is not None else "this newsletter"
+    return _page(request, "confirm.html.j2", {"list_title": title, "token": token})
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
 def confirm(request: Request, token: str) -> Response:
-    """Confirm a double opt-in subscription (idempotent)."""
+    """Confirm a double opt-in subscription (the page's button; idempotent)."""
     claims = _claims(request, CONFIRM_PURPOSE, token, subscriber_service.CONFIRM_MAX_AGE_SECONDS)
     if claims is None:
         return _invalid_link(request)

@@ -14,7 +14,7 @@
 The downgrade drops the column and the indexes; the keyed hashes cannot be turned back.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-05 09:10:00
 """
 
@@ -29,7 +29,7 @@ from alembic import op
 import distributor.db.models
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
