@@ -170,7 +170,7 @@ def test_links_in_emails_and_feeds_use_the_port_served_on(
         str(open_story["id"]),
     )
     assert created.returncode == 0, created.stderr
-    sent = _cli(env, "issues", "send", created.stdout.strip(), "--now")
+    sent = _cli(env, "issues", "send", created.stdout.strip(), "--now", "--yes")
     assert sent.returncode == 0, sent.stderr
     issue_mail = _wait_for_mail(outbox, seen)
     message, links = _links(issue_mail[0])

@@ -42,12 +42,13 @@ def test_exported_cells_never_start_a_formula_and_import_back_unchanged(
         )
         assert signup.status_code == 200
     source = tmp_path / "readers.csv"
-    source.write_text(
-        "email,name,attr.note\n"
-        "-dash@example.org,+cmd|' /C calc'!A0,-2+3\n"
-        "plain@example.org,@SUM(1),ok\n",
-        encoding="utf-8",
-    )
+    # The public signup stores no name any more; an editor's import still can carry one.
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "name", "attr.note"])
+        writer.writerow(["-dash@example.org", "+cmd|' /C calc'!A0", "-2+3"])
+        writer.writerow(["plain@example.org", "@SUM(1)", "ok"])
+        writer.writerow(["named@example.org", HYPERLINK, "ok"])
     runner = CliRunner()
     imported = runner.invoke(cli, ["subscribers", "import", str(source), "--list", "weekly"])
     assert imported.exit_code == 0, imported.output
@@ -55,7 +56,7 @@ def test_exported_cells_never_start_a_formula_and_import_back_unchanged(
     exported = runner.invoke(cli, ["subscribers", "export", "--list", "weekly"])
     assert exported.exit_code == 0, exported.output
     rows = list(csv.reader(io.StringIO(exported.stdout)))
-    assert len(rows) == 4
+    assert len(rows) == 5
     assert rows[0][0] == "email"
     cells = [cell for row in rows for cell in row]
     dangerous = [cell for cell in cells if cell.startswith(TRIGGERS)]
@@ -74,7 +75,8 @@ def test_exported_cells_never_start_a_formula_and_import_back_unchanged(
             row.email: (row.name, row.attributes) for row in session.scalars(select(Subscriber))
         }
     assert stored == {
-        "attacker@example.org": (HYPERLINK, {}),
+        "attacker@example.org": (None, {}),
+        "named@example.org": (HYPERLINK, {"note": "ok"}),
         "-dash@example.org": ("+cmd|' /C calc'!A0", {"note": "-2+3"}),
         "plain@example.org": ("@SUM(1)", {"note": "ok"}),
     }

@@ -162,7 +162,7 @@ def test_erase_leaves_the_address_nowhere_in_the_database_or_the_outbox(
         *("issues", "create", "--list", "weekly", "--subject", "This week"),
         *("--article", str(article_id)),
     )
-    _cli(runner, "issues", "send", "1", "--now")
+    _cli(runner, "issues", "send", "1", "--now", "--yes")
     outbox = settings.outbox_dir
     assert folder_hits(outbox, [STORED]), "the send wrote the victim's message to the outbox"
 
