@@ -116,6 +116,8 @@ def test_upgrade_rekeys_hashes_and_scrubs_what_erasure_left(old_database: str) -
         assert not is_suppressed(session, "kept@example.org")
         kept = session.scalar(text("SELECT email_hash FROM subscribers WHERE email IS NOT NULL"))
         assert kept == address_hash("kept@example.org")
+        # Lists that existed before 0009 are private; this one takes signups again.
+        session.execute(text("UPDATE lists SET visibility = 'public' WHERE name = 'weekly'"))
         assert sign_up(session, "weekly", "bounced@example.org").status == "suppressed"
         payload = session.scalar(text("SELECT payload FROM provider_events"))
     stored = json.loads(payload) if isinstance(payload, str) else payload
