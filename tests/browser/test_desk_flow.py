@@ -10,19 +10,13 @@ Screenshots of every step are written to ``tests/artifacts/desk/``.
 from __future__ import annotations
 
 import email
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from pathlib import Path
 
-import httpx
 import pytest
 
 from distributor.db.migrate import upgrade
@@ -30,7 +24,8 @@ from distributor.db.session import engine_for, unit_of_work
 from distributor.services.ingest import ingest_path
 from distributor.services.subscribers import add_subscriber, create_list
 from distributor.services.users import create_user
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import free_port
+from tests.support.serve_process import inherited_environment, running_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,11 +65,7 @@ def running_desk(tmp_path: Path) -> Iterator[RunningDesk]:
     outbox = tmp_path / "outbox"
     database_url = f"sqlite:///{(data_dir / 'distributor.db').as_posix()}"
     _seed(database_url)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DATABASE_URL", "SENDGRID_API_KEY", "SMTP_URL"}
-    }
+    env = inherited_environment()
     env.update(
         {
             "DATA_DIR": str(data_dir),
@@ -87,36 +78,8 @@ def running_desk(tmp_path: Path) -> Iterator[RunningDesk]:
         }
     )
     log = tmp_path / "serve.log"
-    with log.open("wb") as log_handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "distributor.cli.main", "serve", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "distributor serve did not start:\n" + log.read_text(errors="replace")
-                    )
-                time.sleep(0.2)
-            yield RunningDesk(f"http://127.0.0.1:{port}", outbox, log, database_url)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
+    with running_serve([], env, port, log):
+        yield RunningDesk(f"http://127.0.0.1:{port}", outbox, log, database_url)
 
 
 def _subjects(outbox: Path) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO_ROOT, free_port
+from tests.support.serve_process import running_serve
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
@@ -61,35 +62,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     assert created.returncode == 0, created.stderr
     port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "distributor.cli.main", "serve", "--demo", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("distributor serve did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
-        yield base, env, log
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+    with running_serve(["--demo"], env, port, log, stop=signal.SIGINT):
+        yield f"http://127.0.0.1:{port}", env, log
 
 
 def _wait_for_mail(outbox: Path, seen: set[Path], seconds: float = 30) -> list[Path]:

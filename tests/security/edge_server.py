@@ -3,24 +3,18 @@ that streams a large body and stops as soon as the server answers."""
 
 from __future__ import annotations
 
-import os
 import select
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import pytest
-
 from distributor.db.migrate import upgrade
 from distributor.db.session import engine_for
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import free_port
+from tests.support.serve_process import inherited_environment, running_serve
 
 SECRET = "edge-test-secret-key-0123456789abcdef"
 
@@ -69,11 +63,7 @@ def serve(tmp_path: Path, **env_overrides: str) -> Iterator[Served]:
     tmpdir.mkdir(exist_ok=True)
     database_url = database_url_under(data_dir)
     engine_for(database_url).dispose()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DATABASE_URL", "SENDGRID_API_KEY", "SMTP_URL"}
-    }
+    env = inherited_environment()
     env.update(
         {
             "DATA_DIR": str(data_dir),
@@ -87,34 +77,8 @@ def serve(tmp_path: Path, **env_overrides: str) -> Iterator[Served]:
     )
     env.update(env_overrides)
     log = tmp_path / "serve.log"
-    with log.open("wb") as log_handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "distributor.cli.main", "serve", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("distributor serve did not start:\n" + log.read_text("utf-8"))
-                time.sleep(0.2)
-            yield Served(port, server.pid, tmpdir, log, database_url)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
+    with running_serve([], env, port, log) as server:
+        yield Served(port, server.pid, tmpdir, log, database_url)
 
 
 @dataclass
