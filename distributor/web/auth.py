@@ -29,9 +29,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
-import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -43,6 +41,7 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import User
 from distributor.db.session import session_factory
+from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web")
 
@@ -291,10 +290,7 @@ def require_admin(user: Annotated[User, Depends(require_editor)]) -> User:
 
 
 # ------------------------------------------------------------------- sign-in throttle
-_MAX_TRACKED_CLIENTS = 50_000
-
-
-class LoginThrottle:
+class LoginThrottle(SlidingWindowLimiter):
     """Failed sign-ins per client address in a sliding window (this process only).
 
     An attempt takes a slot *before* the password is checked (parallel attempts cannot all
@@ -303,33 +299,7 @@ class LoginThrottle:
     editor out; a third party needs several addresses, and each is slowed.
     """
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, client: str, now: float | None = None) -> float | None:
-        """Take a slot for one attempt: None when allowed, else seconds to wait."""
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(client, deque())
-            self._hits.move_to_end(client)
-            while len(self._hits) > _MAX_TRACKED_CLIENTS:  # bounded memory: oldest first
-                self._hits.popitem(last=False)
-            while hits and hits[0] <= moment - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1.0, hits[0] + self.window - moment)
-            hits.append(moment)
-            return None
-
-    def give_back(self, client: str) -> None:
-        """Return the slot of an attempt that succeeded."""
-        with self._lock:
-            hits = self._hits.get(client)
-            if hits:
-                hits.pop()
+    take = SlidingWindowLimiter.hit
 
 
 def login_throttle(request: Request) -> LoginThrottle:

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-from collections import OrderedDict, deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +37,7 @@ from distributor.domain.tokens import (
 )
 from distributor.services import subscribers as subscriber_service
 from distributor.web.app import TEMPLATES_DIR
+from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web.public")
 
@@ -50,7 +48,6 @@ templates.env.autoescape = True
 
 HONEYPOT_FIELD = "website"
 RATE_WINDOW_SECONDS = 3600.0
-MAX_TRACKED_ADDRESSES = 50_000
 MAX_FORM_BYTES = 16_384
 LANGUAGES = (("en", "English"), ("zh", "中文"))
 
@@ -66,35 +63,6 @@ _SECURITY_HEADERS = {
 }
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` hits per key within ``window`` seconds (in this process only)."""
-
-    def __init__(self, limit: int, window: float = RATE_WINDOW_SECONDS) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, now: float | None = None) -> float | None:
-        """Count one hit; None when allowed, else seconds until the next one would be."""
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                hits = self._hits[key] = deque()
-                # Bounded memory: forget the least recently seen addresses first.
-                while len(self._hits) > MAX_TRACKED_ADDRESSES:
-                    self._hits.popitem(last=False)
-            else:
-                self._hits.move_to_end(key)
-            while hits and hits[0] <= moment - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1.0, hits[0] + self.window - moment)
-            hits.append(moment)
-            return None
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -105,7 +73,7 @@ def _limiter(request: Request) -> SlidingWindowLimiter:
     limiter = getattr(state, "signup_limiter", None)
     if limiter is None:
         limiter = state.signup_limiter = SlidingWindowLimiter(
-            _settings(request).SIGNUP_RATE_LIMIT_PER_HOUR
+            _settings(request).SIGNUP_RATE_LIMIT_PER_HOUR, RATE_WINDOW_SECONDS
         )
     return limiter
 

@@ -18,7 +18,7 @@ from distributor.adapters.sendgrid_webhook import (
 from distributor.domain.subscribers import SuppressionReason
 from distributor.services.subscribers import canonical_email, email_problem, language_problem
 from distributor.services.suppression import classify_event
-from distributor.web.routes.public import SlidingWindowLimiter
+from distributor.web.throttle import SlidingWindowLimiter
 
 
 @pytest.mark.parametrize(
