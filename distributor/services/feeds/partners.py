@@ -50,7 +50,7 @@ from distributor.domain.partners import (
     territory_allows,
     visibility,
 )
-from distributor.rendering.feeds import CONTENT_TYPES, render_feed
+from distributor.rendering.feeds import FORMATS, format_record, render_feed
 from distributor.rendering.feeds.common import (
     DEFAULT_ATTRIBUTION,
     ArchiveLinks,
@@ -62,12 +62,7 @@ from distributor.rendering.feeds.common import (
 from distributor.rendering.feeds.ninjs import render_ninjs_item
 
 # Public URL paths. Stable: partners and readers bookmark them.
-PUBLIC_SUFFIX = {
-    FeedFormat.RSS: ".rss",
-    FeedFormat.ATOM: ".atom",
-    FeedFormat.JSONFEED: ".json",
-    FeedFormat.NINJS: ".ninjs.json",
-}
+PUBLIC_SUFFIX = {record.name: record.extension for record in FORMATS}
 PUBLIC_KEY = "public"
 
 
@@ -107,7 +102,7 @@ class Audience:
 
 def public_path(feed_format: FeedFormat, archive: int | None = None) -> str:
     """``/feeds/public.rss`` or ``/feeds/public/archive/3.rss``."""
-    suffix = PUBLIC_SUFFIX[feed_format]
+    suffix = format_record(feed_format).extension
     if archive is None:
         return f"/feeds/public{suffix}"
     return f"/feeds/public/archive/{archive}{suffix}"
@@ -283,7 +278,7 @@ def build_documents(
         oldest_first = sorted((entry.article for entry in entries), key=order_key)
         pages = len(oldest_first) // size if len(oldest_first) > size else 0
         newest = oldest_first[-size:]
-        content_type = CONTENT_TYPES[feed_format]
+        content_type = format_record(feed_format).content_type
         spec = _spec(settings, audience, feed_format, None, pages)
         documents.append(
             BuiltDocument(
