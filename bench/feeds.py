@@ -201,12 +201,14 @@ def _rebuild_figures(stories: list[int], partners: int) -> None:
 
 def main() -> None:
     """Run the benchmark and print a small table."""
+    from distributor.domain.partners import FeedFormat
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--format", default="rss", choices=["rss", "atom", "jsonfeed", "ninjs"])
+    parser.add_argument("--format", default="rss", choices=[value.value for value in FeedFormat])
     parser.add_argument("--rebuild", action="store_true", help="Time rebuilds instead.")
     parser.add_argument("--stories", default="50,500,2000", help="With --rebuild: sizes.")
     parser.add_argument("--partners", type=int, default=5, help="With --rebuild: partners.")

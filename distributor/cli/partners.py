@@ -12,6 +12,11 @@ from rich.table import Table
 
 from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
 from distributor.db.models import Partner, PartnerPush
+from distributor.domain.partners import FeedFormat
+
+ALL_FORMATS = tuple(feed_format.value for feed_format in FeedFormat)
+# "rss, atom, jsonfeed or ninjs", for option help.
+FORMAT_CHOICES = f"{', '.join(ALL_FORMATS[:-1])} or {ALL_FORMATS[-1]}"
 
 partners_app = typer.Typer(help="Partner outlets that republish stories.", no_args_is_help=True)
 
@@ -23,7 +28,7 @@ def _as_dict(partner: Partner) -> dict[str, Any]:
         "active": partner.active,
         "api_key_prefix": partner.api_key_prefix,
         "key_rotated_at": partner.key_rotated_at.isoformat() if partner.key_rotated_at else None,
-        "formats": list(partner.formats or []) or ["rss", "atom", "jsonfeed", "ninjs"],
+        "formats": list(partner.formats or []) or list(ALL_FORMATS),
         "sections": list(partner.sections or []),
         "tags": list(partner.tags or []),
         "languages": list(partner.languages or []),
@@ -78,9 +83,7 @@ def _feed_urls(formats: list[str]) -> dict[str, str]:
     return {name: base + partner_path(parse_feed_format(name)) for name in formats}
 
 
-FormatOption = typer.Option(
-    [], "--format", help="rss, atom, jsonfeed or ninjs (repeat; default all)."
-)
+FormatOption = typer.Option([], "--format", help=f"{FORMAT_CHOICES} (repeat; default all).")
 SectionOption = typer.Option([], "--section", help="Only stories in this section (repeatable).")
 TagOption = typer.Option([], "--tag", help="Only stories with this tag (repeatable).")
 LanguageOption = typer.Option(
@@ -337,7 +340,7 @@ def log_command(
 
 
 def feed_command(
-    format: str = typer.Option(..., "--format", help="rss, atom, jsonfeed or ninjs."),
+    format: str = typer.Option(..., "--format", help=f"{FORMAT_CHOICES}."),
     partner: str | None = typer.Option(None, "--partner", help="Render this partner's feed."),
 ) -> None:
     """Print the current feed document (rendered from the database now) on stdout."""

@@ -27,13 +27,14 @@ from distributor.domain.partners import FeedFormat, hash_api_key
 from distributor.rendering.feeds.common import rfc822
 from distributor.services.feeds import (
     PUBLIC_KEY,
-    PUBLIC_SUFFIX,
     PartnerAccess,
     StoredFeed,
     authenticate_partner,
     document_key,
     partner_audience_key,
+    partner_feed_format,
     partner_path,
+    public_feed_format,
     public_path,
     record_partner_fetches,
 )
@@ -48,14 +49,6 @@ FETCH_FLUSH_SECONDS = 30.0
 API_KEY_HEADER = "X-Api-Key"
 PUBLIC_CACHE_CONTROL = "public, max-age=300"
 PARTNER_CACHE_CONTROL = "private, max-age=60"
-
-_PUBLIC_NAMES = {f"public{suffix}": feed_format for feed_format, suffix in PUBLIC_SUFFIX.items()}
-_PARTNER_NAMES = {feed_format.value: feed_format for feed_format in FeedFormat} | {
-    "json": FeedFormat.JSONFEED,
-    "feed.json": FeedFormat.JSONFEED,
-    "rss.xml": FeedFormat.RSS,
-    "atom.xml": FeedFormat.ATOM,
-}
 
 
 # ------------------------------------------------------------------------------- caching
@@ -314,14 +307,14 @@ async def _public(request: Request, feed_format: FeedFormat | None, page: int | 
 @router.api_route("/feeds/{name}", methods=["GET", "HEAD"], include_in_schema=True)
 async def public_feed(name: str, request: Request) -> Response:
     """The public feed (``public.rss``, ``public.atom``, ``public.json``, ``public.ninjs.json``)."""
-    return await _public(request, _PUBLIC_NAMES.get(name), None)
+    return await _public(request, public_feed_format(name), None)
 
 
 @router.api_route("/feeds/public/archive/{name}", methods=["GET", "HEAD"])
 async def public_archive(name: str, request: Request) -> Response:
     """An RFC 5005 archive page of the public feed, e.g. ``/feeds/public/archive/3.rss``."""
     number, _, suffix = name.partition(".")
-    feed_format = _PUBLIC_NAMES.get("public." + suffix)
+    feed_format = public_feed_format(f"public.{suffix}")
     if not number.isdigit() or int(number) < 1:
         return _error(
             404,
@@ -356,7 +349,7 @@ async def _partner(request: Request, format_name: str, page: int | None) -> Resp
         response = _error(429, f"rate limit of {limit} requests per minute exceeded")
         response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         return response
-    feed_format = _PARTNER_NAMES.get(format_name.lower())
+    feed_format = partner_feed_format(format_name)
     if feed_format is None or feed_format not in access.formats:
         return _error(
             404,
