@@ -38,6 +38,7 @@ from distributor.ingest.extract import (
     split_names,
     title_case_if_shouting,
 )
+from distributor.ingest.languages import LanguageDecision, decide_language
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.ingest.sanitise import html_to_text, plain_text, safe_url
 from distributor.ingest.strict_reader import read_strictly
@@ -61,7 +62,7 @@ _ART_CREDIT = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_NAME = re.compile(r"^\s*(?P<email>[^\s()<>@]+@[^\s()<>]+)\s*\((?P<name>[^)]+)\)\s*$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _MAX_DEK_CHARS = 600
 
 
@@ -79,6 +80,7 @@ class _RawItem:
     rights: str | None = None
     territories_allow: tuple[str, ...] = ()
     territories_deny: tuple[str, ...] = ()
+    language: str | None = None  # declared on the item itself, never inherited
 
 
 def _local(element: etree._Element) -> str:
@@ -194,7 +196,7 @@ def _media_image(
 
 def _read_raw_item(item: etree._Element, base: str | None) -> _RawItem:
     keys: list[str] = []
-    raw = _RawItem(keys=())
+    raw = _RawItem(keys=(), language=item.get(XML_LANG) or None)
     item_media = _media_fields(item)
     contents: list[tuple[etree._Element, dict[str, str | None]]] = []
     enclosures: list[Image] = []
@@ -231,6 +233,16 @@ def _read_raw_item(item: etree._Element, base: str | None) -> _RawItem:
             keys.append(child.get("href") or _text_of(child))
         elif name in {"origLink", "origlink"}:
             raw.orig_link = _text_of(child) or None
+        elif name == "language" and namespace == DC_NAMESPACE:
+            raw.language = raw.language or _text_of(child) or None
+        elif (
+            name in ("content", "title", "summary")
+            and namespace == ATOM_NAMESPACE
+            and child.get(XML_LANG)
+        ):
+            # xml:lang on the entry's own content says what its text is in.
+            if name == "content" or raw.language is None:
+                raw.language = child.get(XML_LANG)
         elif name == "creator" and namespace == DC_NAMESPACE:
             text = _text_of(child)
             if text:
@@ -420,18 +432,6 @@ def clean_link(url: str | None, base: str | None = None) -> str | None:
     ):
         return absolute
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), fragment))
-
-
-def guess_language(text: str, declared: str | None) -> str:
-    """The declared language (normalised "zh-cn" -> "zh-CN"), else a guess from the script."""
-    if declared:
-        code = declared.strip().replace("_", "-")
-        head, _, rest = code.partition("-")
-        return head.lower() + (f"-{rest.upper()}" if rest else "") if head else "en"
-    sample = text[:400]
-    if sample and len(_CJK.findall(sample)) >= max(2, len(sample) // 10):
-        return "zh"
-    return "en"
 
 
 def _entry_keys(entry: Any) -> list[str]:
@@ -706,13 +706,9 @@ def _entry_to_article(
             if plain_text(tag.get("term"))
         )
     )
-    content_language = None
-    for content in entry.get("content", []) or []:
-        content_language = content_language or content.get("language")
-    declared = content_language or entry.get("language") or feed_language
-    language = guess_language(
-        "" if declared else title + " " + html_to_text(extracted.body_html[:3000]), declared
-    )
+    language = _item_language(entry, raw, title, extracted.body_html, feed_language)
+    if language.problem:
+        report.warn(language.problem, label)
     rights = (raw.rights if raw else None) or plain_text(entry.get("rights")) or feed_rights
     return Article(
         guid=_stable_guid(entry, link, title, home),
@@ -720,7 +716,7 @@ def _entry_to_article(
         canonical_url=link,
         body_html=extracted.body_html,
         dek=dek,
-        language=language,
+        language=language.tag,
         sections=extracted.sections,
         tags=tags,
         authors=authors,
@@ -732,3 +728,23 @@ def _entry_to_article(
         territories_allow=raw.territories_allow if raw else (),
         territories_deny=raw.territories_deny if raw else (),
     )
+
+
+# Plain text of this much HTML gives more than a language sample's worth of letters.
+_LANGUAGE_SAMPLE_HTML = 4000
+
+
+def _item_language(
+    entry: Any, raw: _RawItem | None, title: str, body_html: str, feed_language: str | None
+) -> LanguageDecision:
+    """The item's own language, else its text's, else the channel's (see ingest.languages)."""
+    if raw is not None:
+        item_language = raw.language
+    else:
+        # No lxml view of the item: feedparser's values, minus what the feed itself declared
+        # (feedparser passes a feed-level xml:lang down to every entry and content).
+        candidates = [c.get("language") for c in entry.get("content", []) or []]
+        candidates.append(entry.get("language"))
+        item_language = next((c for c in candidates if c and c != feed_language), None)
+    text = title + "\n" + html_to_text(body_html[:_LANGUAGE_SAMPLE_HTML])
+    return decide_language(text, item_language=item_language, channel_language=feed_language)
