@@ -30,6 +30,7 @@ import feedparser
 from lxml import etree
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.languages import language_tag_or_none
 from distributor.ingest.credits import normalise_space, split_caption
 from distributor.ingest.extract import (
     BioBlock,
@@ -600,6 +601,12 @@ def parse_feed(
         report.warn(f"ill-formed document{where}: {exc}; recovered what could be read")
     home = clean_link(feed.get("link"), base_url) or base_url
     feed_language = feed.get("language")
+    if feed_language and language_tag_or_none(feed_language) is None:
+        report.warn(
+            f"channel language {feed_language!r} is not a BCP 47 language tag; each story's "
+            "language comes from its own declaration or its text"
+        )
+        feed_language = None
     feed_authors: list[str] = []
     if version.startswith("atom"):
         for detail in feed.get("authors", []) or []:

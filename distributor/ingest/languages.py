@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 import hanzidentifier  # type: ignore[import-untyped]
+from hanzidentifier import helpers as hanzi_helpers
 
 from distributor.domain.languages import (
     DEFAULT_LANGUAGE,
@@ -58,6 +59,8 @@ CANDIDATE_LANGUAGES = frozenset(
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+# Scripts whose texts may be all Chinese characters (Japanese and Korean ones too).
+_HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan", "Kore"})
 
 
 class LanguageSource(StrEnum):
@@ -117,21 +120,39 @@ def _letters(text: str) -> int:
 
 
 def chinese_script(text: str) -> str | None:
-    """``Hans`` or ``Hant`` when ``text``'s characters are only one of the two, else None."""
+    """``Hans`` or ``Hant`` by ``text``'s characters; None when it has none that tell.
+
+    Characters shared by both systems say nothing; a text that mixes the two (a quoted name,
+    a stray character) is what most of its telling characters are.
+    """
     kind = hanzidentifier.identify(text)
     if kind == hanzidentifier.SIMPLIFIED:
         return "Hans"
     if kind == hanzidentifier.TRADITIONAL:
         return "Hant"
-    return None
+    if kind != hanzidentifier.MIXED:
+        return None
+    characters = hanzi_helpers.get_hanzi(text)
+    simplified_only = len(characters - hanzi_helpers.TRADITIONAL_CHARACTERS)
+    traditional_only = len(characters - hanzi_helpers.SIMPLIFIED_CHARACTERS)
+    if simplified_only == traditional_only:
+        return None
+    return "Hans" if simplified_only > traditional_only else "Hant"
+
+
+def _chinese(sample: str) -> str:
+    """``zh-Hans`` or ``zh-Hant`` for Chinese ``sample``: Simplified when its characters do not
+    tell (the likely script of ``zh``, CLDR)."""
+    return chinese_tag(chinese_script(sample) or "Hans")
 
 
 def _by_script(sample: str) -> str | None:
-    """``zh-Hans``/``zh-Hant``/``zh`` for a mostly-Chinese sample, else None."""
+    """``zh-Hans``/``zh-Hant`` for a sample written mostly in Chinese characters (and
+    no kana or hangul, which would make it Japanese or Korean), else None."""
     han = len(_HAN.findall(sample))
-    if han < 2 or han < len(sample) // 10 or _KANA_HANGUL.search(sample):
+    if han < 2 or han * 2 < _letters(sample) or _KANA_HANGUL.search(sample):
         return None
-    return chinese_tag(chinese_script(sample))
+    return _chinese(sample)
 
 
 def _with_chinese_script(tag: str, sample: str) -> str:
@@ -175,13 +196,17 @@ def decide_language(
             needed = OVERRULE_CONFIDENCE if channel is not None else UNDECLARED_CONFIDENCE
             if confidence >= needed:
                 if primary_language(detected) == "zh":
-                    detected = chinese_tag(chinese_script(sample))
+                    detected = _chinese(sample)
                 return LanguageDecision(detected, LanguageSource.TEXT, problem)
+    by_script = _by_script(sample)
     if channel is not None:
-        tag = _with_chinese_script(channel, sample) if _by_script(sample) else channel
+        if by_script is not None and script_of(channel) not in _HAN_SCRIPTS:
+            # Too short to identify, but Chinese characters in a Latin (or Cyrillic...)
+            # channel are not in the channel's language: the script itself says so.
+            return LanguageDecision(by_script, LanguageSource.TEXT, problem)
+        tag = _with_chinese_script(channel, sample) if by_script else channel
         source = LanguageSource.CHANNEL if tag == channel else LanguageSource.TEXT
         return LanguageDecision(tag, source, problem)
-    by_script = _by_script(sample)
     if by_script is not None:
         return LanguageDecision(by_script, LanguageSource.TEXT, problem)
     return LanguageDecision(DEFAULT_LANGUAGE, LanguageSource.DEFAULT, problem)
