@@ -104,6 +104,18 @@ def test_text_in_the_channels_language_keeps_the_channels_tag() -> None:
     assert decide_language(SIMPLIFIED, channel_language="zh").tag == "zh-Hans"
 
 
+def test_a_quotation_at_the_start_does_not_overrule_the_channel() -> None:
+    french = (
+        "Lorsqu'un phénomène est généralisé, il devient très difficile de le contester. Les "
+        "caméras de surveillance se sont multipliées dans les rues de Montréal depuis dix ans, "
+        "et personne ne semble plus s'en soucier, ni les élus ni les habitants du quartier."
+    )
+    text = "Surveiller la surveillance\n" + ENGLISH + " " + ENGLISH + " " + french + " " + french
+    assert decide_language(text, channel_language="fr").tag == "fr"
+    # Without the French part after it, the English text does overrule the channel.
+    assert decide_language("Ferry\n" + ENGLISH * 4, channel_language="fr").tag == "en"
+
+
 @pytest.mark.parametrize("text", ["Kurz", "Neue Regeln", "Schöne neue Welt der Arbeit", ""])
 def test_short_texts_fall_back_to_the_channel(text: str) -> None:
     decision = decide_language(text, channel_language="en-GB")
