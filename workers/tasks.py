@@ -51,6 +51,10 @@ def _warm_up(**_: Any) -> None:
     from distributor.db.session import warm_up_orm
 
     warm_up_orm()
+    # The language-identification model loads in about a second: once here, not per task.
+    from distributor.ingest.languages import warm_up as warm_up_language_model
+
+    warm_up_language_model()
 
 
 def _database_url() -> str:

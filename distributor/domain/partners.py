@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from distributor.domain.articles import Article, ArticleStatus
+from distributor.domain.languages import same_language_for_readers
 
 # --------------------------------------------------------------------------------- formats
 
@@ -69,6 +70,9 @@ def language_matches(article_language: str, wanted: tuple[str, ...]) -> bool:
     for raw_tag in wanted:
         tag = raw_tag.strip().lower().replace("_", "-")
         if language == tag or language.startswith(tag + "-"):
+            return True
+        # A script selects by script: zh-Hant also takes zh-TW and zh-HK, zh-Hans takes zh-CN.
+        if tag in ("zh-hans", "zh-hant") and same_language_for_readers(language, tag):
             return True
     return False
 

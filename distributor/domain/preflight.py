@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from distributor.domain.languages import same_language_for_readers
+
 # Gmail clips a message whose HTML is over about 102 KB; the budget setting
 # (EMAIL_HTML_BUDGET_BYTES, 100,000 by default) keeps a margin below it.
 GMAIL_CLIP_BYTES = 102_000
@@ -208,10 +210,6 @@ def embargo_problems(
     )
 
 
-def _primary_language(tag: str) -> str:
-    return (tag or "").replace("_", "-").split("-")[0].strip().lower()
-
-
 def preflight(plan: SendPlan) -> Preflight:
     """Every open problem of ``plan``, blocking ones first, in story order."""
     problems: list[Problem] = list(embargo_problems(plan.stories, plan.send_at, plan.timezone))
@@ -244,7 +242,8 @@ def preflight(plan: SendPlan) -> Preflight:
                     )
                 )
         for mailing_list in plan.lists:
-            if _primary_language(story.language) != _primary_language(mailing_list.language):
+            # en-GB on an en list is fine; zh-Hant on a zh-Hans list is not (another script).
+            if not same_language_for_readers(story.language, mailing_list.language):
                 problems.append(
                     Problem(
                         ProblemKind.LANGUAGE,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ import feedparser
 from lxml import etree
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.languages import language_tag_or_none
 from distributor.ingest.credits import normalise_space, split_caption
 from distributor.ingest.extract import (
     BioBlock,
@@ -38,6 +40,7 @@ from distributor.ingest.extract import (
     split_names,
     title_case_if_shouting,
 )
+from distributor.ingest.languages import SAMPLE_CHARS, LanguageDecision, decide_language
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.ingest.sanitise import html_to_text, plain_text, safe_url
 from distributor.ingest.strict_reader import read_strictly
@@ -61,7 +64,7 @@ _ART_CREDIT = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_NAME = re.compile(r"^\s*(?P<email>[^\s()<>@]+@[^\s()<>]+)\s*\((?P<name>[^)]+)\)\s*$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _MAX_DEK_CHARS = 600
 
 
@@ -79,6 +82,7 @@ class _RawItem:
     rights: str | None = None
     territories_allow: tuple[str, ...] = ()
     territories_deny: tuple[str, ...] = ()
+    language: str | None = None  # declared on the item itself, never inherited
 
 
 def _local(element: etree._Element) -> str:
@@ -194,7 +198,7 @@ def _media_image(
 
 def _read_raw_item(item: etree._Element, base: str | None) -> _RawItem:
     keys: list[str] = []
-    raw = _RawItem(keys=())
+    raw = _RawItem(keys=(), language=item.get(XML_LANG) or None)
     item_media = _media_fields(item)
     contents: list[tuple[etree._Element, dict[str, str | None]]] = []
     enclosures: list[Image] = []
@@ -231,6 +235,16 @@ def _read_raw_item(item: etree._Element, base: str | None) -> _RawItem:
             keys.append(child.get("href") or _text_of(child))
         elif name in {"origLink", "origlink"}:
             raw.orig_link = _text_of(child) or None
+        elif name == "language" and namespace == DC_NAMESPACE:
+            raw.language = raw.language or _text_of(child) or None
+        elif (
+            name in ("content", "title", "summary")
+            and namespace == ATOM_NAMESPACE
+            and child.get(XML_LANG)
+        ):
+            # xml:lang on the entry's own content says what its text is in.
+            if name == "content" or raw.language is None:
+                raw.language = child.get(XML_LANG)
         elif name == "creator" and namespace == DC_NAMESPACE:
             text = _text_of(child)
             if text:
@@ -422,18 +436,6 @@ def clean_link(url: str | None, base: str | None = None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), fragment))
 
 
-def guess_language(text: str, declared: str | None) -> str:
-    """The declared language (normalised "zh-cn" -> "zh-CN"), else a guess from the script."""
-    if declared:
-        code = declared.strip().replace("_", "-")
-        head, _, rest = code.partition("-")
-        return head.lower() + (f"-{rest.upper()}" if rest else "") if head else "en"
-    sample = text[:400]
-    if sample and len(_CJK.findall(sample)) >= max(2, len(sample) // 10):
-        return "zh"
-    return "en"
-
-
 def _entry_keys(entry: Any) -> list[str]:
     keys = [entry.get("id"), entry.get("link")]
     keys.extend(link.get("href") for link in entry.get("links", []) or [])
@@ -600,6 +602,12 @@ def parse_feed(
         report.warn(f"ill-formed document{where}: {exc}; recovered what could be read")
     home = clean_link(feed.get("link"), base_url) or base_url
     feed_language = feed.get("language")
+    if feed_language and language_tag_or_none(feed_language) is None:
+        report.warn(
+            f"channel language {feed_language!r} is not a BCP 47 language tag; each story's "
+            "language comes from its own declaration or its text"
+        )
+        feed_language = None
     feed_authors: list[str] = []
     if version.startswith("atom"):
         for detail in feed.get("authors", []) or []:
@@ -706,13 +714,9 @@ def _entry_to_article(
             if plain_text(tag.get("term"))
         )
     )
-    content_language = None
-    for content in entry.get("content", []) or []:
-        content_language = content_language or content.get("language")
-    declared = content_language or entry.get("language") or feed_language
-    language = guess_language(
-        "" if declared else title + " " + html_to_text(extracted.body_html[:3000]), declared
-    )
+    language = _item_language(entry, raw, title, extracted.body_html, feed_language)
+    if language.problem:
+        report.warn(language.problem, label)
     rights = (raw.rights if raw else None) or plain_text(entry.get("rights")) or feed_rights
     return Article(
         guid=_stable_guid(entry, link, title, home),
@@ -720,7 +724,7 @@ def _entry_to_article(
         canonical_url=link,
         body_html=extracted.body_html,
         dek=dek,
-        language=language,
+        language=language.tag,
         sections=extracted.sections,
         tags=tags,
         authors=authors,
@@ -732,3 +736,33 @@ def _entry_to_article(
         territories_allow=raw.territories_allow if raw else (),
         territories_deny=raw.territories_deny if raw else (),
     )
+
+
+# Plain text of this much HTML usually gives a language sample's worth of letters; when markup
+# (figures, long URLs) eats it, a larger prefix is read once more.
+_LANGUAGE_SAMPLE_HTML = 2000
+_TAG = re.compile(r"<[^>]*>?")
+
+
+def _sample_text(body_html: str, size: int) -> str:
+    """Rough plain text of the start of a (sanitised) body: enough to tell its language,
+    many times cheaper than a full HTML-to-text conversion."""
+    return " ".join(html.unescape(_TAG.sub(" ", body_html[:size])).split())
+
+
+def _item_language(
+    entry: Any, raw: _RawItem | None, title: str, body_html: str, feed_language: str | None
+) -> LanguageDecision:
+    """The item's own language, else its text's, else the channel's (see ingest.languages)."""
+    if raw is not None:
+        item_language = raw.language
+    else:
+        # No lxml view of the item: feedparser's values, minus what the feed itself declared
+        # (feedparser passes a feed-level xml:lang down to every entry and content).
+        candidates = [c.get("language") for c in entry.get("content", []) or []]
+        candidates.append(entry.get("language"))
+        item_language = next((c for c in candidates if c and c != feed_language), None)
+    text = title + "\n" + _sample_text(body_html, _LANGUAGE_SAMPLE_HTML)
+    if len(text) < SAMPLE_CHARS * 2 and len(body_html) > _LANGUAGE_SAMPLE_HTML:
+        text = title + "\n" + _sample_text(body_html, _LANGUAGE_SAMPLE_HTML * 4)
+    return decide_language(text, item_language=item_language, channel_language=feed_language)

@@ -19,8 +19,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.languages import LanguageTagError, normalise_language_tag
 from distributor.ingest.extract import assign_bios, extract_body
-from distributor.ingest.feeds import guess_language
+from distributor.ingest.languages import SAMPLE_CHARS, decide_language
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.ingest.sanitise import html_to_text, plain_text, safe_url
 
@@ -34,6 +35,15 @@ def _absolute(value: str | None) -> str | None:
     if url is None:
         raise ValueError("must be an absolute http:// or https:// URL")
     return url
+
+
+def _language_tag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalise_language_tag(value)
+    except LanguageTagError as error:
+        raise ValueError(str(error)) from None
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -84,9 +94,7 @@ class ArticleIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=1000)]
     dek: Text | None = None
     body_html: Annotated[str, Field(max_length=2_000_000)] = ""
-    language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")] | None = (
-        None
-    )
+    language: Annotated[str, Field(max_length=100)] | None = None
     sections: list[Annotated[str, Field(max_length=200)]] = []
     tags: list[Annotated[str, Field(max_length=200)]] = []
     authors: list[AuthorIn] = []
@@ -101,6 +109,7 @@ class ArticleIn(BaseModel):
     territories_deny: list[Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]] = []
 
     _url = field_validator("url")(_absolute)
+    _language = field_validator("language")(_language_tag)
     _times = field_validator("published_at", "updated_at", "embargo_until")(_aware)
 
     def to_article(self) -> Article:
@@ -137,14 +146,15 @@ class ArticleIn(BaseModel):
         notes = tuple(
             dict.fromkeys([*(n.strip() for n in self.notes if n.strip()), *extracted.notes])
         )
-        text = title + " " + html_to_text(extracted.body_html)[:300]
+        # The given language wins; without one, the text decides (see ingest.languages).
+        text = title + "\n" + html_to_text(extracted.body_html[: SAMPLE_CHARS * 5])
         return Article(
             guid=self.guid,
             title=title,
             canonical_url=str(self.url),
             body_html=extracted.body_html,
             dek=plain_text(self.dek) or None,
-            language=guess_language(text, self.language),
+            language=decide_language(text, item_language=self.language).tag,
             sections=tuple(dict.fromkeys([*self.sections, *extracted.sections])),
             tags=tuple(dict.fromkeys(self.tags)),
             authors=authors,

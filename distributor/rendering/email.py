@@ -37,6 +37,7 @@ import mjml
 from markupsafe import Markup, escape
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.languages import language_tag_or_none, script_of
 from distributor.rendering.excerpts import article_excerpt, normalise_space
 from distributor.rendering.labels import (
     EmailLabels,
@@ -334,8 +335,36 @@ class _ArticleView:
     image: _ImageView | None
     notes: tuple[str, ...]
     authors: tuple[_AuthorView, ...]
-    lang: str | None
-    dir: str | None
+    lang: str
+    dir: str
+    labels: EmailLabels
+    italic_notes: bool
+    font_stack: str | None  # set when the story needs other CJK fonts than the issue
+
+
+# Traditional Chinese fonts, put before a Simplified stack's CJK fonts for zh-Hant text: the
+# same code point is drawn differently in the two (and a Simplified font lacks some glyphs).
+_TRADITIONAL_FONTS = "'Songti TC', 'Noto Serif CJK TC', PMingLiU"
+_SIMPLIFIED_FONT_MARKERS = (" SC", "SimSun", "SimHei", "PingFang SC", "Microsoft YaHei")
+_GENERIC_FAMILIES = frozenset({"serif", "sans-serif", "monospace", "system-ui", "cursive"})
+
+
+def font_stack_for(font_stack: str, language: str) -> str:
+    """The brand ``font_stack`` for text in ``language``: Traditional Chinese fonts go before
+    the first Simplified or generic font for ``zh-Hant`` (``zh-TW``, ``zh-HK``...)."""
+    if primary_subtag(language) != "zh" or script_of(language) != "Hant":
+        return font_stack
+    fonts = [font.strip() for font in font_stack.split(",") if font.strip()]
+    position = next(
+        (
+            index
+            for index, font in enumerate(fonts)
+            if any(marker in font for marker in _SIMPLIFIED_FONT_MARKERS)
+            or font.strip("'").lower() in _GENERIC_FAMILIES
+        ),
+        len(fonts),
+    )
+    return ", ".join([*fonts[:position], _TRADITIONAL_FONTS, *fonts[position:]])
 
 
 def _caption_without_credit(caption: str, credit: str | None) -> str:
@@ -388,10 +417,12 @@ def _author_view(author: Author) -> _AuthorView | None:
 
 
 def _article_view(article: Article, issue_language: str, branding: Branding) -> _ArticleView:
-    language = article.language or issue_language
+    # Every story says its own language (stored tags are canonical; older rows are made so).
+    language = language_tag_or_none(article.language) or issue_language
+    # A story's fixed words ("Continue reading", "About the author") are in its language.
     labels = labels_for(language)
     names = [normalise_space(author.name) for author in article.authors if author.name.strip()]
-    differs = primary_subtag(language) != primary_subtag(issue_language)
+    own_fonts = font_stack_for(branding.font_stack, language)
     authors = tuple(view for view in map(_author_view, article.authors) if view is not None)
     return _ArticleView(
         url=_safe_url(article.canonical_url),
@@ -401,8 +432,13 @@ def _article_view(article: Article, issue_language: str, branding: Branding) -> 
         image=_image_view(article, labels),
         notes=tuple(normalise_space(note) for note in article.notes if note.strip()),
         authors=authors,
-        lang=language if differs else None,
-        dir=text_direction(language) if differs else None,
+        lang=language,
+        dir=text_direction(language),
+        labels=labels,
+        italic_notes=labels.italic_notes,
+        font_stack=(
+            own_fonts if own_fonts != font_stack_for(branding.font_stack, issue_language) else None
+        ),
     )
 
 
@@ -432,6 +468,7 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
     return {
         "lang": language,
         "dir": text_direction(language),
+        "font_stack": font_stack_for(branding.font_stack, language),
         "labels": labels,
         "subject": normalise_space(content.subject),
         "preheader": _preheader(content),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# A pragmatic BCP 47 shape check: letters/digits in hyphen-separated subtags.
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+from distributor.domain.languages import (
+    LanguageTagError,
+    normalise_language_tag,
+    primary_language,
+    script_of,
+)
+
 _RIGHT_TO_LEFT = frozenset({"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ku"})
 
 
@@ -91,17 +95,18 @@ TRADITIONAL_CHINESE = EmailLabels(
 
 
 def check_language_tag(language: str) -> str:
-    """``language`` if it looks like a BCP 47 tag (``en``, ``zh-Hans``), else ValueError."""
-    if not _LANGUAGE_TAG.fullmatch(language or ""):
+    """``language`` as canonical BCP 47 (``zh-hans`` -> ``zh-Hans``), else ValueError."""
+    try:
+        return normalise_language_tag(language or "")
+    except LanguageTagError as error:
         raise ValueError(
-            f"language must be a BCP 47 tag such as 'en' or 'zh-Hans' (got {language!r})"
-        )
-    return language
+            f"language must be a BCP 47 tag such as 'en' or 'zh-Hans' (got {language!r}): {error}"
+        ) from None
 
 
 def primary_subtag(language: str) -> str:
     """The language part of a tag, lower-cased (``zh-Hans`` -> ``zh``)."""
-    return language.split("-", 1)[0].lower()
+    return primary_language(language)
 
 
 def text_direction(language: str) -> str:
@@ -113,10 +118,8 @@ def labels_for(language: str) -> EmailLabels:
     """Labels for ``language``; unknown languages get English."""
     if primary_subtag(language) != "zh":
         return ENGLISH
-    subtags = {part.lower() for part in language.split("-")[1:]}
-    if subtags & {"hant", "tw", "hk", "mo"}:
-        return TRADITIONAL_CHINESE
-    return SIMPLIFIED_CHINESE
+    # The script given or likely: zh-Hant, zh-TW, zh-HK and zh-MO are all Traditional.
+    return TRADITIONAL_CHINESE if script_of(language) == "Hant" else SIMPLIFIED_CHINESE
 
 
 def join_names(names: list[str], labels: EmailLabels) -> str:

@@ -26,6 +26,7 @@ from distributor.db.models import (
     Subscription,
     Suppression,
 )
+from distributor.domain.languages import language_name
 
 PAGE_SIZE = 50
 
@@ -142,7 +143,7 @@ def article_filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]
         sections.update(str(section) for section in value or [])
     return {
         "sources": sources,
-        "languages": [(code, code) for code in languages],
+        "languages": [(code, f"{code} · {language_name(code)}") for code in languages],
         "sections": [(name, name) for name in sorted(sections, key=str.casefold)],
     }
 

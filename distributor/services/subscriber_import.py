@@ -45,6 +45,7 @@ from distributor.db.models import (
     UTCDateTime,
     utcnow,
 )
+from distributor.domain.languages import normalise_language_tag
 from distributor.domain.spreadsheets import restore_cell, safe_row
 from distributor.domain.subscribers import (
     SubscriberStatus,
@@ -227,8 +228,10 @@ class _Validator:
         if name is not None and (problem := name_problem(name)):
             return ImportProblem(line, problem, "name")
         language = header.cell(row, "language") or None
-        if language is not None and (problem := language_problem(language)):
-            return ImportProblem(line, problem, "language")
+        if language is not None:
+            if problem := language_problem(language):
+                return ImportProblem(line, problem, "language")
+            language = normalise_language_tag(language)
         status = header.cell(row, "status").lower() or SubscriptionStatus.CONFIRMED.value
         if status not in _STATUSES:
             return ImportProblem(

@@ -31,6 +31,11 @@ from distributor.db.models import (
 )
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import IssueStatus
+from distributor.domain.languages import (
+    LanguageTagError,
+    language_tag_problem,
+    normalise_language_tag,
+)
 from distributor.domain.subscribers import (
     ADDRESS_PLACEHOLDER,
     ListVisibility,
@@ -50,7 +55,6 @@ MAX_NAME_LENGTH = 300
 MAX_EMAIL_LENGTH = 254
 
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 # Deliberately simple: one @, no spaces or angle brackets, a dotted domain. Anything subtler
 # is the receiving server's call; a bounce then suppresses the address.
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
@@ -144,9 +148,7 @@ def canonical_email(address: str) -> str:
 
 def language_problem(language: str) -> str | None:
     """Why ``language`` is not a language tag like ``en`` or ``zh-Hans``, or None."""
-    if not _LANGUAGE.match(language):
-        return f"language {language!r} is not a language tag such as en, zh or zh-Hans"
-    return None
+    return language_tag_problem(language)
 
 
 def name_problem(name: str) -> str | None:
@@ -171,11 +173,10 @@ def _clean_name(name: str | None) -> str | None:
 def _clean_language(language: str | None) -> str | None:
     if language is None or not language.strip():
         return None
-    cleaned = language.strip()
-    problem = language_problem(cleaned)
-    if problem:
-        raise SubscriberError(problem)
-    return cleaned
+    try:
+        return normalise_language_tag(language)
+    except LanguageTagError as error:
+        raise SubscriberError(str(error)) from None
 
 
 # ----------------------------------------------------------------------------------- lists

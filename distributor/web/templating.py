@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from distributor.domain.languages import language_name, language_tag_or_none
 from distributor.web.app import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
@@ -61,6 +62,17 @@ def csrf_input(request: Request) -> Markup:
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">')  # noqa: S704 - token escaped above
 
 
+def shown_language_tag(tag: str | None) -> str:
+    """A stored language tag as canonical BCP 47 (rows stored before tags were normalised)."""
+    return language_tag_or_none(tag) or (tag or "")
+
+
+def shown_language_name(tag: str | None) -> str:
+    """The English name of a language tag ("Chinese (Traditional)"), for titles and hints."""
+    canonical = language_tag_or_none(tag)
+    return language_name(canonical) if canonical else (tag or "")
+
+
 def report_rows(report: object) -> list[tuple[str, str]]:
     """A report (a mapping or a dataclass of figures) as (label, value) rows for a page."""
     if hasattr(report, "__dataclass_fields__"):
@@ -85,6 +97,8 @@ def report_rows(report: object) -> list[tuple[str, str]]:
 
 templates.env.filters["datetime"] = format_datetime
 templates.env.filters["bytes"] = format_bytes
+templates.env.filters["language_tag"] = shown_language_tag
+templates.env.filters["language_name"] = shown_language_name
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["report_rows"] = report_rows
 

@@ -45,7 +45,12 @@ EXPECTED_PROBLEMS = [
     (6, "email", "ada@example.org is a duplicate of line 2"),
     (7, "email", "blocked@example.net is suppressed (manual), not imported"),
     (11, "email", "the email address is missing"),
-    (12, "language", "language 'english' is not a language tag such as en, zh or zh-Hans"),
+    (
+        12,
+        "language",
+        "language 'english' is not a BCP 47 language tag: use a tag such as en, en-GB, pt-BR,"
+        " zh-Hans or zh-Hant",
+    ),
     (13, "lists", "unknown list 'nosuchlist'"),
     (14, "attributes", "attributes must be a JSON object"),
     (

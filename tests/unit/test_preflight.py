@@ -101,11 +101,19 @@ def test_warnings_for_credits_alt_text_size_language_and_an_empty_audience() -> 
     assert verdict.warnings[2].message == "“河边小镇的冬天” is in zh-Hans but the list w is in en"
     assert "Gmail clips messages over about 102 KB" in verdict.warnings[3].message
     assert verdict.summary_lines()[0] == "Issue 4: 0 recipients, now."
-    # en_GB and en are one language; zh and zh-Hant too.
+    # en_GB and en are one language for a reader; zh-Hans and zh-Hant are not (another script).
     same = preflight(_plan(stories=stories[1:], lists=(ListFacts("w", "en"),)))
     assert same.problems == ()
-    chinese = preflight(_plan(stories=stories[:1], lists=(ListFacts("z", "zh-Hant"),)))
-    assert ProblemKind.LANGUAGE not in {item.kind for item in chinese.problems}
+    traditional = preflight(_plan(stories=stories[:1], lists=(ListFacts("z", "zh-Hant"),)))
+    assert [item.message for item in traditional.problems if item.kind is ProblemKind.LANGUAGE] == [
+        "“河边小镇的冬天” is in zh-Hans but the list z is in zh-Hant"
+    ]
+    for list_language in ("zh", "zh-CN", "zh-Hans"):
+        simplified = preflight(_plan(stories=stories[:1], lists=(ListFacts("z", list_language),)))
+        assert ProblemKind.LANGUAGE not in {item.kind for item in simplified.problems}
+    taiwan = StoryFacts(3, "河邊小鎮的冬天", "zh-TW", None)
+    hant = preflight(_plan(stories=(taiwan,), lists=(ListFacts("z", "zh-Hant"),)))
+    assert ProblemKind.LANGUAGE not in {item.kind for item in hant.problems}
 
 
 def test_an_issue_that_cannot_be_rendered_blocks_and_one_recipient_is_singular() -> None:

@@ -14,6 +14,7 @@ from distributor.rendering.feeds.common import (
     FeedPolicy,
     FeedSpec,
     clean_title,
+    feed_language,
     feed_updated,
     full_html,
     item_id,
@@ -21,6 +22,7 @@ from distributor.rendering.feeds.common import (
     published_time,
     rfc3339,
     select_entries,
+    story_language,
     summary_text,
 )
 from distributor.rendering.feeds.media_rss import (
@@ -60,7 +62,7 @@ def _add_links(feed: etree._Element, spec: FeedSpec) -> None:
 
 def _add_entry(feed: etree._Element, article: Article, spec: FeedSpec, policy: FeedPolicy) -> None:
     entry = sub(feed, _atom("entry"))
-    entry.set(qname(XML_NS, "lang"), article.language)
+    entry.set(qname(XML_NS, "lang"), story_language(article))
     sub(entry, _atom("id"), item_id(article))
     sub(entry, _atom("title"), clean_title(article.title), type="text")
     sub(entry, _atom("updated"), rfc3339(modified_time(article)))
@@ -100,7 +102,7 @@ def render_atom(spec: FeedSpec, articles: Sequence[Article], policy: FeedPolicy)
     nsmap: dict[str | None, str] = {None: ATOM_NS}
     nsmap.update((prefix, uri) for prefix, uri in NSMAP_PREFIXES.items() if prefix != "atom")
     feed = etree.Element(_atom("feed"), nsmap=nsmap)
-    feed.set(qname(XML_NS, "lang"), spec.language)
+    feed.set(qname(XML_NS, "lang"), feed_language(spec))
     sub(feed, _atom("id"), spec.stable_id)
     sub(feed, _atom("title"), clean_title(spec.title), type="text")
     if spec.description:

@@ -21,6 +21,12 @@ import lxml.html
 from lxml import etree
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.languages import (
+    DEFAULT_LANGUAGE,
+    language_tag_or_none,
+    primary_language,
+    script_of,
+)
 from distributor.domain.partners import FeedFormat, Visibility, territory_allows, visibility
 
 # The namespace of Distributor's own elements (author bios, notes, usage terms). Stable
@@ -239,11 +245,25 @@ def html_text(text: str) -> str:
 _LABELS = {
     "en": {"about": "About the author", "about_many": "About the authors", "notes": "Notes"},
     "zh": {"about": "关于作者", "about_many": "关于作者", "notes": "说明"},
+    "zh-Hant": {"about": "關於作者", "about_many": "關於作者", "notes": "說明"},
 }
 
 
 def _labels(language: str) -> dict[str, str]:
-    return _LABELS.get(language.split("-", 1)[0].lower(), _LABELS["en"])
+    primary = primary_language(language)
+    if primary == "zh" and script_of(language) == "Hant":
+        return _LABELS["zh-Hant"]
+    return _LABELS.get(primary, _LABELS["en"])
+
+
+def story_language(article: Article) -> str:
+    """The story's language as published: canonical BCP 47 (``zh-Hans``, ``en-GB``)."""
+    return language_tag_or_none(article.language) or DEFAULT_LANGUAGE
+
+
+def feed_language(spec: FeedSpec) -> str:
+    """The feed document's language as published: canonical BCP 47."""
+    return language_tag_or_none(spec.language) or DEFAULT_LANGUAGE
 
 
 def absolute_html(fragment: str, base_url: str) -> str:
@@ -292,7 +312,7 @@ def full_html(article: Article, policy: FeedPolicy, publisher: str) -> str:
     Notes and bios also travel in structured fields, but readers that ignore extensions
     must still show them, so they are part of the HTML too.
     """
-    labels = _labels(article.language)
+    labels = _labels(story_language(article))
     parts = [absolute_html(article.body_html, article.canonical_url)]
     if article.notes:
         notes = "".join(f"<p>{html.escape(note, quote=False)}</p>" for note in article.notes)

@@ -16,6 +16,7 @@ from distributor.rendering.feeds.common import (
     attribution_line,
     clean_title,
     effective_restriction,
+    feed_language,
     feed_updated,
     full_html,
     image_copyright,
@@ -25,6 +26,7 @@ from distributor.rendering.feeds.common import (
     published_time,
     rfc3339,
     select_entries,
+    story_language,
     summary_text,
 )
 
@@ -86,7 +88,7 @@ def _item(article: Article, spec: FeedSpec, policy: FeedPolicy) -> dict[str, Any
         "summary": summary_text(article),
         "date_published": rfc3339(published_time(article)),
         "date_modified": rfc3339(modified_time(article)),
-        "language": article.language,
+        "language": story_language(article),
     }
     lead = article.lead_image
     if lead is not None:
@@ -122,7 +124,7 @@ def render_jsonfeed(spec: FeedSpec, articles: Sequence[Article], policy: FeedPol
         "home_page_url": spec.home_url,
         "feed_url": spec.self_url,
         "description": spec.description or clean_title(spec.title),
-        "language": spec.language,
+        "language": feed_language(spec),
         "authors": [
             _author(spec.publisher or clean_title(spec.title), spec.publisher_url or None, None)
         ],

@@ -21,6 +21,7 @@ from distributor.rendering.feeds.common import (
     FeedPolicy,
     FeedSpec,
     clean_title,
+    feed_language,
     feed_updated,
     full_html,
     image_copyright,
@@ -30,6 +31,7 @@ from distributor.rendering.feeds.common import (
     published_time,
     rfc3339,
     select_entries,
+    story_language,
     summary_text,
 )
 
@@ -168,7 +170,7 @@ def ninjs_item(
         "firstCreated": rfc3339(published_time(article)),
         "versionCreated": rfc3339(modified_time(article)),
         "pubStatus": _PUB_STATUS[status],
-        "language": article.language,
+        "language": story_language(article),
         "headlines": [{"value": clean_title(article.title)}],
         "altIds": [
             {"role": "guid", "value": article.guid},
@@ -258,7 +260,7 @@ def render_ninjs(spec: FeedSpec, articles: Sequence[Article], policy: FeedPolicy
         "title": clean_title(spec.title),
         "id": spec.stable_id,
         "updated": rfc3339(feed_updated(spec, entries)),
-        "language": spec.language,
+        "language": feed_language(spec),
         "ninjs_version": policy.ninjs_version,
         "archive": spec.archive.is_archive,
         "links": links,

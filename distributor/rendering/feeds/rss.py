@@ -13,6 +13,7 @@ from distributor.rendering.feeds.common import (
     FeedPolicy,
     FeedSpec,
     clean_title,
+    feed_language,
     feed_updated,
     full_html,
     html_text,
@@ -20,6 +21,7 @@ from distributor.rendering.feeds.common import (
     published_time,
     rfc822,
     select_entries,
+    story_language,
     summary_text,
 )
 from distributor.rendering.feeds.media_rss import (
@@ -66,6 +68,8 @@ def _add_item(
     sub(item, qname(CONTENT_NS, "encoded"), full_html(article, policy, spec.publisher))
     for author in article.authors:
         sub(item, qname(DC_NS, "creator"), author.name)
+    # Each story says its own language: one channel can carry stories in several.
+    sub(item, qname(DC_NS, "language"), story_language(article))
     identifier = item_id(article)
     permalink = "true" if identifier == article.canonical_url else "false"
     sub(item, "guid", identifier, isPermaLink=permalink)
@@ -91,7 +95,7 @@ def render_rss(spec: FeedSpec, articles: Sequence[Article], policy: FeedPolicy) 
     sub(channel, "title", html_text(clean_title(spec.title)))
     sub(channel, "link", spec.home_url)
     sub(channel, "description", html_text(spec.description or clean_title(spec.title)))
-    sub(channel, "language", spec.language)
+    sub(channel, "language", feed_language(spec))
     if spec.rights:
         sub(channel, "copyright", spec.rights)
     updated = feed_updated(spec, entries)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db import models
+from distributor.domain.languages import LanguageTagError, normalise_language_tag
 from distributor.domain.partners import (
     NINJS_VERSIONS,
     FeedFormat,
@@ -30,7 +31,6 @@ class PartnerError(ValueError):
 
 
 _TERRITORY = re.compile(r"^[A-Z]{2}$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +63,12 @@ def validate_partner_settings(values: PartnerSettings) -> PartnerSettings:
         problems.append(
             f"--territory: {values.territory!r} is not a two-letter ISO 3166 code like GB"
         )
+    languages: list[str] = []
     for language in values.languages:
-        if not _LANGUAGE.match(language.strip()):
-            problems.append(f"--language: {language!r} is not a BCP 47 tag like en or zh-Hans")
+        try:
+            languages.append(normalise_language_tag(language))
+        except LanguageTagError as error:
+            problems.append(f"--language: {error}")
     if values.ninjs_version not in NINJS_VERSIONS:
         problems.append(
             f"--ninjs-version: {values.ninjs_version!r}; use one of {', '.join(NINJS_VERSIONS)}"
@@ -80,7 +83,7 @@ def validate_partner_settings(values: PartnerSettings) -> PartnerSettings:
         formats=tuple(dict.fromkeys(formats)),
         sections=tuple(dict.fromkeys(value.strip() for value in values.sections if value.strip())),
         tags=tuple(dict.fromkeys(value.strip() for value in values.tags if value.strip())),
-        languages=tuple(dict.fromkeys(value.strip() for value in values.languages)),
+        languages=tuple(dict.fromkeys(languages)),
         territory=territory,
         allow_embargoed=values.allow_embargoed,
         ninjs_version=values.ninjs_version,

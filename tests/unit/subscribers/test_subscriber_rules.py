@@ -64,12 +64,12 @@ def test_canonical_form_is_lower_case_with_an_ascii_domain() -> None:
     assert canonical_email(canonical_email("zhao@例子.中国")) == "zhao@xn--fsqu00a.xn--fiqs8s"
 
 
-@pytest.mark.parametrize("tag", ["en", "zh", "zh-Hans", "en-GB", "yue-HK"])
+@pytest.mark.parametrize("tag", ["en", "zh", "zh-Hans", "en-GB", "yue-HK", "zh_hans"])
 def test_language_tags(tag: str) -> None:
     assert language_problem(tag) is None
 
 
-@pytest.mark.parametrize("tag", ["english", "e", "zh_Hans", "en-", ""])
+@pytest.mark.parametrize("tag", ["english", "e", "xx-bad", "en-", "", "und"])
 def test_bad_language_tags(tag: str) -> None:
     assert language_problem(tag) is not None
 
