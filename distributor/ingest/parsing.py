@@ -48,7 +48,6 @@ _STORY_TAG = re.compile(
     r"footer|aside|main|pre|hr|br|img|a|span|strong|em|b|i)(?:[\s/][^<>]*)?>",
     re.IGNORECASE,
 )
-_TEMPLATE_START = re.compile(r"<template(?:[\s/][^>]*)?>", re.IGNORECASE)
 _MAX_RECOVERIES = 8  # each one parses the body again; bounded all the same
 
 # How the text below a node is read.
@@ -57,6 +56,29 @@ _SVG = 1  # SVG graphics: no elements, text dropped
 _SVG_TEXT = 2  # SVG <text> and the like: no elements, text kept
 _MATH = 3  # MathML: no elements, text kept
 _HIDDEN = 4  # not displayed: nothing kept
+
+# The HTML elements (current and obsolete) the later passes know by name; any other element
+# becomes a ``span`` (a browser shows an unknown element's content inline, but the sanitiser
+# drops stray MathML names such as ``<mi>`` with their text). ``xmp``, ``listing`` and
+# ``plaintext``, whose content a browser shows as written, become ``pre``.
+_HTML_TAGS = frozenset(
+    {
+        "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b",
+        "base", "basefont", "bdi", "bdo", "bgsound", "big", "blink", "blockquote", "body", "br",
+        "button", "canvas", "caption", "center", "cite", "code", "col", "colgroup", "data",
+        "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em",
+        "embed", "fieldset", "figcaption", "figure", "font", "footer", "form", "frame",
+        "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html",
+        "i", "iframe", "image", "img", "input", "ins", "kbd", "keygen", "label", "legend", "li",
+        "link", "main", "map", "mark", "marquee", "menu", "menuitem", "meta", "meter", "multicol",
+        "nav", "nobr", "noembed", "noframes", "object", "ol", "optgroup", "option", "output", "p",
+        "param", "picture", "q", "rb", "rp", "rt", "rtc", "ruby", "s", "samp", "script",
+        "search", "section", "select", "slot", "small", "source", "spacer", "span", "strike",
+        "strong", "style", "sub", "summary", "sup", "table", "tbody", "td", "textarea", "tfoot",
+        "th", "thead", "time", "title", "tr", "track", "tt", "u", "ul", "var", "video", "wbr",
+    }
+)  # fmt: skip
+_AS_WRITTEN_TAGS = frozenset({"xmp", "listing", "plaintext"})
 
 _SVG_TEXT_TAGS = frozenset({"text", "tspan", "textpath"})
 _FOREIGN_HIDDEN_TAGS = frozenset(
@@ -83,10 +105,6 @@ def _clean_input(markup: str) -> str:
     if _XML_INCOMPATIBLE.search(markup):
         # A form feed is white space in HTML; the others show nothing.
         markup = _XML_INCOMPATIBLE.sub(lambda found: " " * (found.group() == "\x0c"), markup)
-    if "<template" in markup.lower() and "</template" not in markup.lower():
-        # A <template> never closed hides the rest of the body in a browser: its content is
-        # read as story instead (see the module doc).
-        markup = _TEMPLATE_START.sub("", markup)
     return markup
 
 
@@ -101,6 +119,9 @@ def _build_into(root: etree._Element, markup: str, *, repair: bool) -> str | Non
     # Frames: (next lexbor node to read, lxml parent, depth, mode). A stack, not recursion:
     # bodies can nest deeply.
     stack: list[_Frame] = [(LexborHTMLParser(markup, is_fragment=True).root, root, 0, _HTML)]
+    # A <template> never closed hides the rest of the body in a browser: then its content is
+    # read as story instead (see the module doc).
+    open_template = "</template" not in markup.lower()
     while stack:
         node, parent, depth, mode = stack.pop()
         while node is not None:
@@ -121,6 +142,10 @@ def _build_into(root: etree._Element, markup: str, *, repair: bool) -> str | Non
                 if mode == _SVG and tag.lower() in _SVG_TEXT_TAGS:
                     _append_text(parent, " ")
                 break
+            if tag == "template" and open_template:
+                stack.append((following, parent, depth, mode))
+                stack.append((node.template_fragments()[0].child, parent, depth, _HTML))
+                break
             if tag == "template" or (tag == "noscript" and _is_lazy_image_fallback(node)):
                 node = following
                 continue
@@ -132,6 +157,8 @@ def _build_into(root: etree._Element, markup: str, *, repair: bool) -> str | Non
                 child_mode = _SVG if tag == "svg" else (_MATH if tag == "math" else _HTML)
                 stack.append((node.child, parent, depth, child_mode))
                 break
+            if tag not in _HTML_TAGS:
+                tag = "pre" if tag in _AS_WRITTEN_TAGS else "span"
             element = _make_element(parent, tag, node.attributes)
             if repair and tag in _RAW_TEXT_RECOVERED:
                 repaired = _close_unclosed(node, tag, markup)
@@ -169,12 +196,8 @@ def _append_text(parent: etree._Element, text: str) -> None:
 def _make_element(
     parent: etree._Element, tag: str, attributes: dict[str, str | None]
 ) -> etree._Element:
-    """A child of ``parent``; a name lxml cannot hold (``o:p``, ``x=y``) becomes a ``span``,
-    an attribute it cannot hold is left out (a browser shows neither)."""
-    try:
-        element: etree._Element = etree.SubElement(parent, tag)
-    except ValueError:
-        element = etree.SubElement(parent, "span")
+    """A child of ``parent``; an attribute lxml cannot hold (``"b"``) is left out."""
+    element: etree._Element = etree.SubElement(parent, tag)
     for name, value in attributes.items():
         try:
             element.set(name, value or "")
