@@ -22,6 +22,9 @@ extraction passes read, reduced to what a reader of the story can see:
   story with it. The story is worth more than the browser's reading: from the first HTML tag
   inside such an element on, its text is parsed again as story markup (the sanitiser still
   removes the element itself).
+- **Speed.** Most bodies are plain HTML: their WHATWG tree, serialised by lexbor, is read back
+  by libxml2 and kept when it serialises to the same markup (the same tree); the others are
+  built by a walk over lexbor's tree, which applies the rules above.
 - **Nesting depth.** Elements nested deeper than :data:`MAX_DEPTH` (Chromium's own limit) are
   placed beside each other at that depth, as Chromium does, so no later pass recurses
   without bound.
@@ -49,6 +52,12 @@ _STORY_TAG = re.compile(
     re.IGNORECASE,
 )
 _MAX_RECOVERIES = 8  # each one parses the body again; bounded all the same
+
+# The fast path (see _plain_tree): elements built as they are, no raw text, no foreign or
+# inert content; fewer start tags than libxml2's depth limit (so never too deep for it).
+_START_TAG = re.compile(r"<([A-Za-z][^\s/>]*)")
+_PLAIN_MAX_TAGS = 250
+_LIBXML2_HTML = etree.HTMLParser(no_network=True)
 
 # How the text below a node is read.
 _HTML = 0  # HTML content: elements built, text kept
@@ -79,6 +88,12 @@ _HTML_TAGS = frozenset(
     }
 )  # fmt: skip
 _AS_WRITTEN_TAGS = frozenset({"xmp", "listing", "plaintext"})
+# The elements built as they are: the HTML ones, but those read in their own way.
+_PLAIN_HTML_TAGS = _HTML_TAGS - {"template", "noscript"}
+_PLAIN_TAGS = _PLAIN_HTML_TAGS - _RAW_TEXT_RECOVERED - {
+    "textarea", "title", "html", "head", "body", "frameset", "frame", "select", "option",
+    "optgroup", "form", "button", "nobr", "meta", "link", "base",
+}  # fmt: skip
 
 _SVG_TEXT_TAGS = frozenset({"text", "tspan", "textpath"})
 _FOREIGN_HIDDEN_TAGS = frozenset(
@@ -90,13 +105,42 @@ def parse_fragment(markup: str) -> etree._Element:
     """``markup`` parsed as a browser parses the ``innerHTML`` of a ``<div>`` (WHATWG, scripting
     off), as a new lxml ``<div>`` holding what a reader sees (see the module doc)."""
     markup = _clean_input(markup)
+    if not markup:
+        return etree.Element("div")
+    plain = _plain_tree(markup)
+    if plain is not None:
+        return plain
     for attempt in range(_MAX_RECOVERIES + 1):
-        root: etree._Element = etree.Element("div")
-        repaired = _build_into(root, markup, repair=attempt < _MAX_RECOVERIES)
-        if repaired is None:
+        root = _build(markup, repair=attempt < _MAX_RECOVERIES)
+        if not isinstance(root, str):
             return root
-        markup = repaired
+        markup = root
     raise AssertionError("unreachable: the last attempt does not repair")  # pragma: no cover
+
+
+def _plain_tree(markup: str) -> etree._Element | None:
+    """The tree of ``markup`` when its WHATWG tree holds only plain HTML elements and is not
+    deep (most bodies), else None: lexbor's serialisation of that tree read by libxml2, which
+    builds it a few times faster than a walk in Python. Kept only when it serialises back to
+    exactly that markup, i.e. it is the same tree."""
+    serialised = LexborHTMLParser(markup, is_fragment=True).html or ""
+    names = _START_TAG.findall(serialised)
+    if len(names) >= _PLAIN_MAX_TAGS or not _PLAIN_TAGS.issuperset(names):
+        return None
+    document = etree.fromstring(f"<div>{serialised}</div>", _LIBXML2_HTML)
+    body = document.find("body")
+    root = body[0] if body is not None and len(body) == 1 else None
+    if root is None or root.tag != "div" or (body is not None and (body.text or "").strip()):
+        return None
+    body.remove(root)
+    root.tail = None
+    # libxml2 builds some trees its own way (a block inside an inline element closes it):
+    # the tree is the WHATWG one only when it serialises back to the same markup.
+    if etree.tostring(root, encoding="unicode", method="html") != f"<div>{serialised}</div>":
+        return None
+    if "<!--" in serialised:
+        etree.strip_elements(root, etree.Comment, with_tail=False)
+    return root
 
 
 def _clean_input(markup: str) -> str:
@@ -108,70 +152,116 @@ def _clean_input(markup: str) -> str:
     return markup
 
 
-_Frame = tuple[LexborNode | None, etree._Element, int, int]
+# (next lexbor node, the element to end before reading it or None, depth, mode)
+_Frame = tuple[LexborNode | None, str | None, int, int]
 
 
-def _build_into(root: etree._Element, markup: str, *, repair: bool) -> str | None:
-    """Parse ``markup`` into ``root``; or, when ``repair`` and an unclosed raw-text element
-    holds story markup, stop and return ``markup`` with that element closed before it."""
-    if not markup:
-        return None
-    # Frames: (next lexbor node to read, lxml parent, depth, mode). A stack, not recursion:
-    # bodies can nest deeply.
-    stack: list[_Frame] = [(LexborHTMLParser(markup, is_fragment=True).root, root, 0, _HTML)]
+def _build(markup: str, *, repair: bool) -> etree._Element | str:
+    """``markup`` parsed under a ``<div>``; or, when ``repair`` and an unclosed raw-text
+    element holds story markup, ``markup`` with that element closed before the story."""
+    builder = etree.TreeBuilder()  # lxml's C-level builder keeps text and tails in place
+    builder.start("div", {})
     # A <template> never closed hides the rest of the body in a browser: then its content is
     # read as story instead (see the module doc).
     open_template = "</template" not in markup.lower()
-    while stack:
-        node, parent, depth, mode = stack.pop()
-        while node is not None:
-            following = node.next
-            if node.is_text_node:
-                if mode not in (_SVG, _HIDDEN):
-                    _append_text(parent, node.text_content or "")
-                node = following
-                continue
-            if not node.is_element_node:  # comments, processing instructions
-                node = following
-                continue
-            tag: str = node.tag or ""
-            if mode != _HTML:
-                # Foreign content: no elements, only the text it shows (see the module doc).
-                stack.append((following, parent, depth, mode))
-                stack.append((node.child, parent, depth, _foreign_mode(tag.lower(), mode)))
-                if mode == _SVG and tag.lower() in _SVG_TEXT_TAGS:
-                    _append_text(parent, " ")
+    node: LexborNode | None = LexborHTMLParser(markup, is_fragment=True).root if markup else None
+    depth, mode = 0, _HTML
+    # Where to go on when the children of a node are done. A stack, not recursion: bodies can
+    # nest deeply.
+    stack: list[_Frame] = []
+    # Bound once: this loop runs for every node of every body.
+    push, pop, start, end, data = stack.append, stack.pop, builder.start, builder.end, builder.data
+    while True:
+        if node is None:
+            if not stack:
                 break
-            if tag == "template" and open_template:
-                stack.append((following, parent, depth, mode))
-                stack.append((node.template_fragments()[0].child, parent, depth, _HTML))
-                break
-            if tag == "template" or (tag == "noscript" and _is_lazy_image_fallback(node)):
-                node = following
-                continue
-            if tag in ("svg", "math", "noscript"):
-                # The element goes, what it shows stays where it was.
-                if tag != "noscript":
-                    _append_text(parent, " ")
-                stack.append((following, parent, depth, mode))
-                child_mode = _SVG if tag == "svg" else (_MATH if tag == "math" else _HTML)
-                stack.append((node.child, parent, depth, child_mode))
-                break
-            if tag not in _HTML_TAGS:
-                tag = "pre" if tag in _AS_WRITTEN_TAGS else "span"
-            element = _make_element(parent, tag, node.attributes)
+            node, ending, depth, mode = pop()
+            if ending is not None:
+                end(ending)
+            continue
+        tag = node.tag
+        following = node.next
+        if tag == "-text":
+            if mode != _SVG and mode != _HIDDEN:  # noqa: PLR1714 - the cheaper test, per text
+                data(node.text_content or "")
+            node = following
+            continue
+        if not tag or tag[0] == "-":  # comments, processing instructions
+            node = following
+            continue
+        if mode == _HTML and tag in _PLAIN_HTML_TAGS:  # the usual case, first
+            attributes = node.attributes
+            try:
+                start(tag, attributes)  # a None value or an odd name raises: see _start
+            except (TypeError, ValueError):
+                _start(builder, tag, attributes)
             if repair and tag in _RAW_TEXT_RECOVERED:
                 repaired = _close_unclosed(node, tag, markup)
                 if repaired is not None:
                     return repaired
-            stack.append((following, parent, depth, mode))
-            if depth >= MAX_DEPTH:
-                # Too deep: the children follow the element at this depth (Chromium's way).
-                stack.append((node.child, parent, depth, mode))
-            else:
-                stack.append((node.child, element, depth + 1, mode))
-            break
-    return None
+            child = node.child
+            if child is None:
+                end(tag)
+            elif depth < MAX_DEPTH:
+                push((following, tag, depth, mode))
+                node, depth = child, depth + 1
+                continue
+            else:  # too deep: the children follow the element at this depth (as Chromium)
+                end(tag)
+                push((following, None, depth, mode))
+                node = child
+                continue
+            node = following
+            continue
+        if mode != _HTML:
+            # Foreign content: no elements, only the text it shows (see the module doc).
+            lowered = tag.lower()
+            if mode == _SVG and lowered in _SVG_TEXT_TAGS:
+                builder.data(" ")
+            stack.append((following, None, depth, mode))
+            node, mode = node.child, _foreign_mode(lowered, mode)
+            continue
+        if tag == "template" and open_template:
+            stack.append((following, None, depth, mode))
+            node = node.template_fragments()[0].child
+            continue
+        if tag == "template" or (tag == "noscript" and _is_lazy_image_fallback(node)):
+            node = following
+            continue
+        if tag in ("svg", "math", "noscript"):
+            # The element goes, what it shows stays where it was.
+            if tag != "noscript":
+                builder.data(" ")
+            stack.append((following, None, depth, mode))
+            node, mode = node.child, (_SVG if tag == "svg" else _MATH if tag == "math" else _HTML)
+            continue
+        # Any other name: an unknown element (a browser shows its content inline) or one whose
+        # content a browser shows as written.
+        name = "pre" if tag in _AS_WRITTEN_TAGS else "span"
+        _start(builder, name, node.attributes)
+        if depth < MAX_DEPTH:
+            stack.append((following, name, depth, mode))
+            depth += 1
+        else:
+            builder.end(name)
+            stack.append((following, None, depth, mode))
+        node = node.child
+    builder.end("div")
+    root: etree._Element = builder.close()
+    return root
+
+
+def _start(builder: etree.TreeBuilder, tag: str, attributes: dict[str, str | None]) -> None:
+    """Start ``tag`` with ``attributes``: a value-less one (``<td nowrap>``) as "", one whose
+    name lxml cannot hold (``"b"``) left out."""
+    kept = {}
+    for name, value in attributes.items():
+        try:
+            etree.Element("a", {name: ""})  # is the name one lxml can hold?
+        except ValueError:
+            continue
+        kept[name] = value or ""
+    builder.start(tag, kept)
 
 
 def _foreign_mode(tag: str, mode: int) -> int:
@@ -183,27 +273,6 @@ def _foreign_mode(tag: str, mode: int) -> int:
     if mode == _SVG and tag in _SVG_TEXT_TAGS:
         return _SVG_TEXT
     return mode
-
-
-def _append_text(parent: etree._Element, text: str) -> None:
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-
-
-def _make_element(
-    parent: etree._Element, tag: str, attributes: dict[str, str | None]
-) -> etree._Element:
-    """A child of ``parent``; an attribute lxml cannot hold (``"b"``) is left out."""
-    element: etree._Element = etree.SubElement(parent, tag)
-    for name, value in attributes.items():
-        try:
-            element.set(name, value or "")
-        except ValueError:
-            continue
-    return element
 
 
 def _is_lazy_image_fallback(noscript: LexborNode) -> bool:

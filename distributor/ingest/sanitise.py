@@ -175,12 +175,14 @@ def sanitise_html(markup: str, base_url: str | None = None) -> str:
 
 # An <a> start tag as html5ever serialises it (every ">" in a value escaped) or its end tag.
 _LINK_TAG = re.compile(r"<a(?:\s[^>]*)?>|</a>")
+# An <a> start tag without href (a cheap test before the substitution).
+_DEAD_LINK = re.compile(r'<a(?=[\s>])(?:(?! href=")[^>])*>')
 
 
 def _unwrap_dead_links(cleaned: str) -> str:
     """``cleaned`` (sanitiser output) with every ``<a>`` that has no ``href`` replaced by its
     content."""
-    if "<a" not in cleaned:
+    if _DEAD_LINK.search(cleaned) is None:
         return cleaned
     dead: list[bool] = []  # one per open <a>: dropped or kept (links nest in tables)
 
