@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from distributor.ingest import parsing
 from distributor.ingest.extract import extract_body
 from distributor.ingest.parsing import MAX_DEPTH, parse_fragment
 from distributor.ingest.sanitise import html_to_text, sanitise_html
@@ -248,3 +249,24 @@ def test_generated_unclosed_dangerous_element_keeps_the_story_after_it(
     for sentence in story:
         assert sentence in text, (markup, body.body_html)
     assert not re.search(r"<(script|style|iframe|template|svg|math)", body.body_html)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tag_soup())
+def test_fast_path_builds_the_tree_the_walk_builds(soup: tuple[str, list[str]]) -> None:
+    markup = parsing._clean_input(soup[0])
+    fast = parsing._plain_tree(markup)
+    walked = parsing._build(markup, repair=False)
+    assert not isinstance(walked, str)
+    if fast is not None:
+        assert etree.tostring(fast, method="html") == etree.tostring(walked, method="html")
+
+
+def test_fast_path_serves_plain_bodies_and_not_the_others() -> None:
+    plain = "<p>One <a href='/x'>link</a>.</p><ul><li>item</ul><table><tr><td>cell</table>"
+    assert parsing._plain_tree(plain) is not None
+    for special in ("<svg><text>x</text></svg>", "<noscript><p>x</p></noscript>", "<mi>x</mi>",
+                    "<script>x</script>", "<template>x</template>", "<xmp>x</xmp>"):  # fmt: skip
+        assert parsing._plain_tree(plain + special) is None, special
+    deep = "<div>" * 300 + "x"
+    assert parsing._plain_tree(deep) is None
