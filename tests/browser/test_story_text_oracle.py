@@ -42,11 +42,11 @@ CHROME_CLASS = (
     r"loading|loader|spinner|skeleton|comments?|print-button|tags-list|breadcrumbs?|"
     r"more-from|read-more|recommended|outbrain|taboola|vdb_player)(?:$|[\s_-])"
 )
-# Elements removed with their content: form controls and embedded players (their labels and
-# fallback text are not the story).
+# Elements removed with their content: forms and their controls (in a story they are sign-up
+# boxes), embedded players and their fallback text.
 STRIPPED_ELEMENTS = (
-    "button", "input", "select", "textarea", "option", "object", "embed", "applet", "audio",
-    "video", "canvas", "dialog",
+    "form", "button", "input", "select", "textarea", "option", "object", "embed", "applet",
+    "audio", "video", "canvas", "dialog",
 )  # fmt: skip
 # Blocks of site chrome recognised by their whole text.
 CHROME_SENTENCES = re.compile(
