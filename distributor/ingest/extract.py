@@ -19,21 +19,23 @@ story (sanitised) plus what it found around it:
 - **chrome**: "Loading…", share/newsletter/related boxes, "Continue reading…", "The post …
   appeared first on …", the section label before the byline, a repeated headline.
 
-Pure: lxml in memory, no I/O.
+The body is parsed as a browser parses it (:mod:`distributor.ingest.parsing`) and the story
+sanitised last (:mod:`distributor.ingest.sanitise`). Pure: lxml in memory, no I/O.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from distributor.domain.articles import Author, Image
 from distributor.ingest.credits import CaptionParts, normalise_space, split_caption
+from distributor.ingest.parsing import parse_fragment
 from distributor.ingest.sanitise import REMOVED_WITH_CONTENT, safe_url, sanitise_html
 
 BLOCK_TAGS = frozenset(
@@ -229,39 +231,14 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
-# libxml2's HTML parser without lxml.html's element classes: lxml.html asks a Python lookup
-# for the class of every element it hands out, a large share of the cost of these passes. The
-# tree is the same; only ``text_content()`` is missing (see :func:`_string_value`).
+# New elements (figures made from captioned images) are plain lxml elements, as the tree is.
 _HTML_PARSER = etree.HTMLParser()
 
 
 def _parse_fragment(markup: str) -> etree._Element:
-    """``markup`` under a new ``<div>``, as ``lxml.html.fragment_fromstring(create_parent=)``."""
-    try:
-        elements = lxml_html.fragments_fromstring(markup, parser=_HTML_PARSER)
-    except (etree.ParserError, ValueError):
-        document = lxml_html.document_fromstring(markup, parser=_HTML_PARSER)
-        body = document.find("body")
-        root = _HTML_PARSER.makeelement("div")
-        for child in list(body if body is not None else document):
-            root.append(child)
-        return root
-    leading = elements.pop(0) if elements and isinstance(elements[0], str) else None
-    if elements:
-        # The parsed <body> itself becomes the <div>: moving every element into a new one
-        # costs about a quarter of the parse.
-        root = elements[0].getparent()
-        html = root.getparent()
-        if html is not None:
-            html.remove(root)
-        root.tag = "div"
-        root.attrib.clear()
-        root.text = leading
-        root.tail = None
-        return root
-    root = _HTML_PARSER.makeelement("div")
-    root.text = leading
-    return root
+    """``markup`` under a new ``<div>``, parsed as a browser parses it (see
+    :func:`distributor.ingest.parsing.parse_fragment`)."""
+    return parse_fragment(markup)
 
 
 def _to_int(value: str | None) -> int | None:
@@ -805,8 +782,8 @@ def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedB
 
 
 def _inner_html(root: etree._Element) -> str:
-    """The children of ``root`` as HTML, after its text as it is (not escaped: the sanitiser
-    reads it as markup, as it always has)."""
+    """The children of ``root`` as HTML, after its text (escaped: it is text, and "&lt;b&gt;"
+    in a story must stay the words it shows)."""
     text = root.text
     root.text = None
     # One serialisation of the whole tree, not one per child: the same bytes, much less work.
@@ -815,7 +792,7 @@ def _inner_html(root: etree._Element) -> str:
         markup = markup[5:-6]
     else:
         markup = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    return (text or "") + markup
+    return html_lib.escape(text, quote=False) + markup if text else markup
 
 
 def assign_bios(authors: Sequence[Author], bios: Sequence[BioBlock]) -> tuple[Author, ...]:

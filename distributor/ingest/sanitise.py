@@ -16,7 +16,13 @@ Everything stored in ``articles.body_html`` has been through :func:`sanitise_htm
   every other scheme are dropped, whatever their encoding (entities, case, whitespace,
   control characters: html5ever decodes them first). Relative URLs are made absolute against
   the article's base URL; without a base they are dropped.
-- Links get ``rel="noopener noreferrer"``.
+- Links get ``rel="noopener noreferrer"``. A link whose URL was dropped (or that never had
+  one) becomes its plain text: an ``<a>`` without ``href`` is no link.
+- **Parsing**: nh3 parses with html5ever, the WHATWG algorithm browsers use. Story bodies
+  reach it already parsed that way by :mod:`distributor.ingest.parsing` (scripting off,
+  foreign content reduced to its text, unclosed raw-text elements closed before the story)
+  and cut down by the extraction passes; the sanitiser removes the dangerous elements of that
+  tree, never the text a browser shows outside them.
 
 Pure: no I/O.
 """
@@ -30,7 +36,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from lxml import html as lxml_html
+from lxml import etree
+
+from distributor.ingest.parsing import parse_fragment
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -155,7 +163,7 @@ def sanitise_html(markup: str, base_url: str | None = None) -> str:
     """Return ``markup`` reduced to the allow-list, with every URL absolute (see module doc)."""
     if not markup or not markup.strip():
         return ""
-    cleaned = _clean(markup, base_url)
+    cleaned = _unwrap_dead_links(_clean(markup, base_url))
     # Removing chrome often leaves empty wrappers; two passes catch one level of nesting (a pass
     # that removed nothing leaves nothing for the next).
     for _ in range(2):
@@ -163,6 +171,30 @@ def sanitise_html(markup: str, base_url: str | None = None) -> str:
         if not removed:
             break
     return cleaned.strip()
+
+
+# An <a> start tag as html5ever serialises it (every ">" in a value escaped) or its end tag.
+_LINK_TAG = re.compile(r"<a(?:\s[^>]*)?>|</a>")
+# An <a> start tag without href (a cheap test before the substitution).
+_DEAD_LINK = re.compile(r'<a(?=[\s>])(?:(?! href=")[^>])*>')
+
+
+def _unwrap_dead_links(cleaned: str) -> str:
+    """``cleaned`` (sanitiser output) with every ``<a>`` that has no ``href`` replaced by its
+    content."""
+    if _DEAD_LINK.search(cleaned) is None:
+        return cleaned
+    dead: list[bool] = []  # one per open <a>: dropped or kept (links nest in tables)
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if tag == "</a>":
+            return "" if dead and dead.pop() else tag
+        without_href = ' href="' not in tag
+        dead.append(without_href)
+        return "" if without_href else tag
+
+    return _LINK_TAG.sub(replace, cleaned)
 
 
 def is_http_url(url: str | None) -> bool:
@@ -210,18 +242,20 @@ def join_url(base_url: str, url: str) -> str:
 
 
 def html_to_text(markup: str | None) -> str:
-    """The visible text of an HTML fragment, whitespace-normalised (scripts/styles dropped)."""
+    """The visible text of an HTML fragment, whitespace-normalised, parsed as a browser parses
+    it (:func:`~distributor.ingest.parsing.parse_fragment`; scripts and styles dropped)."""
     if not markup or not markup.strip():
         return ""
     if "<" not in markup and "&" not in markup:
         return _SPACE.sub(" ", markup).strip()
-    try:
-        fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
-    except Exception:  # lxml rejects some inputs outright (e.g. only a comment); fall back
-        return _SPACE.sub(" ", html_lib.unescape(re.sub(r"<[^>]*>", " ", markup))).strip()
-    for bad in fragment.xpath(".//script|.//style|.//noscript|.//template"):
-        bad.drop_tree()
-    return _SPACE.sub(" ", fragment.text_content().replace("\u00a0", " ")).strip()
+    fragment = parse_fragment(markup)
+    etree.strip_elements(fragment, *_NOT_DISPLAYED, with_tail=False)
+    text: str = etree.tostring(fragment, method="text", encoding="unicode")
+    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+# What parse_fragment keeps that shows no text (its content is code or data).
+_NOT_DISPLAYED = ("script", "style", "iframe", "noembed", "noframes", "title")
 
 
 def plain_text(value: str | None) -> str:
