@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from distributor.web.app import TEMPLATES_DIR
+from distributor.resources import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
     app_settings,
