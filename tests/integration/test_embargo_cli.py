@@ -22,7 +22,7 @@ from distributor.db.models import Image, Issue
 from distributor.db.session import unit_of_work
 from distributor.services.issues import create_issue
 from tests.conftest import REPO_ROOT, make_settings
-from tests.factories.audience import make_article, make_list, subscribe
+from tests.factories.audience import article_row, make_list, subscribe
 
 SECRET_TITLE = "Leaked files show the ministry knew"
 
@@ -41,9 +41,9 @@ def _issue(settings: Settings, *, embargo: datetime | None) -> int:
         weekly = make_list(db)
         subscribe(db, "ana@example.org", weekly.id)
         subscribe(db, "bo@example.org", weekly.id)
-        first = make_article(db, 1)
+        first = article_row(db, 1)
         first.images.append(Image(url="https://img.example.org/a.jpg", credit=None, alt="Dawn"))
-        second = make_article(db, 2)
+        second = article_row(db, 2)
         second.title = SECRET_TITLE
         second.embargo_until = embargo
         return create_issue(db, ["weekly"], "This week", [first.id, second.id]).id

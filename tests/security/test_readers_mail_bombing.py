@@ -19,7 +19,8 @@ from distributor.db.session import session_factory, unit_of_work
 from distributor.domain.subscribers import OptIn
 from distributor.services.subscribers import create_list
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import body_text, live_app, read_outbox
+from tests.support.live_app import live_app
+from tests.support.outbox import body_text, read_outbox
 from workers.embedded import EmbeddedRuntime
 
 VICTIM = "victim@example.org"
