@@ -66,7 +66,7 @@ pytest:
 
 ## wheel-test: build the wheel, install it into a fresh virtualenv and render an issue from it
 wheel-test: setup
-	$(BIN)/pytest -m packaging -q
+	$(BIN)/pytest tests/packaging -q
 
 bench: setup
 	$(BIN)/python bench/render.py

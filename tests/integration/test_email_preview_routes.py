@@ -117,6 +117,7 @@ def test_archive_page_is_public_once_sent_and_has_no_personal_links(
     assert client.get("/archive/no-such-token").status_code == 404
 
 
+@pytest.mark.slow
 def test_render_command_writes_the_files(
     settings: Settings, issue_id: int, tmp_path: Path, use_settings
 ) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from distributor.cli.main import app as cli
@@ -139,6 +140,7 @@ def test_with_yes_an_issue_whose_embargo_has_passed_is_sent_to_every_reader(
     assert all(SECRET_TITLE in _html_body(path) for path in mailed)
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_cli_asks_and_schedules_only_after_yes(
     tmp_path: Path, sqlite_url: str
 ) -> None:

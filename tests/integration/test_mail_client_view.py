@@ -198,6 +198,7 @@ def _spam_report(eml: Path) -> tuple[float, list[str]]:
     return float(score.group(1)), rules
 
 
+@pytest.mark.slow
 def test_spamassassin_scores_an_issue_zero(sqlite_url: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, sqlite_url, MAIL_FROM="news@news.example.org")
     from distributor.db.session import session_factory
