@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test setup system-deps lint typecheck pytest bench clean
+.PHONY: serve test test-fast setup lock system-deps lint typecheck pytest wheel-test bench clean
 
 ## serve: install, migrate the SQLite database, load the demo and run on http://127.0.0.1:8000
 serve: setup
@@ -14,14 +14,36 @@ serve: setup
 ## test: install (with Chromium), then ruff, mypy and the whole test suite
 test: setup system-deps lint typecheck pytest
 
+## test-fast: unit tests and SQLite integration tests only (no PostgreSQL, Redis, browser, slow
+## or packaging tests), for the edit-test loop
+FAST_MARKERS := not postgres and not redis and not browser and not slow and not packaging
+test-fast: setup
+	$(BIN)/pytest tests/unit tests/integration -m "$(FAST_MARKERS)" -q
+
+## setup: the virtualenv, installed within the versions pinned in requirements.lock; re-runs
+## when pyproject.toml, setup.py or the lock change
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+## lock: resolve pyproject.toml's dependencies (dev extra included) afresh in a throw-away
+## virtualenv and pin every installed version in requirements.lock; run after changing them
+LOCK_VENV := $(VENV)-lock
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Every version a fresh 'make setup' installs (pip constraints). Regenerate with"; \
+	  echo "# 'make lock' after changing dependencies in pyproject.toml; never edit by hand."; \
+	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable | grep -v -i -E '^(pip|distributor)=='; \
+	} > requirements.lock
+	rm -rf $(LOCK_VENV)
 
 ## system-deps: Debian's Chromium and CJK fonts for the browser tests, SpamAssassin for the
 ## spam-score test (needs root and apt)
@@ -40,7 +62,11 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
+
+## wheel-test: build the wheel, install it into a fresh virtualenv and render an issue from it
+wheel-test: setup
+	$(BIN)/pytest tests/packaging -q
 
 bench: setup
 	$(BIN)/python bench/render.py
@@ -50,4 +76,4 @@ bench: setup
 	$(BIN)/python bench/send.py
 
 clean:
-	rm -rf $(VENV) var tests/artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) build dist var tests/artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -48,7 +48,7 @@ def _prepare(data_dir: Path, feed_format: str) -> tuple[str, str, int]:
     from distributor.db.migrate import upgrade
     from distributor.db.session import unit_of_work
     from distributor.services.feeds import PartnerSettings, create_partner, rebuild_feeds
-    from tests.fixtures.feed_factories import make_article, store_article
+    from tests.factories.feed_stories import english_feed_article, upsert_article
 
     settings = load_settings(
         {"DATA_DIR": str(data_dir), "SECRET_KEY": "bench-secret-key-0123456789"}
@@ -58,8 +58,8 @@ def _prepare(data_dir: Path, feed_format: str) -> tuple[str, str, int]:
     with unit_of_work(settings.database_url) as session:
         for number in range(1, 51):
             published = now - timedelta(hours=100 - number)
-            store_article(
-                session, make_article(number, published_at=published, updated_at=published)
+            upsert_article(
+                session, english_feed_article(number, published_at=published, updated_at=published)
             )
         created = create_partner(session, "Bench Partner", PartnerSettings(), now)
         rebuild_feeds(session, settings, None, now)
@@ -151,7 +151,7 @@ def _rebuild_figures(stories: list[int], partners: int) -> None:
     from distributor.db.migrate import upgrade
     from distributor.db.session import unit_of_work
     from distributor.services.feeds import PartnerSettings, create_partner, rebuild_feeds
-    from tests.fixtures.feed_factories import make_article, store_article
+    from tests.factories.feed_stories import english_feed_article, upsert_article
 
     print(f"rebuild after a change (SQLite, {partners} partners, FEED_PAGE_SIZE 50)")
     print(
@@ -169,9 +169,9 @@ def _rebuild_figures(stories: list[int], partners: int) -> None:
             with unit_of_work(settings.database_url) as session:
                 for number in range(1, count + 1):
                     published = now - timedelta(minutes=count - number)
-                    store_article(
+                    upsert_article(
                         session,
-                        make_article(number, published_at=published, updated_at=published),
+                        english_feed_article(number, published_at=published, updated_at=published),
                     )
                 for number in range(partners):
                     create_partner(session, f"Partner {number}", PartnerSettings(), now)

@@ -20,7 +20,7 @@ from distributor.rendering.email import (
     render_issue,
     substitutions_for,
 )
-from tests.fixtures.email_factories import branding, issue_content
+from tests.factories.email_stories import branding, issue_content
 
 
 def bench_render(language: str, renders: int) -> None:

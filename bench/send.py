@@ -42,7 +42,7 @@ from distributor.db.session import engine_for, session_factory  # noqa: E402
 from distributor.services import sending  # noqa: E402
 from distributor.services.issues import create_issue, issue_progress  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
-from tests.factories.audience import bulk_subscribers, make_article, make_list  # noqa: E402
+from tests.factories.audience import article_row, bulk_subscribers, make_list  # noqa: E402
 from tests.support.fake_sendgrid import API_KEY  # noqa: E402
 
 ADMIN_URL = os.environ.get(
@@ -152,7 +152,7 @@ def main() -> None:
         started = time.perf_counter()
         session = session_factory(database_url)()
         mailing_list = make_list(session)
-        article = make_article(session)
+        article = article_row(session)
         bulk_subscribers(session, mailing_list.id, count)
         issue = create_issue(
             session, ["weekly"], "The river issue", [article.id], preheader="Ferries at dawn"

@@ -54,6 +54,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+# Fixtures that reach each outside service; a test using one gets the service's marker, so
+# ``-m "not postgres"`` (the fast lane, ``make test-fast``) leaves it out.
+_SERVICE_FIXTURES = {
+    "postgres": {"postgres_url", "_postgres_database"},
+    "redis": {"redis_url", "private_redis"},
+    "browser": {"chromium_path"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the services its fixtures use (``database_url`` counts as
+    PostgreSQL in its ``postgres`` parametrisation)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgres":
+            fixtures.add("postgres_url")
+        for marker, names in _SERVICE_FIXTURES.items():
+            if fixtures & names:
+                item.add_marker(marker)
+
+
 def require_service(available: bool, what: str) -> None:
     """Skip locally, fail in CI, when a real service the test needs is missing."""
     if available:

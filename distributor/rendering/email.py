@@ -36,6 +36,7 @@ import jinja2
 import mjml
 from markupsafe import Markup, escape
 
+from distributor import resources
 from distributor.domain.articles import Article, Author, Image
 from distributor.domain.languages import language_tag_or_none, script_of
 from distributor.rendering.excerpts import article_excerpt, normalise_space
@@ -51,7 +52,7 @@ from distributor.rendering.labels import (
 if TYPE_CHECKING:
     from distributor.config import Settings
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
+TEMPLATES_DIR = resources.TEMPLATES_DIR / "email"
 
 UNSUBSCRIBE_URL = "-unsubscribe_url-"
 PREFERENCES_URL = "-preferences_url-"

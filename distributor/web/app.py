@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -17,7 +16,6 @@ from distributor.web.edge import install_edge
 
 log = logging.getLogger("distributor.web")
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 # Route modules, in the order their routes are matched. Each exposes ``router``.
 ROUTE_MODULES = (

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from distributor.domain.languages import language_name, language_tag_or_none
-from distributor.web.app import TEMPLATES_DIR
+from distributor.resources import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
     app_settings,

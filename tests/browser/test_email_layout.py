@@ -18,8 +18,8 @@ from distributor.adapters.browser_screenshots import (
     render_in_chromium,
 )
 from distributor.rendering.email import Recipient, personalise, render_issue, render_web_archive
-from tests.fixtures.email_factories import branding, english_article, issue_content
-from tests.fixtures.images import solid_png
+from tests.factories.email_stories import branding, english_article, issue_content
+from tests.factories.images import solid_png
 from tests.unit.rendering.email_properties import allowed_image_urls
 
 pytestmark = pytest.mark.browser

@@ -28,7 +28,7 @@ from distributor.domain.issues import IssueStatus
 from distributor.services.issues import create_issue, issue_progress, schedule_issue
 from distributor.services.provider_events import record_provider_events
 from tests.conftest import PrivateRedis
-from tests.factories.audience import address, bulk_subscribers, make_article, make_list
+from tests.factories.audience import address, article_row, bulk_subscribers, make_list
 from tests.support.fake_sendgrid import API_KEY, FakeSendGrid, Faults
 from workers.celery_app import create_celery
 
@@ -129,7 +129,7 @@ def _prepare_issue(database_url: str, readers: int) -> int:
     session: Session = session_factory(database_url)()
     try:
         mailing_list = make_list(session)
-        article = make_article(session)
+        article = article_row(session)
         bulk_subscribers(session, mailing_list.id, readers)
         issue = create_issue(session, ["weekly"], "The river issue", [article.id])
         session.commit()

@@ -30,8 +30,8 @@ def make_list(session: Session, name: str = "weekly", language: str = "en") -> M
     return mailing_list
 
 
-def make_article(session: Session, number: int = 1, language: str = "en") -> Article:
-    """A small invented article."""
+def article_row(session: Session, number: int = 1, language: str = "en") -> Article:
+    """A small invented article, stored as a row."""
     article = Article(
         guid=f"urn:test:article:{number}",
         canonical_url=f"https://magazine.example.org/stories/{number}",

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from distributor.config import load_settings
 from workers.celery_app import create_celery
 
@@ -66,10 +68,12 @@ def _run_one_task_embedded(data_dir: Path, note: str) -> list[tuple[str, int]]:
     return seen
 
 
+@pytest.mark.slow
 def test_embedded_runtime_runs_tasks_without_redis(tmp_path: Path) -> None:
     assert _run_one_task_embedded(tmp_path, "embedded") == [("embedded", os.getpid())]
 
 
+@pytest.mark.slow
 def test_a_second_embedded_runtime_in_the_same_process_runs_its_own_tasks(
     tmp_path: Path,
 ) -> None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -82,6 +83,7 @@ def test_users_create_refuses_bad_input_with_a_reason(
     assert "already exists" in again.output
 
 
+@pytest.mark.slow
 def test_set_password_unlocks_and_ends_sessions(
     settings: Settings, use_settings: Callable[[Settings], Settings]
 ) -> None:

@@ -19,8 +19,8 @@ from distributor.rendering.email import PLACEHOLDERS
 from distributor.services.users import create_user
 from distributor.web.app import create_app
 from tests.conftest import CHROMIUM
-from tests.fixtures.email_factories import english_article
-from tests.fixtures.email_rows import store_issue
+from tests.factories.email_rows import store_issue
+from tests.factories.email_stories import english_article
 from tests.unit.rendering.email_properties import hrefs, visible_text
 
 EDITOR = ("editor@example.org", "editor password 1")
@@ -117,6 +117,7 @@ def test_archive_page_is_public_once_sent_and_has_no_personal_links(
     assert client.get("/archive/no-such-token").status_code == 404
 
 
+@pytest.mark.slow
 def test_render_command_writes_the_files(
     settings: Settings, issue_id: int, tmp_path: Path, use_settings
 ) -> None:

@@ -23,8 +23,8 @@ from distributor.services.rendering import (
     web_archive_url,
 )
 from tests.conftest import make_settings
-from tests.fixtures.email_factories import chinese_article, english_article
-from tests.fixtures.email_rows import store_article, store_issue
+from tests.factories.email_rows import insert_article, store_issue
+from tests.factories.email_stories import chinese_article, english_article
 from tests.unit.rendering.email_properties import visible_text
 
 
@@ -36,7 +36,7 @@ def db_settings(tmp_path: Path, database_url: str) -> Settings:
 def test_article_from_row_keeps_every_field_and_the_order(db_settings: Settings) -> None:
     original = english_article(3, co_author=True)
     with unit_of_work(db_settings.database_url) as db:
-        article_id = store_article(db, original)
+        article_id = insert_article(db, original)
     with unit_of_work(db_settings.database_url) as db:
         mapped = article_from_row(db.get(models.Article, article_id))
     assert [author.name for author in mapped.authors] == [a.name for a in original.authors]

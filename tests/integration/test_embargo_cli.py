@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from distributor.cli.main import app as cli
@@ -22,7 +23,7 @@ from distributor.db.models import Image, Issue
 from distributor.db.session import unit_of_work
 from distributor.services.issues import create_issue
 from tests.conftest import REPO_ROOT, make_settings
-from tests.factories.audience import make_article, make_list, subscribe
+from tests.factories.audience import article_row, make_list, subscribe
 
 SECRET_TITLE = "Leaked files show the ministry knew"
 
@@ -41,9 +42,9 @@ def _issue(settings: Settings, *, embargo: datetime | None) -> int:
         weekly = make_list(db)
         subscribe(db, "ana@example.org", weekly.id)
         subscribe(db, "bo@example.org", weekly.id)
-        first = make_article(db, 1)
+        first = article_row(db, 1)
         first.images.append(Image(url="https://img.example.org/a.jpg", credit=None, alt="Dawn"))
-        second = make_article(db, 2)
+        second = article_row(db, 2)
         second.title = SECRET_TITLE
         second.embargo_until = embargo
         return create_issue(db, ["weekly"], "This week", [first.id, second.id]).id
@@ -139,6 +140,7 @@ def test_with_yes_an_issue_whose_embargo_has_passed_is_sent_to_every_reader(
     assert all(SECRET_TITLE in _html_body(path) for path in mailed)
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_cli_asks_and_schedules_only_after_yes(
     tmp_path: Path, sqlite_url: str
 ) -> None:

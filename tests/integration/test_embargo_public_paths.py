@@ -27,7 +27,7 @@ from distributor.services.feeds import (
 )
 from distributor.web.app import create_app
 from tests.conftest import make_settings
-from tests.fixtures.feed_factories import BASE_TIME, make_article, store_article
+from tests.factories.feed_stories import BASE_TIME, english_feed_article, upsert_article
 
 NOW = BASE_TIME + timedelta(days=10)
 RELEASE = NOW + timedelta(hours=3)
@@ -76,8 +76,8 @@ def newsroom(tmp_path: Path, database_url: str) -> Iterator[Newsroom]:
             NOW,
         )
         ids = [
-            store_article(session, make_article(1)),
-            store_article(session, make_article(2, title=SECRET, embargo_until=RELEASE)),
+            upsert_article(session, english_feed_article(1)),
+            upsert_article(session, english_feed_article(2, title=SECRET, embargo_until=RELEASE)),
         ]
         events.article_changed(session, ids, "published", NOW)
         rebuild_feeds(session, settings, None, NOW)
@@ -185,8 +185,9 @@ def test_websub_hub_is_pinged_for_the_story_only_when_its_embargo_ends(
     hub = InMemoryWebSubPublisher()
     # An embargoed story arriving changes no public feed: nothing to ping.
     with unit_of_work(newsroom.settings.database_url) as session:
-        late = store_article(
-            session, make_article(3, title="A second embargoed story", embargo_until=RELEASE)
+        late = upsert_article(
+            session,
+            english_feed_article(3, title="A second embargoed story", embargo_until=RELEASE),
         )
         report = rebuild_feeds(session, newsroom.settings, [late], NOW + timedelta(minutes=5))
     assert notify_hub(newsroom.settings, hub, report.public_topics_changed) == []

@@ -30,7 +30,7 @@ from distributor.services.issues import (
 from distributor.services.rendering import IssueNotFoundError, archive_page, render_issue_by_id
 from distributor.services.users import create_user
 from tests.conftest import make_settings
-from tests.factories.audience import make_article, make_list, subscribe, suppress
+from tests.factories.audience import article_row, make_list, subscribe, suppress
 
 # The clock of these tests: every service gets it; nothing sleeps.
 T0 = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
@@ -47,8 +47,8 @@ def _newsroom(db: Session, readers: int = 3) -> tuple[int, int, int]:
     weekly = make_list(db)
     for number in range(1, readers + 1):
         subscribe(db, f"reader{number}@example.org", weekly.id)
-    open_story = make_article(db, 1)
-    secret = make_article(db, 2)
+    open_story = article_row(db, 1)
+    secret = article_row(db, 2)
     secret.title = "Leaked files show the ministry knew"
     secret.embargo_until = EMBARGO
     issue = create_issue(db, ["weekly"], "This week", [open_story.id, secret.id])
@@ -301,10 +301,10 @@ def test_preflight_counts_recipients_and_lists_every_open_problem(
         subscribe(db, f"reader{number}@example.org", weekly.id)
     subscribe(db, "pending@example.org", weekly.id, status="unconfirmed")
     suppress(db, "reader4@example.org")
-    english = make_article(db, 1)
+    english = article_row(db, 1)
     english.body_html = "<p>" + "The ferry left at dawn. " * 800 + "</p>"
     english.images.append(Image(url="https://img.example.org/a.jpg", credit=None, alt="Dawn"))
-    chinese = make_article(db, 2, language="zh-Hans")
+    chinese = article_row(db, 2, language="zh-Hans")
     chinese.title = "河边小镇的冬天"
     chinese.images.append(Image(url="https://img.example.org/b.jpg", credit="Agency", alt=None))
     chinese.embargo_until = EMBARGO

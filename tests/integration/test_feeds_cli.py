@@ -16,7 +16,7 @@ from distributor.db import models
 from distributor.db.session import unit_of_work
 from distributor.domain.partners import hash_api_key
 from tests.conftest import make_settings
-from tests.fixtures.feed_factories import make_article, make_zh_article, store_article
+from tests.factories.feed_stories import chinese_feed_article, english_feed_article, upsert_article
 
 
 def _settings(
@@ -30,8 +30,8 @@ def test_partner_lifecycle_and_feed_command(
 ) -> None:
     settings = _settings(tmp_path, sqlite_url, use_settings)
     with unit_of_work(settings.database_url) as session:
-        store_article(session, make_article(1))
-        store_article(session, make_zh_article())
+        upsert_article(session, english_feed_article(1))
+        upsert_article(session, chinese_feed_article())
     runner = CliRunner()
     created = runner.invoke(
         app,
@@ -131,7 +131,7 @@ def test_feed_tasks_round_trip_json_arguments(
     from workers import tasks
 
     with unit_of_work(settings.database_url) as session:
-        article_id = store_article(session, make_article(1))
+        article_id = upsert_article(session, english_feed_article(1))
     arguments = json.loads(json.dumps([[article_id]]))
     result = tasks.rebuild_feeds.run(*arguments)
     assert result["changed"] == 4

@@ -205,6 +205,7 @@ def _format(name: str) -> Any:
 # ----------------------------------------------------------------- embedded worker, no tick
 
 
+@pytest.mark.slow
 def test_embargo_release_reaches_the_feeds_at_its_time_without_a_periodic_tick(
     tmp_path: Path, sqlite_url: str, use_settings: Callable[[Settings], Settings]
 ) -> None:

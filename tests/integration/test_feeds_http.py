@@ -23,7 +23,12 @@ from distributor.services.feeds import (
 )
 from distributor.web.app import create_app
 from tests.conftest import make_settings
-from tests.fixtures.feed_factories import BASE_TIME, make_article, make_zh_article, store_article
+from tests.factories.feed_stories import (
+    BASE_TIME,
+    chinese_feed_article,
+    english_feed_article,
+    upsert_article,
+)
 
 NOW = BASE_TIME + timedelta(days=10)
 
@@ -41,9 +46,9 @@ def feed_settings(tmp_path: Path, sqlite_url: str) -> Settings:
 @pytest.fixture
 def keys(feed_settings: Settings) -> dict[str, str]:
     with unit_of_work(feed_settings.database_url) as session:
-        store_article(session, make_article(1, sections=("stories",)))
-        store_article(session, make_article(2, sections=("opinion",)))
-        store_article(session, make_zh_article())
+        upsert_article(session, english_feed_article(1, sections=("stories",)))
+        upsert_article(session, english_feed_article(2, sections=("opinion",)))
+        upsert_article(session, chinese_feed_article())
         opinion = create_partner(
             session, "Opinion Desk", PartnerSettings(sections=("opinion",)), NOW
         )

@@ -27,13 +27,8 @@ from distributor.services.feeds import (
     push_due_partners,
 )
 from tests.conftest import make_settings
-from tests.fixtures.feed_factories import (
-    BASE_TIME,
-    make_article,
-    ninjs_validator,
-    schema_errors,
-    store_article,
-)
+from tests.factories.feed_stories import BASE_TIME, english_feed_article, upsert_article
+from tests.support.schemas import ninjs_validator, schema_errors
 
 NOW = BASE_TIME + timedelta(days=10)
 
@@ -63,7 +58,7 @@ def _setup(settings: Settings, **partner: Any) -> tuple[int, str]:
             PartnerSettings(push_url="https://partner.example.net/hook", **partner),
             NOW,
         )
-        article_id = store_article(session, make_article(1))
+        article_id = upsert_article(session, english_feed_article(1))
         events.article_changed(session, [article_id], "published", NOW)
         events.article_changed(session, [article_id], "published", NOW)  # idempotent
     assert created.push_secret is not None
@@ -132,7 +127,7 @@ def test_embargoed_story_waits_for_release_unless_allowed(feed_settings: Setting
             PartnerSettings(push_url="https://b.example.net/h", allow_embargoed=True),
             NOW,
         )
-        article_id = store_article(session, make_article(3, embargo_until=release))
+        article_id = upsert_article(session, english_feed_article(3, embargo_until=release))
         events.article_changed(session, [article_id], "published", NOW)
         events.article_changed(session, [article_id], "published", NOW)  # records nothing new
         # Only the partner allowed early access gets a row before the release.

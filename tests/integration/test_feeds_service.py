@@ -28,16 +28,14 @@ from distributor.services.feeds import (
     render_for,
 )
 from tests.conftest import make_settings
-from tests.fixtures.feed_factories import (
+from tests.factories.feed_stories import (
     BASE_TIME,
-    jsonfeed_validator,
-    make_article,
-    make_zh_article,
-    ninjs_validator,
+    chinese_feed_article,
+    english_feed_article,
     revised,
-    schema_errors,
-    store_article,
+    upsert_article,
 )
+from tests.support.schemas import jsonfeed_validator, ninjs_validator, schema_errors
 
 NOW = BASE_TIME + timedelta(days=10)
 
@@ -59,8 +57,8 @@ def _body(url: str, key: str) -> bytes:
 def test_rebuild_stores_every_public_document(feed_settings: Settings) -> None:
     url = feed_settings.database_url
     with unit_of_work(url) as session:
-        store_article(session, make_article(1))
-        store_article(session, make_zh_article())
+        upsert_article(session, english_feed_article(1))
+        upsert_article(session, chinese_feed_article())
     with unit_of_work(url) as session:
         report = rebuild_feeds(session, feed_settings, None, NOW)
     assert set(report.changed_keys) == {
@@ -98,9 +96,9 @@ def test_rebuild_stores_every_public_document(feed_settings: Settings) -> None:
 
 def test_unchanged_rebuild_keeps_etag_and_edit_keeps_guid(feed_settings: Settings) -> None:
     url = feed_settings.database_url
-    original = make_article(1)
+    original = english_feed_article(1)
     with unit_of_work(url) as session:
-        store_article(session, original)
+        upsert_article(session, original)
         rebuild_feeds(session, feed_settings, None, NOW)
     with unit_of_work(url) as session:
         first = load_feed_document(session, "public:rss")
@@ -111,7 +109,7 @@ def test_unchanged_rebuild_keeps_etag_and_edit_keeps_guid(feed_settings: Setting
     assert second is not None
     assert (first.etag, first.last_modified) == (second.etag, second.last_modified)
     with unit_of_work(url) as session:
-        article_id = store_article(session, revised(original, title="Corrected headline"))
+        article_id = upsert_article(session, revised(original, title="Corrected headline"))
         events.article_changed(session, [article_id], "revised", NOW)
         dirty = events.take_dirty_article_ids(session)
         report = rebuild_feeds(session, feed_settings, dirty, NOW + timedelta(hours=2))
@@ -126,8 +124,8 @@ def test_embargoed_story_appears_after_release(feed_settings: Settings) -> None:
     url = feed_settings.database_url
     release = NOW + timedelta(hours=1)
     with unit_of_work(url) as session:
-        store_article(session, make_article(1))
-        embargoed_id = store_article(session, make_article(2, embargo_until=release))
+        upsert_article(session, english_feed_article(1))
+        embargoed_id = upsert_article(session, english_feed_article(2, embargo_until=release))
         rebuild_feeds(session, feed_settings, None, NOW)
     for key in ("public:rss", "public:atom", "public:jsonfeed", "public:ninjs"):
         assert b"night-shifts-2" not in _body(url, key), key
@@ -150,10 +148,12 @@ def test_embargoed_story_appears_after_release(feed_settings: Settings) -> None:
 def test_partner_sees_only_its_selection(feed_settings: Settings) -> None:
     url = feed_settings.database_url
     with unit_of_work(url) as session:
-        store_article(session, make_article(1, sections=("stories",), tags=("labour",)))
-        store_article(session, make_article(2, sections=("opinion",), tags=()))
-        store_article(session, make_zh_article())
-        store_article(session, make_article(3, sections=("stories",), territories_allow=("US",)))
+        upsert_article(session, english_feed_article(1, sections=("stories",), tags=("labour",)))
+        upsert_article(session, english_feed_article(2, sections=("opinion",), tags=()))
+        upsert_article(session, chinese_feed_article())
+        upsert_article(
+            session, english_feed_article(3, sections=("stories",), territories_allow=("US",))
+        )
         zh = create_partner(session, "Taipei Daily", PartnerSettings(languages=("zh",)), NOW)
         gb = create_partner(
             session,
@@ -189,7 +189,7 @@ def test_archives_are_linked_and_stable(feed_settings: Settings) -> None:
     url = feed_settings.database_url  # FEED_PAGE_SIZE = 3
     with unit_of_work(url) as session:
         for number in range(1, 8):
-            store_article(session, make_article(number))
+            upsert_article(session, english_feed_article(number))
         rebuild_feeds(session, feed_settings, None, NOW)
     current = feedparser.parse(_body(url, "public:atom"))
     assert len(current.entries) == 3
@@ -202,7 +202,7 @@ def test_archives_are_linked_and_stable(feed_settings: Settings) -> None:
     assert sorted(entry.link[-1] for entry in first_page.entries) == ["1", "2", "3"]
     archive_before = _body(url, "public:rss:archive:1")
     with unit_of_work(url) as session:
-        store_article(session, make_article(8))
+        upsert_article(session, english_feed_article(8))
         rebuild_feeds(session, feed_settings, None, NOW)
     assert _body(url, "public:rss:archive:1") == archive_before
 
@@ -211,12 +211,12 @@ def test_withdrawn_story_leaves_reader_feeds_and_is_canceled_in_ninjs(
     feed_settings: Settings,
 ) -> None:
     url = feed_settings.database_url
-    article = make_article(1)
+    article = english_feed_article(1)
     with unit_of_work(url) as session:
-        store_article(session, article)
+        upsert_article(session, article)
         rebuild_feeds(session, feed_settings, None, NOW)
     with unit_of_work(url) as session:
-        article_id = store_article(session, revised(article, status=ArticleStatus.WITHDRAWN))
+        article_id = upsert_article(session, revised(article, status=ArticleStatus.WITHDRAWN))
         rebuild_feeds(session, feed_settings, [article_id], NOW)
     assert feedparser.parse(_body(url, "public:rss")).entries == []
     items = json.loads(_body(url, "public:ninjs"))["items"]

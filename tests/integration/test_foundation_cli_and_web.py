@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -35,6 +36,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 def test_every_documented_command_exists() -> None:
     runner = CliRunner()
     for command in COMMANDS:
@@ -42,6 +44,7 @@ def test_every_documented_command_exists() -> None:
         assert result.exit_code == 0, (command, result.output)
 
 
+@pytest.mark.slow
 def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
     env = {**os.environ, "DATA_DIR": str(tmp_path / "state"), "DATABASE_URL": ""}
     env.pop("REDIS_URL", None)
@@ -57,6 +60,7 @@ def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
     assert (tmp_path / "state" / "distributor.db").exists()
 
 
+@pytest.mark.slow
 def test_bad_configuration_stops_the_command_naming_the_variable(tmp_path: Path) -> None:
     env = {**os.environ, "DATA_DIR": str(tmp_path), "REDIS_URL": "http://wrong"}
     done = subprocess.run(

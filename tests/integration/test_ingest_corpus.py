@@ -33,6 +33,9 @@ import pytest
 from distributor.ingest.feeds import parse_feed
 from tests.conftest import SHARED_DIR, require_service
 
+# Exhaustive or process-spawning: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CORPUS = SHARED_DIR / "corpus" / "feeds"
 
 # file: (items in the file, articles taken in, distinct authors, images with a credit, bios)

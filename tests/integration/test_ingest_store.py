@@ -245,6 +245,7 @@ def test_real_http_fetcher_gets_a_304_for_an_unchanged_feed(
 
 
 # ---------------------------------------------------------------------------- CLI, API
+@pytest.mark.slow
 def test_cli_ingest_list_show_and_exit_codes(
     tmp_path: Path, sqlite_url: str, use_settings: Callable[[Settings], Settings]
 ) -> None:

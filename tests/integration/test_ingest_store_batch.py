@@ -15,27 +15,35 @@ from distributor.db.mapping import article_from_row
 from distributor.db.session import unit_of_work
 from distributor.domain.articles import Article, Author, Image
 from distributor.services.ingest import get_article, store_articles
-from tests.fixtures.feed_factories import make_article, make_zh_article
+from tests.factories.feed_stories import chinese_feed_article, english_feed_article
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 
 
 def _first_batch() -> list[Article]:
-    plain = [make_article(number, id=None) for number in range(1, 5)]
+    plain = [english_feed_article(number, id=None) for number in range(1, 5)]
     repeated_author = dataclasses.replace(
-        make_article(5, id=None),
+        english_feed_article(5, id=None),
         authors=(Author("Mei Lin"), Author("mei  lin", bio="ignored: same person twice")),
     )
-    no_images = dataclasses.replace(make_article(6, id=None), images=(), updated_at=None)
+    no_images = dataclasses.replace(english_feed_article(6, id=None), images=(), updated_at=None)
     newcomer = dataclasses.replace(
-        make_article(7, id=None), authors=(Author("Ana Ruiz"), Author("Bo", bio="Bo writes."))
+        english_feed_article(7, id=None),
+        authors=(Author("Ana Ruiz"), Author("Bo", bio="Bo writes.")),
     )
     newcomer_again = dataclasses.replace(
-        make_article(8, id=None),
+        english_feed_article(8, id=None),
         authors=(Author("ana ruiz", bio="Ana's bio.", email="ana@example.org"),),
     )
-    return [*plain, repeated_author, no_images, newcomer, newcomer_again, make_zh_article(id=None)]
+    return [
+        *plain,
+        repeated_author,
+        no_images,
+        newcomer,
+        newcomer_again,
+        chinese_feed_article(id=None),
+    ]
 
 
 def _second_batch(first: list[Article]) -> list[Article]:
@@ -48,7 +56,7 @@ def _second_batch(first: list[Article]) -> list[Article]:
     undated = dataclasses.replace(first[1], body_html=first[1].body_html + "<p>Update.</p>")
     undated = dataclasses.replace(undated, updated_at=None)
     fresh = dataclasses.replace(
-        make_article(20, id=None),
+        english_feed_article(20, id=None),
         images=(Image(url="https://img.example.org/x.jpg", credit="C" * 1200, is_lead=True),),
     )
     # new before revised, unchanged in between, and a GUID twice (the last copy wins)
@@ -142,7 +150,7 @@ def test_a_batch_reports_ids_in_feed_order(database_url: str) -> None:
 
 
 def test_the_storing_session_sees_the_revised_byline_and_images(database_url: str) -> None:
-    article = make_article(1, id=None)
+    article = english_feed_article(1, id=None)
     with unit_of_work(database_url) as session:
         store_articles(session, [article], now=NOW)
     edited = dataclasses.replace(

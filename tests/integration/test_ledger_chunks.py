@@ -27,8 +27,8 @@ from distributor.services.issues import create_issue, issue_progress, pause_issu
 from tests.conftest import make_settings
 from tests.factories.audience import (
     address,
+    article_row,
     bulk_subscribers,
-    make_article,
     make_list,
     subscribe,
     suppress,
@@ -66,7 +66,7 @@ def _started_issue(db: Session, readers: int) -> tuple[int, set[str]]:
     """An issue due now for ``readers`` confirmed readers plus people who must get nothing;
     returns its id and the addresses that must get it."""
     mailing_list = make_list(db)
-    article = make_article(db)
+    article = article_row(db)
     bulk_subscribers(db, mailing_list.id, readers)
     suppress(db, address("reader", 7))
     subscribe(db, "unconfirmed@example.org", mailing_list.id, status="unconfirmed")

@@ -32,8 +32,8 @@ from distributor.services.subscribers import (
     update_preferences,
 )
 from tests.conftest import make_settings
-from tests.factories.audience import make_article
-from tests.integration.subscribers_support import live_app
+from tests.factories.audience import article_row
+from tests.support.live_app import live_app
 
 
 def _lists(settings: Settings) -> dict[str, int]:
@@ -52,7 +52,7 @@ def test_an_archived_list_takes_no_new_readers_or_issues_until_it_is_opened_agai
     settings = make_settings(tmp_path, database_url)
     ids = _lists(settings)
     with unit_of_work(settings.database_url) as session:
-        article = make_article(session)
+        article = article_row(session)
         draft = create_issue(session, ["weekly"], "Before the archive", [article.id])
         article_id, draft_id = article.id, draft.id
     with unit_of_work(settings.database_url) as session:
@@ -105,7 +105,7 @@ def test_archiving_waits_for_a_scheduled_issue_to_be_cancelled_or_sent(
     settings = make_settings(tmp_path, database_url)
     _lists(settings)
     with unit_of_work(settings.database_url) as session:
-        article = make_article(session)
+        article = article_row(session)
         issue = create_issue(session, ["weekly"], "Friday", [article.id])
         schedule_issue(session, issue.id, "2030-01-01T08:00", "Europe/London")
         issue_id = issue.id

@@ -28,7 +28,7 @@ from distributor.services import sending
 from distributor.services.issues import create_issue
 from distributor.services.rendering import archive_page
 from tests.conftest import free_port, make_settings, require_service
-from tests.factories.audience import make_article, make_list, subscribe
+from tests.factories.audience import article_row, make_list, subscribe
 from tests.support.fake_sendgrid import API_KEY, FakeSendGrid
 
 
@@ -57,7 +57,7 @@ def _issue_for_two_lists(db: Session) -> int:
     weekly.title = 'The "Weekly" Dispatch'
     chinese = make_list(db, "zhoukan", language="zh-Hans")
     chinese.title = "每周通讯"
-    article = make_article(db)
+    article = article_row(db)
     subscribe(db, "ada@example.org", weekly.id)
     subscribe(db, "lin@example.org", chinese.id)
     issue = create_issue(db, ["weekly"], "The river issue", [article.id], preheader="Ferries")
@@ -167,7 +167,7 @@ def test_test_copies_carry_the_first_lists_list_id(sqlite_url: str, tmp_path: Pa
     db = session_factory(sqlite_url)()
     try:
         mailing_list = make_list(db, "weekly")
-        article = make_article(db)
+        article = article_row(db)
         issue = create_issue(db, ["weekly"], "Proof", [article.id])
         db.commit()
         assert mailing_list.id
@@ -198,6 +198,7 @@ def _spam_report(eml: Path) -> tuple[float, list[str]]:
     return float(score.group(1)), rules
 
 
+@pytest.mark.slow
 def test_spamassassin_scores_an_issue_zero(sqlite_url: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, sqlite_url, MAIL_FROM="news@news.example.org")
     from distributor.db.session import session_factory
@@ -205,7 +206,7 @@ def test_spamassassin_scores_an_issue_zero(sqlite_url: str, tmp_path: Path) -> N
     db = session_factory(sqlite_url)()
     try:
         mailing_list = make_list(db, "weekly")
-        article = make_article(db)
+        article = article_row(db)
         subscribe(db, "ada@example.org", mailing_list.id)
         issue = create_issue(
             db,

@@ -31,8 +31,8 @@ from distributor.services.provider_events import record_provider_events
 from tests.conftest import make_settings
 from tests.factories.audience import (
     address,
+    article_row,
     bulk_subscribers,
-    make_article,
     make_list,
     subscribe,
     suppress,
@@ -68,7 +68,7 @@ def fake(database_url: str) -> Iterator[FakeSendGrid]:
 
 def _issue_with_audience(db: Session, readers: int) -> int:
     mailing_list = make_list(db)
-    article = make_article(db)
+    article = article_row(db)
     bulk_subscribers(db, mailing_list.id, readers)
     issue = create_issue(db, ["weekly"], "The river issue", [article.id], preheader="Ferries")
     db.commit()
@@ -222,7 +222,7 @@ def test_cancelled_issue_sends_nothing_and_schedules_respect_time_zones(
 
 def _issue_with_second_list(db: Session) -> int:
     mailing_list = make_list(db, "other")
-    article = make_article(db, 2)
+    article = article_row(db, 2)
     issue = create_issue(db, [mailing_list.name], "Other", [article.id])
     db.commit()
     return issue.id

@@ -23,6 +23,9 @@ import pytest
 from tests.conftest import REPO_ROOT, free_port
 from tests.support.serve_process import running_serve
 
+# Exhaustive or process-spawning: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 def _environment(tmp_path: Path) -> dict[str, str]:
     """The process environment without any Distributor setting, then a private DATA_DIR."""

@@ -26,7 +26,8 @@ from distributor.services import issues, sending
 from distributor.services.reports import issue_report
 from distributor.services.subscribers import add_subscriber, create_list
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import body_text, live_app, read_outbox
+from tests.support.live_app import live_app
+from tests.support.outbox import body_text, read_outbox
 
 READER = "reader@example.org"
 STAYER = "stays@example.org"

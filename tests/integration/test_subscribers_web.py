@@ -22,7 +22,8 @@ from distributor.services.confirmation import send_confirmation
 from distributor.services.subscribers import create_list
 from distributor.services.suppression import suppress
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import body_text, live_app, read_outbox
+from tests.support.live_app import live_app
+from tests.support.outbox import body_text, read_outbox
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 

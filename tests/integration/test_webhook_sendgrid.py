@@ -22,12 +22,9 @@ from distributor.services.reports import issue_report
 from distributor.services.subscribers import add_subscriber, create_list
 from distributor.services.suppression import SOFT_BOUNCE_LIMIT, address_hash
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import (
-    EventSigner,
-    event_body,
-    live_app,
-    seed_issue_ledger,
-)
+from tests.factories.sending import seed_issue_ledger
+from tests.support.live_app import live_app
+from tests.support.webhook_signing import EventSigner, event_body
 
 READERS = [
     "ann@example.org",

@@ -25,8 +25,8 @@ from distributor.domain.links import MANAGE_PURPOSE
 from distributor.domain.tokens import make_token
 from distributor.services.subscribers import add_subscriber, create_list
 from distributor.services.users import create_user
-from tests.integration.subscribers_support import EventSigner
 from tests.security.edge_server import SECRET, Served, migrate, serve, stream_post
+from tests.support.webhook_signing import EventSigner
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,8 @@ from distributor.db.session import engine_for, unit_of_work
 from distributor.services.users import create_user
 from distributor.web.app import create_app
 from tests.conftest import REPO_ROOT, make_settings
-from tests.integration.subscribers_support import EventSigner, event_body, live_app
+from tests.support.live_app import live_app
+from tests.support.webhook_signing import EventSigner, event_body
 
 EDITOR = ("errors.editor@example.org", "errors editor password 1")
 

@@ -1,23 +1,26 @@
 """Desk sessions end when idle too long, and after a fixed lifetime whatever the activity.
 
-Drives the real app over HTTP (Starlette's TestClient); the clock is the real one, with
-lifetimes of a few seconds set through the settings.
+Drives the real app over HTTP (Starlette's TestClient), with lifetimes of a few seconds set
+through the settings. The clock the session code reads (ours and itsdangerous's timestamps) is
+a settable one, so the seconds pass at once instead of being waited out.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import itsdangerous.timed
 import pytest
 from fastapi.testclient import TestClient
 
 from distributor.db.session import unit_of_work
 from distributor.services.users import create_user
+from distributor.web import auth
 from distributor.web.app import create_app
 from tests.conftest import make_settings
+from tests.support.clock import SettableClock
 
 EDITOR = ("session.editor@example.org", "session editor password 1")
 
@@ -50,6 +53,15 @@ def _signed_in(client: TestClient) -> bool:
 
 
 @pytest.fixture
+def session_clock(monkeypatch: pytest.MonkeyPatch) -> SettableClock:
+    """The clock of session cookies: sign-in time, signing timestamps and their checks."""
+    clock = SettableClock()
+    monkeypatch.setattr(auth, "time", clock)
+    monkeypatch.setattr(itsdangerous.timed, "time", clock)
+    return clock
+
+
+@pytest.fixture
 def short_lived(tmp_path: Path, sqlite_url: str) -> Iterator[TestClient]:
     yield from _client(tmp_path, sqlite_url, SESSION_IDLE_SECONDS="2", SESSION_LIFETIME_SECONDS="4")
 
@@ -61,24 +73,26 @@ def short_idle(tmp_path: Path, sqlite_url: str) -> Iterator[TestClient]:
     )
 
 
-def test_an_active_session_still_ends_at_its_lifetime(short_lived: TestClient) -> None:
+def test_an_active_session_still_ends_at_its_lifetime(
+    short_lived: TestClient, session_clock: SettableClock
+) -> None:
     _sign_in(short_lived)
-    started = time.monotonic()
+    started = session_clock.monotonic()
     # Busy all along: a page every 0.7 s keeps the session from going idle...
-    while time.monotonic() - started < 3.0:
+    while session_clock.monotonic() - started < 3.0:
         assert _signed_in(short_lived)
-        time.sleep(0.7)
+        session_clock.advance(0.7)
     # ...but four seconds after sign-in it is over all the same.
-    while time.monotonic() - started < 5.2:
-        time.sleep(0.7)
+    while session_clock.monotonic() - started < 5.2:
+        session_clock.advance(0.7)
         short_lived.get("/issues", follow_redirects=False)
     assert not _signed_in(short_lived)
 
 
-def test_an_idle_session_ends(short_idle: TestClient) -> None:
+def test_an_idle_session_ends(short_idle: TestClient, session_clock: SettableClock) -> None:
     _sign_in(short_idle)
     assert _signed_in(short_idle)
-    time.sleep(3.2)
+    session_clock.advance(3.2)
     assert not _signed_in(short_idle)
     # Signing in again works at once.
     _sign_in(short_idle)

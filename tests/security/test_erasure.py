@@ -28,8 +28,9 @@ from distributor.db.session import engine_for, unit_of_work
 from distributor.services.subscribers import create_list
 from distributor.web.app import create_app
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import EventSigner, event_body, live_app
 from tests.integration.test_desk_pages import seed_newsroom, sign_in
+from tests.support.live_app import live_app
+from tests.support.webhook_signing import EventSigner, event_body
 
 VICTIM = "Victim.Reader@Example.org"
 STORED = VICTIM.lower()

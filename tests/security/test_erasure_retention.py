@@ -19,13 +19,10 @@ from distributor.domain.subscribers import OptIn
 from distributor.services.reports import issue_report
 from distributor.services.subscribers import add_subscriber, create_list
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import (
-    EventSigner,
-    event_body,
-    live_app,
-    seed_issue_ledger,
-)
+from tests.factories.sending import seed_issue_ledger
 from tests.security.test_erasure import database_hits
+from tests.support.live_app import live_app
+from tests.support.webhook_signing import EventSigner, event_body
 
 
 def _event(kind: str, email: str, event_id: str, issue: int, delivery: int) -> dict[str, Any]:

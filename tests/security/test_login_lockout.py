@@ -23,7 +23,7 @@ from distributor.db.session import session_factory, unit_of_work
 from distributor.services.users import FAILURES_BEFORE_LOCK, create_user
 from distributor.web.app import create_app
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import live_app
+from tests.support.live_app import live_app
 
 EDITOR = ("editor@example.org", "editor password 1")
 PARALLEL = 12

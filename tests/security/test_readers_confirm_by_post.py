@@ -17,7 +17,7 @@ from distributor.domain.subscribers import OptIn
 from distributor.domain.tokens import make_token
 from distributor.services.subscribers import create_list
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import live_app
+from tests.support.live_app import live_app
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from distributor.domain.links import MANAGE_PURPOSE
 from distributor.domain.tokens import make_token
 from distributor.services.subscribers import add_subscriber
 from tests.conftest import make_settings
-from tests.integration.subscribers_support import live_app
+from tests.support.live_app import live_app
 
 SECRET_TITLE = "Internal: source protection contacts"
 SECRET_NOTE = "Do not share"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import sys
 
+import pytest
+
 from distributor.adapters.sendgrid import _NAME_FORBIDDEN, display_name
 
 
@@ -12,6 +14,7 @@ def _rewritten(name: str) -> str | None:
     return " ".join(name.translate(_NAME_FORBIDDEN).split()) or None
 
 
+@pytest.mark.slow
 def test_every_character_alone_and_inside_a_name() -> None:
     for code in range(sys.maxunicode + 1):
         character = chr(code)

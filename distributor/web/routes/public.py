@@ -35,8 +35,8 @@ from distributor.domain.tokens import (
     make_token,
     read_token,
 )
+from distributor.resources import TEMPLATES_DIR
 from distributor.services import subscribers as subscriber_service
-from distributor.web.app import TEMPLATES_DIR
 from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web.public")

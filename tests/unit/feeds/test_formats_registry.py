@@ -28,14 +28,9 @@ from distributor.rendering.feeds import (
 )
 from distributor.rendering.feeds.common import DEFAULT_ATTRIBUTION, FeedPolicy, FeedSpec
 from distributor.rendering.feeds.formats import SchemaScope
-from tests.fixtures.feed_factories import (
-    BASE_TIME,
-    SITE,
-    make_article,
-    make_zh_article,
-    schema_errors,
-)
+from tests.factories.feed_stories import BASE_TIME, SITE, chinese_feed_article, english_feed_article
 from tests.support.paths import SCHEMAS_DIR
+from tests.support.schemas import schema_errors
 
 NOW = BASE_TIME + timedelta(days=30)
 SPEC = FeedSpec(
@@ -47,7 +42,7 @@ SPEC = FeedSpec(
     rights="© Demo Magazine",
 )
 POLICY = FeedPolicy(now=NOW, attribution=DEFAULT_ATTRIBUTION)
-STORIES = [make_article(1), make_article(2), make_zh_article()]
+STORIES = [english_feed_article(1), english_feed_article(2), chinese_feed_article()]
 
 
 def _ids(record: FeedFormatRecord) -> str:

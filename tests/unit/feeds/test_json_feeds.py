@@ -13,17 +13,15 @@ from distributor.domain.partners import Visibility
 from distributor.rendering.feeds.common import DEFAULT_ATTRIBUTION, FeedPolicy, FeedSpec
 from distributor.rendering.feeds.jsonfeed import render_jsonfeed
 from distributor.rendering.feeds.ninjs import ninjs_item, render_ninjs
-from tests.fixtures.feed_factories import (
+from tests.factories.feed_stories import (
     BASE_TIME,
     PROTECTION_NOTE,
     SITE,
-    jsonfeed_validator,
-    make_article,
-    make_zh_article,
-    ninjs_validator,
+    chinese_feed_article,
+    english_feed_article,
     revised,
-    schema_errors,
 )
+from tests.support.schemas import jsonfeed_validator, ninjs_validator, schema_errors
 
 NOW = BASE_TIME + timedelta(days=30)
 SPEC = FeedSpec(
@@ -41,7 +39,11 @@ def _policy(**changes: Any) -> FeedPolicy:
 
 
 def _stories() -> list[Any]:
-    return [make_article(1), make_article(2, territories_deny=("US",)), make_zh_article()]
+    return [
+        english_feed_article(1),
+        english_feed_article(2, territories_deny=("US",)),
+        chinese_feed_article(),
+    ]
 
 
 # ----------------------------------------------------------------------------- JSON Feed
@@ -93,8 +95,8 @@ def test_jsonfeed_validates_and_carries_everything() -> None:
 
 
 def test_jsonfeed_edit_keeps_id_and_embargo_hides() -> None:
-    original = make_article(1)
-    embargoed = make_article(5, embargo_until=NOW + timedelta(hours=2))
+    original = english_feed_article(1)
+    embargoed = english_feed_article(5, embargo_until=NOW + timedelta(hours=2))
     before = json.loads(render_jsonfeed(SPEC, [original, embargoed], _policy(allow_embargoed=True)))
     after = json.loads(render_jsonfeed(SPEC, [original, revised(original), embargoed], _policy()))
     released = json.loads(
@@ -112,8 +114,8 @@ def test_jsonfeed_edit_keeps_id_and_embargo_hides() -> None:
 @pytest.mark.parametrize("version", ["3.1", "2.2"])
 def test_ninjs_items_validate(version: str) -> None:
     validator = ninjs_validator(version)
-    embargoed = make_article(7, embargo_until=NOW + timedelta(days=1))
-    withdrawn = make_article(8, status=ArticleStatus.WITHDRAWN)
+    embargoed = english_feed_article(7, embargo_until=NOW + timedelta(days=1))
+    withdrawn = english_feed_article(8, status=ArticleStatus.WITHDRAWN)
     policy = _policy(ninjs_version=version, allow_embargoed=True)
     document = json.loads(render_ninjs(SPEC, [*_stories(), embargoed, withdrawn], policy))
     assert document["ninjs_version"] == version
@@ -124,7 +126,7 @@ def test_ninjs_items_validate(version: str) -> None:
 
 
 def test_ninjs_31_fields() -> None:
-    item = ninjs_item(make_article(1), SPEC, _policy())
+    item = ninjs_item(english_feed_article(1), SPEC, _policy())
     assert item["uri"] == f"{SITE}/?p=1001"
     assert item["pubStatus"] == "usable"
     assert item["version"] == "1"
@@ -153,7 +155,9 @@ def test_ninjs_31_fields() -> None:
 
 def test_ninjs_territory_policy_is_encoded() -> None:
     item = ninjs_item(
-        make_article(2, territories_allow=("GB",), territories_deny=("US",)), SPEC, _policy()
+        english_feed_article(2, territories_allow=("GB",), territories_deny=("US",)),
+        SPEC,
+        _policy(),
     )
     rights = json.loads(item["rightsInfo"]["encodedRights"])
     constraints = {c["operator"]: c["rightOperand"] for c in rights["permission"][0]["constraint"]}
@@ -161,7 +165,7 @@ def test_ninjs_territory_policy_is_encoded() -> None:
 
 
 def test_ninjs_version_rises_with_each_revision() -> None:
-    first = make_article(1)
+    first = english_feed_article(1)
     second = revised(first)
     third = revised(second)
     versions = [int(ninjs_item(a, SPEC, _policy())["version"]) for a in (first, second, third)]
@@ -173,7 +177,7 @@ def test_ninjs_version_rises_with_each_revision() -> None:
 
 def test_ninjs_embargo_withheld_only_for_allowed_partners() -> None:
     release = NOW + timedelta(hours=3)
-    embargoed = make_article(7, embargo_until=release)
+    embargoed = english_feed_article(7, embargo_until=release)
     hidden = json.loads(render_ninjs(SPEC, [embargoed], _policy()))
     early = json.loads(render_ninjs(SPEC, [embargoed], _policy(allow_embargoed=True)))
     assert hidden["items"] == []
@@ -184,11 +188,11 @@ def test_ninjs_embargo_withheld_only_for_allowed_partners() -> None:
 
 
 def test_ninjs_22_uses_lowercase_names() -> None:
-    item = ninjs_item(make_zh_article(), SPEC, _policy(ninjs_version="2.2"))
+    item = ninjs_item(chinese_feed_article(), SPEC, _policy(ninjs_version="2.2"))
     assert "pubstatus" in item
     assert "pubStatus" not in item
     assert "copyrightnotice" in item
     assert all("rel" not in association for association in item["associations"])
     assert item["headlines"][0]["value"] == "女工们的夜班"
     with pytest.raises(ValueError, match="unsupported ninjs version"):
-        ninjs_item(make_article(), SPEC, _policy(ninjs_version="1.6"))
+        ninjs_item(english_feed_article(), SPEC, _policy(ninjs_version="1.6"))

@@ -26,16 +26,16 @@ from distributor.domain.partners import (
     verify_push,
     visibility,
 )
-from tests.fixtures.feed_factories import BASE_TIME, make_article, make_zh_article
+from tests.factories.feed_stories import BASE_TIME, chinese_feed_article, english_feed_article
 
 
 def test_empty_selection_takes_everything() -> None:
-    assert matches(make_article(), PartnerSelection())
-    assert matches(make_zh_article(), PartnerSelection())
+    assert matches(english_feed_article(), PartnerSelection())
+    assert matches(chinese_feed_article(), PartnerSelection())
 
 
 def test_sections_and_tags_form_one_topical_filter() -> None:
-    article = make_article(sections=("stories",), tags=("labour",))
+    article = english_feed_article(sections=("stories",), tags=("labour",))
     assert matches(article, PartnerSelection(sections=("Stories",)))
     assert matches(article, PartnerSelection(tags=("LABOUR",)))
     assert matches(article, PartnerSelection(sections=("opinion",), tags=("labour",)))
@@ -47,13 +47,13 @@ def test_language_primary_tag_matches_variants() -> None:
     assert language_matches("zh_TW", ("zh",))
     assert not language_matches("zh-Hans", ("en",))
     assert not language_matches("zha", ("zh",))
-    assert matches(make_zh_article(), PartnerSelection(languages=("zh",)))
-    assert not matches(make_article(), PartnerSelection(languages=("zh",)))
+    assert matches(chinese_feed_article(), PartnerSelection(languages=("zh",)))
+    assert not matches(english_feed_article(), PartnerSelection(languages=("zh",)))
 
 
 def test_territory_rules() -> None:
-    only_gb = make_article(territories_allow=("GB",))
-    not_us = make_article(territories_deny=("US",))
+    only_gb = english_feed_article(territories_allow=("GB",))
+    not_us = english_feed_article(territories_deny=("US",))
     assert territory_allows(only_gb, None)  # public: the restriction travels in the feed
     assert territory_allows(only_gb, "gb")
     assert not territory_allows(only_gb, "US")
@@ -63,7 +63,7 @@ def test_territory_rules() -> None:
 
 @pytest.mark.parametrize("feed_format", list(FeedFormat))
 def test_embargoed_story_visibility_by_format(feed_format: FeedFormat) -> None:
-    article = make_article(embargo_until=BASE_TIME + timedelta(days=1))
+    article = english_feed_article(embargo_until=BASE_TIME + timedelta(days=1))
     before, after = BASE_TIME, BASE_TIME + timedelta(days=2)
     assert visibility(article, feed_format, before) is Visibility.HIDDEN
     early = visibility(article, feed_format, before, allow_embargoed=True)
@@ -73,7 +73,7 @@ def test_embargoed_story_visibility_by_format(feed_format: FeedFormat) -> None:
 
 
 def test_withdrawn_story_is_canceled_in_ninjs_only() -> None:
-    article = make_article(status=ArticleStatus.WITHDRAWN)
+    article = english_feed_article(status=ArticleStatus.WITHDRAWN)
     assert visibility(article, FeedFormat.NINJS, BASE_TIME) is Visibility.CANCELED
     assert visibility(article, FeedFormat.RSS, BASE_TIME) is Visibility.HIDDEN
 

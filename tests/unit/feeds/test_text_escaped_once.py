@@ -22,8 +22,8 @@ from distributor.domain.partners import FeedFormat
 from distributor.rendering.email import render_issue
 from distributor.rendering.feeds import render_feed
 from distributor.rendering.feeds.common import FeedPolicy, FeedSpec
-from tests.fixtures.email_factories import branding, issue_content
-from tests.fixtures.feed_factories import BASE_TIME, make_article
+from tests.factories.email_stories import branding, issue_content
+from tests.factories.feed_stories import BASE_TIME, english_feed_article
 
 FRAGMENTS = (
     "<b>",
@@ -57,7 +57,7 @@ SPEC = FeedSpec(
 
 
 def _story(title: str, dek: str) -> object:
-    return make_article(1, title=title, dek=dek)
+    return english_feed_article(1, title=title, dek=dek)
 
 
 def _html_as_text(fragment: str) -> str:

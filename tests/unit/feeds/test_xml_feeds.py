@@ -23,12 +23,12 @@ from distributor.rendering.feeds.common import (
     FeedSpec,
 )
 from distributor.rendering.feeds.rss import render_rss
-from tests.fixtures.feed_factories import (
+from tests.factories.feed_stories import (
     BASE_TIME,
     PROTECTION_NOTE,
     SITE,
-    make_article,
-    make_zh_article,
+    chinese_feed_article,
+    english_feed_article,
     revised,
 )
 
@@ -67,9 +67,9 @@ def _policy(**changes: object) -> FeedPolicy:
 
 def _stories() -> list[Article]:
     return [
-        make_article(1),
-        make_article(2, territories_allow=("GB", "IE")),
-        make_zh_article(),
+        english_feed_article(1),
+        english_feed_article(2, territories_allow=("GB", "IE")),
+        chinese_feed_article(),
     ]
 
 
@@ -100,7 +100,7 @@ def test_utf8_declaration_and_deterministic_bytes(render: object) -> None:
 
 def test_urls_are_absolute_and_titles_plain() -> None:
     # A stored title is plain text: these characters are the headline, not markup.
-    root = _rss([make_article(1, title="Tom &amp; Jerry’s <em>night</em>")])
+    root = _rss([english_feed_article(1, title="Tom &amp; Jerry’s <em>night</em>")])
     item = root.find("channel/item")
     assert item is not None
     # RSS readers take the title and description as HTML: escaped exactly once, they show
@@ -156,7 +156,7 @@ def test_rss_channel_and_items() -> None:
 
 
 def test_media_rss_images_carry_caption_credit_copyright() -> None:
-    root = _rss([make_article(1)])
+    root = _rss([english_feed_article(1)])
     assert root.nsmap["media"] == "http://search.yahoo.com/mrss/"
     contents = root.findall("channel/item/media:content", NS)
     assert len(contents) == 2
@@ -186,18 +186,18 @@ def test_media_rss_images_carry_caption_credit_copyright() -> None:
 
 
 def test_media_restriction_lists_countries() -> None:
-    root = _rss([make_article(2, territories_allow=("gb", "IE"), territories_deny=("IE",))])
+    root = _rss([english_feed_article(2, territories_allow=("gb", "IE"), territories_deny=("IE",))])
     restrictions = root.findall("channel/item/media:restriction", NS)
     assert len(restrictions) == 1
     assert restrictions[0].get("relationship") == "allow"
     assert restrictions[0].get("type") == "country"
     assert restrictions[0].text == "gb"
-    unrestricted = _rss([make_article(3)])
+    unrestricted = _rss([english_feed_article(3)])
     assert unrestricted.find("channel/item/media:restriction", NS) is None
 
 
 def test_bios_notes_usage_terms_and_attribution_travel() -> None:
-    root = _rss([make_article(1)])
+    root = _rss([english_feed_article(1)])
     item = root.find("channel/item")
     assert item is not None
     bios = [author.findtext("dst:bio", namespaces=NS) for author in item.findall("dst:author", NS)]
@@ -216,7 +216,7 @@ def test_bios_notes_usage_terms_and_attribution_travel() -> None:
 
 
 def test_public_policy_has_no_attribution_line() -> None:
-    root = _rss([make_article(1)], attribution=None)
+    root = _rss([english_feed_article(1)], attribution=None)
     html = root.findtext("channel/item/content:encoded", namespaces=NS) or ""
     assert "dst-attribution" not in html
     assert root.find("channel/item/dst:attribution", NS) is None
@@ -231,7 +231,7 @@ def test_archive_document_links() -> None:
     )
     body = render_rss(
         _spec("https://news.example.org/feeds/public/archive/2.rss", archive=archive),
-        [make_article(1)],
+        [english_feed_article(1)],
         _policy(),
     )
     channel = etree.fromstring(body).find("channel")
@@ -241,7 +241,9 @@ def test_archive_document_links() -> None:
     assert rels["current"] == "https://news.example.org/feeds/public.rss"
     assert rels["prev-archive"].endswith("/archive/1.rss")
     assert rels["self"].endswith("/archive/2.rss")
-    current = render_rss(_spec(hub_url="https://hub.example.org/"), [make_article(1)], _policy())
+    current = render_rss(
+        _spec(hub_url="https://hub.example.org/"), [english_feed_article(1)], _policy()
+    )
     current_channel = etree.fromstring(current).find("channel")
     assert current_channel is not None
     assert current_channel.find("fh:archive", NS) is None
@@ -254,7 +256,7 @@ def test_archive_document_links() -> None:
 @pytest.mark.parametrize("render", [render_rss, render_atom])
 def test_edited_story_keeps_its_id_and_appears_once(render: object) -> None:
     assert callable(render)
-    original = make_article(1)
+    original = english_feed_article(1)
     edit = revised(original, title="Night shifts at the river factory (corrected)")
     before = etree.fromstring(render(_spec(), [original], _policy()))
     after = etree.fromstring(render(_spec(), [original, edit], _policy()))
@@ -277,23 +279,23 @@ def test_edited_story_keeps_its_id_and_appears_once(render: object) -> None:
 def test_embargoed_story_absent_until_release(render: object) -> None:
     assert callable(render)
     release = BASE_TIME + timedelta(days=40)
-    embargoed = make_article(9, embargo_until=release)
+    embargoed = english_feed_article(9, embargo_until=release)
     before = render(
-        _spec(), [make_article(1), embargoed], _policy(now=release - timedelta(seconds=1))
+        _spec(), [english_feed_article(1), embargoed], _policy(now=release - timedelta(seconds=1))
     )
     early = render(
         _spec(), [embargoed], _policy(now=release - timedelta(hours=1), allow_embargoed=True)
     )
-    after = render(_spec(), [make_article(1), embargoed], _policy(now=release))
+    after = render(_spec(), [english_feed_article(1), embargoed], _policy(now=release))
     assert b"night-shifts-9" not in before
     assert b"night-shifts-9" not in early  # early access is for ninjs only
     assert b"night-shifts-9" in after
 
 
 def test_partner_territory_filters_items() -> None:
-    only_gb = make_article(2, territories_allow=("GB",))
-    for_us = _rss([make_article(1), only_gb], territory="US")
-    for_gb = _rss([make_article(1), only_gb], territory="GB")
+    only_gb = english_feed_article(2, territories_allow=("GB",))
+    for_us = _rss([english_feed_article(1), only_gb], territory="US")
+    for_gb = _rss([english_feed_article(1), only_gb], territory="GB")
     assert len(for_us.findall("channel/item")) == 1
     assert len(for_gb.findall("channel/item")) == 2
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 from distributor.db import models
 assert not models.Article.__mapper__.configured
@@ -17,6 +19,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_worker_warm_up_configures_mappers() -> None:
     # A fresh interpreter: in this one other tests may have configured the mappers already.
     done = subprocess.run(

@@ -78,6 +78,7 @@ def test_empty_and_credit_only_lines() -> None:
     assert not is_credit_line("A harbour. Credit: Tideline")
 
 
+@pytest.mark.slow
 def test_the_cheap_tests_know_every_letter_the_patterns_fold() -> None:
     every_character = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
     letters = {ch for word in _HINT_WORDS for ch in word if ch.isalpha()}

@@ -67,6 +67,7 @@ def test_every_note_passes_the_cheap_note_test(line: str) -> None:
         assert _may_be_note(later)
 
 
+@pytest.mark.slow
 def test_the_cheap_note_test_knows_every_letter_the_regex_folds() -> None:
     every_character = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
     letters = {ch for word in _NOTE_WORDS for ch in word if ch.isascii() and ch.isalpha()}
@@ -94,6 +95,7 @@ def test_every_inline_bio_passes_the_substring_test(line: str) -> None:
     assert _may_hold_bio_heading(line)
 
 
+@pytest.mark.slow
 def test_the_bio_substring_test_knows_every_letter_the_regexes_fold() -> None:
     every_character = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
     for letter in set("aboutauthor"):

@@ -37,6 +37,7 @@ def test_control_characters_are_found_in_the_bytes_exactly_where_the_regex_finds
         assert _has_control_characters(text.encode("utf-8")) == expected, hex(ord(character))
 
 
+@pytest.mark.slow
 def test_the_pixel_url_words_know_every_letter_the_regex_folds() -> None:
     every_character = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
     letters = {ch for word in _PIXEL_WORDS for ch in word if ch.isalpha()}

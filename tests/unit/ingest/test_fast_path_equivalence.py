@@ -36,6 +36,9 @@ from distributor.ingest.feeds import parse_feed
 from tests.conftest import SHARED_DIR
 from tests.unit.ingest.test_sanitise_hostile import HOSTILE
 
+# Exhaustive or process-spawning: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CORPUS = SHARED_DIR / "corpus" / "feeds"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 BASE = "https://fixture.example.org/stories/1"

@@ -128,6 +128,7 @@ def test_reused_cleaners_match_nh3_clean(base: str | None) -> None:
             assert _outcome(sanitise._clean, markup, base) == _outcome(_old, markup, base), markup
 
 
+@pytest.mark.slow
 def test_reused_cleaners_match_nh3_clean_random() -> None:
     rng = random.Random(11)
     alphabet = "/./a-Z_~%2e?#&;: \t\\@'\"<>ü0x"

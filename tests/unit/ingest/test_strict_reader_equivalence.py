@@ -19,6 +19,9 @@ from distributor.ingest.feeds import parse_feed
 from distributor.ingest.strict_reader import FEEDPARSER_HANDLED, read_strictly
 from tests.conftest import SHARED_DIR
 
+# Exhaustive or process-spawning: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CORPUS = SHARED_DIR / "corpus" / "feeds"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 DESK_FEED = Path(__file__).resolve().parents[2] / "browser" / "desk_feed.xml"

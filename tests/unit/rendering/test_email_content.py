@@ -15,7 +15,7 @@ from distributor.rendering.email import (
     render_issue,
 )
 from distributor.rendering.excerpts import normalise_space
-from tests.fixtures.email_factories import branding, issue_content
+from tests.factories.email_stories import branding, issue_content
 from tests.unit.rendering.email_properties import (
     allowed_image_urls,
     hrefs,

@@ -13,7 +13,7 @@ from distributor.rendering.excerpts import (
     body_paragraphs,
     make_excerpt,
 )
-from tests.fixtures.email_factories import EN_NOTE, chinese_article, english_article
+from tests.factories.email_stories import EN_NOTE, chinese_article, english_article
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

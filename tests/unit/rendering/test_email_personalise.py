@@ -22,7 +22,7 @@ from distributor.rendering.email import (
     render_web_archive,
     substitutions_for,
 )
-from tests.fixtures.email_factories import branding, english_article, issue_content
+from tests.factories.email_stories import branding, english_article, issue_content
 from tests.unit.rendering.email_properties import hrefs, parse, visible_text
 
 BASE = "https://news.example.org"

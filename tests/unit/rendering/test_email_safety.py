@@ -17,7 +17,7 @@ from distributor.rendering.email import (
     size_warning,
 )
 from tests.conftest import make_settings
-from tests.fixtures.email_factories import branding, english_article, issue_content
+from tests.factories.email_stories import branding, english_article, issue_content
 from tests.unit.rendering.email_properties import hrefs, parse, visible_text
 
 HOSTILE = (
@@ -68,7 +68,7 @@ def test_non_http_links_and_images_are_dropped_not_rendered() -> None:
 
 
 def test_other_language_story_is_marked_with_its_language() -> None:
-    from tests.fixtures.email_factories import chinese_article
+    from tests.factories.email_stories import chinese_article
 
     content = replace(issue_content(1), articles=(english_article(0), chinese_article(1)))
     rendered = render_issue(content, branding())

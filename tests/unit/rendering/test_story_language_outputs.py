@@ -18,16 +18,9 @@ from distributor.rendering.feeds.jsonfeed import render_jsonfeed
 from distributor.rendering.feeds.ninjs import render_ninjs
 from distributor.rendering.feeds.rss import render_rss
 from distributor.rendering.labels import labels_for
-from tests.fixtures.email_factories import branding, chinese_article, english_article, issue_content
-from tests.fixtures.feed_factories import (
-    BASE_TIME,
-    SITE,
-    jsonfeed_validator,
-    make_article,
-    make_zh_article,
-    ninjs_validator,
-    schema_errors,
-)
+from tests.factories.email_stories import branding, chinese_article, english_article, issue_content
+from tests.factories.feed_stories import BASE_TIME, SITE, chinese_feed_article, english_feed_article
+from tests.support.schemas import jsonfeed_validator, ninjs_validator, schema_errors
 from tests.unit.rendering.email_properties import parse, visible_text
 
 TRADITIONAL_TITLE = "河邊小鎮的冬天"
@@ -124,10 +117,10 @@ def _policy() -> FeedPolicy:
 
 def _stories() -> list:  # type: ignore[type-arg]
     return [
-        make_article(1, language="en_GB"),
-        make_zh_article(101, language="zh-HANS"),
-        make_zh_article(102, title=TRADITIONAL_TITLE, language="zh-Hant"),
-        make_article(2, title="Wärmepumpen", language="de"),
+        english_feed_article(1, language="en_GB"),
+        chinese_feed_article(101, language="zh-HANS"),
+        chinese_feed_article(102, title=TRADITIONAL_TITLE, language="zh-Hant"),
+        english_feed_article(2, title="Wärmepumpen", language="de"),
     ]
 
 
