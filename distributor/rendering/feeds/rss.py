@@ -66,7 +66,7 @@ def _add_item(
     sub(item, qname(CONTENT_NS, "encoded"), full_html(article, policy, spec.publisher))
     for author in article.authors:
         sub(item, qname(DC_NS, "creator"), author.name)
-    identifier = item_id(article)
+    identifier = item_id(article, spec.tag_authority)
     permalink = "true" if identifier == article.canonical_url else "false"
     sub(item, "guid", identifier, isPermaLink=permalink)
     sub(item, "pubDate", rfc822(published_time(article)))
