@@ -102,6 +102,7 @@ def ingest_command(
 def _article_summary(article: Any, now: datetime) -> dict[str, Any]:
     return {
         "id": article.id,
+        "source_id": article.source_id,
         "guid": article.guid,
         "title": article.title,
         "url": article.canonical_url,
