@@ -33,6 +33,7 @@ from distributor.services.feeds import (
 from distributor.services.ingest import add_source, builtin_source, get_article, ingest_document
 from tests.conftest import make_settings
 from tests.fixtures.feed_factories import jsonfeed_validator, ninjs_validator, schema_errors
+from tests.integration.test_ingest_store import feed_server  # noqa: F401 - a fixture
 
 # The audit's repro: an embargoed story posted through the API, then a feed from another CMS
 # that reuses its GUID with another title and no embargo.
@@ -282,3 +283,27 @@ def test_feed_ids_are_minted_per_source_and_survive_a_revision(
     renamed = {title.removesuffix(", corrected"): item for item, title in after[FeedFormat.ATOM]}
     assert renamed == ids
     assert sum(title.endswith(", corrected") for _, title in after[FeedFormat.NINJS]) == 3
+
+
+def test_a_feed_read_once_from_a_url_is_its_own_source_and_polling_it_later_revises_it(
+    tmp_path: Path,
+    sqlite_url: str,
+    feed_server: str,  # noqa: F811 - the fixture imported above
+    use_settings: Callable[[Settings], Settings],
+) -> None:
+    use_settings(make_settings(tmp_path, sqlite_url))
+    runner = CliRunner()
+    once = runner.invoke(cli, ["ingest", feed_server, "--json"])
+    assert once.exit_code == 0, once.output
+    created = json.loads(once.stdout)["created"]
+    assert len(created) == 1
+    listed = json.loads(runner.invoke(cli, ["sources", "list", "--json"]).stdout)
+    assert [(row["url"], row["kind"], row["active"]) for row in listed] == [
+        (feed_server, "feed", False)
+    ]
+    # Registered for polling afterwards, the same source polls the same story.
+    assert runner.invoke(cli, ["sources", "add", feed_server, "--json"]).exit_code == 0
+    polled = json.loads(runner.invoke(cli, ["sources", "poll", "--all", "--json"]).stdout)
+    assert [item["unchanged"] + item["created"] for item in polled] == [created]
+    everything = json.loads(runner.invoke(cli, ["sources", "list", "--json"]).stdout)
+    assert [(row["url"], row["active"]) for row in everything] == [(feed_server, True)]
