@@ -42,6 +42,21 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 _COLOR = re.compile(r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]{3,20})$")
 _FONT_STACK = re.compile(r"^[\w ,.'\"-]+$")
+# RFC 4151 authorityName: a DNS name or an email address.
+_DNS_NAME = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+TAG_AUTHORITY = re.compile(rf"^(?:[a-z0-9._-]+@)?{_DNS_NAME}$")
+# The tagging authority when neither FEED_TAG_AUTHORITY nor a named host is configured.
+FALLBACK_TAG_AUTHORITY = "localhost"
+
+
+def _tag_authority_of(url: str) -> str | None:
+    """The host of ``url`` when it can be a tag authority (a DNS name, not an IP address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host if TAG_AUTHORITY.match(host) else None
+    return None
 
 
 def _check_web_url(value: str, name: str) -> str:
@@ -123,6 +138,13 @@ class Settings(BaseSettings):
 
     # --- syndication -----------------------------------------------------------------------
     WEBSUB_HUB_URL: str | None = None
+    FEED_TAG_AUTHORITY: str | None = Field(
+        default=None,
+        description=(
+            "Domain (or email address) we own, the authority of the tag: ids minted for"
+            " stories; unset = the host of PUBLIC_BASE_URL, else of PUBLISHER_URL."
+        ),
+    )
     FEED_PAGE_SIZE: int = Field(default=50, ge=1, le=500)
     PARTNER_RATE_LIMIT_PER_MINUTE: int = Field(default=120, ge=1)
 
@@ -237,6 +259,19 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str, info: ValidationInfo) -> str:
         return _check_web_url(value, str(info.field_name)).rstrip("/")
 
+    @field_validator("FEED_TAG_AUTHORITY")
+    @classmethod
+    def _tag_authority(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().lower()
+        if not TAG_AUTHORITY.match(value):
+            raise ValueError(
+                "must be a domain name such as news.example.org or an email address such as"
+                f" feeds@news.example.org (RFC 4151), without scheme, port or path (got {value!r})"
+            )
+        return value
+
     @field_validator("BRAND_LOGO_URL")
     @classmethod
     def _logo_url(cls, value: str | None) -> str | None:
@@ -329,6 +364,21 @@ class Settings(BaseSettings):
     def public_base_url_set(self) -> bool:
         """True when PUBLIC_BASE_URL was given (else links fall back to where ``serve`` runs)."""
         return "PUBLIC_BASE_URL" in self.model_fields_set
+
+    @property
+    def feed_tag_authority(self) -> str:
+        """The authority of minted story ids: FEED_TAG_AUTHORITY, else the host of
+        PUBLIC_BASE_URL, else of PUBLISHER_URL (IP addresses skipped), else ``localhost``.
+
+        It is part of every minted id: keep it once partners have read the feeds.
+        """
+        if self.FEED_TAG_AUTHORITY:
+            return self.FEED_TAG_AUTHORITY
+        for url in (self.PUBLIC_BASE_URL, self.PUBLISHER_URL):
+            authority = _tag_authority_of(url)
+            if authority:
+                return authority
+        return FALLBACK_TAG_AUTHORITY
 
     @property
     def database_url(self) -> str:

@@ -1,4 +1,5 @@
-"""Commands: ``ingest SOURCE``, ``articles list|show``, ``sources add|list|poll``."""
+"""Commands: ``ingest SOURCE [--source NAME]``, ``articles list|show``,
+``sources add|list [--all]|poll``."""
 
 from __future__ import annotations
 
@@ -37,15 +38,29 @@ def _print_outcome(data: dict[str, Any]) -> None:
 
 def ingest_command(
     source: str = typer.Argument(..., help="A feed URL, a feed file, or a JSON file of articles."),
+    into: str | None = typer.Option(
+        None,
+        "--source",
+        metavar="NAME",
+        help="The source the articles belong to: a registered feed's name, id or URL, or the"
+        " built-in 'api' or 'desk'. Default: the feed of that URL (recorded, not polled), or"
+        " 'desk' for a file.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Take in articles from a feed (RSS/Atom, URL or file) or a JSON file of articles.
 
-    Exits 0 when at least one article was taken in, 1 when nothing could be.
+    A story is identified by its source and its GUID: the same GUID in another source is
+    another story. Exits 0 when at least one article was taken in, 1 when nothing could be.
     """
     from distributor.adapters.feed_fetcher import FeedFetchError, HttpxFeedFetcher
     from distributor.ingest.report import NotAFeedError
-    from distributor.services.ingest import ingest_document
+    from distributor.services.ingest import (
+        SourceError,
+        add_source,
+        find_source,
+        ingest_document,
+    )
 
     path = Path(source)
     try:
@@ -61,14 +76,21 @@ def ingest_command(
         else:
             fail(f"{source}: no such file, and not an http(s) URL")
         with session_scope() as session:
+            if into is not None:
+                source_id: int | None = find_source(session, into).id
+            elif base:
+                source_id = add_source(session, source, poll=False).id
+            else:
+                source_id = None  # the desk
             outcome = ingest_document(
                 session,
                 data,
                 source if base else path.name,
                 base_url=base,
                 content_type=content_type,
+                source_id=source_id,
             )
-    except (NotAFeedError, FeedFetchError) as exc:
+    except (NotAFeedError, FeedFetchError, SourceError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{source}: {exc.strerror or exc}")
@@ -80,6 +102,7 @@ def ingest_command(
 def _article_summary(article: Any, now: datetime) -> dict[str, Any]:
     return {
         "id": article.id,
+        "source_id": article.source_id,
         "guid": article.guid,
         "title": article.title,
         "url": article.canonical_url,
@@ -179,7 +202,12 @@ def add_source(
 
 
 @sources_app.command("list")
-def list_sources(as_json: bool = JsonOption) -> None:
+def list_sources(
+    all_sources: bool = typer.Option(
+        False, "--all", help="Also the built-in sources 'api' and 'desk' (once used)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
     """List registered sources with their health."""
     from distributor.services.ingest import list_sources as list_rows
 
@@ -187,6 +215,8 @@ def list_sources(as_json: bool = JsonOption) -> None:
         rows = [
             {
                 "id": row.id,
+                "kind": row.kind,
+                "name": row.name,
                 "url": row.url,
                 "interval_seconds": row.interval_seconds,
                 "active": row.active,
@@ -195,17 +225,28 @@ def list_sources(as_json: bool = JsonOption) -> None:
                 "consecutive_failures": row.consecutive_failures,
                 "last_error": row.last_error,
             }
-            for row in list_rows(session)
+            for row in list_rows(session, builtin=all_sources)
         ]
 
     def human(items: list[dict[str, Any]]) -> None:
         if not items:
             console.print("No sources. Add one: distributor sources add URL")
         for item in items:
+            if item["kind"] != "feed":
+                console.print(
+                    f"{item['id']:>4}  {'built-in':<12} {item['kind']:<5} {item['name']}",
+                    highlight=False,
+                )
+                continue
             health = (
                 f"failing x{item['consecutive_failures']}" if item["consecutive_failures"] else "ok"
             )
-            console.print(f"{item['id']:>4}  {health:<12} {item['url']}", highlight=False)
+            if not item["active"]:
+                health = "not polled"
+            label = f"  ({item['name']})" if item["name"] else ""
+            console.print(
+                f"{item['id']:>4}  {health:<12} feed  {item['url']}{label}", highlight=False
+            )
 
     emit(rows, as_json, human)
 

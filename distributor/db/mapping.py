@@ -67,4 +67,6 @@ def article_from_row(row: models.Article) -> Article:
         status=ArticleStatus(row.status),
         id=row.id,
         source_id=row.source_id,
+        stored_at=row.ingested_at,
+        guid_is_feed_id=bool(row.guid_is_feed_id),
     )

@@ -81,12 +81,19 @@ class Base(DeclarativeBase):
 
 # --------------------------------------------------------------------------------- ingest
 class Source(Base):
-    """A CMS feed polled on a schedule with conditional GET."""
+    """Where articles come from; an article's identity is (source, GUID).
+
+    ``kind`` is ``feed`` (a CMS feed polled on a schedule with conditional GET, or read once
+    from the command line), ``api`` (``POST /api/articles``) or ``desk`` (stories put in by
+    hand: the command line without ``--source``, the demo). There is one built-in source of
+    kind ``api`` and one of kind ``desk``; their ``url`` is a fixed ``distributor:`` name.
+    """
 
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="feed")
     name: Mapped[str] = mapped_column(String(200), default="")
     interval_seconds: Mapped[int] = mapped_column(Integer, default=900)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -130,13 +137,21 @@ class ArticleAuthor(Base):
 
 
 class Article(Base):
-    """The current revision of a story; earlier revisions live in ``article_revisions``."""
+    """The current revision of a story; earlier revisions live in ``article_revisions``.
+
+    A story is identified by its source and the GUID that source gave it: the same GUID from
+    another source is another story. ``guid_is_feed_id`` is True when the GUID itself (an
+    absolute http(s) URL no other article had when this one was first stored) is the story's
+    id in the feeds; else the feeds mint a ``tag:`` URI (see ``rendering.feeds.common``).
+    """
 
     __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source_id", "guid"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    guid: Mapped[str] = mapped_column(String(1000), unique=True)
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    guid: Mapped[str] = mapped_column(String(1000), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    guid_is_feed_id: Mapped[bool] = mapped_column(Boolean, default=False)
     canonical_url: Mapped[str] = mapped_column(String(2000))
     title: Mapped[str] = mapped_column(String(1000))
     dek: Mapped[str | None] = mapped_column(Text)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ArticleStatus(StrEnum):
@@ -85,6 +86,11 @@ class Article:
     status: ArticleStatus = ArticleStatus.PUBLISHED
     id: int | None = None
     source_id: int | None = None
+    # When the story was first stored, and whether its GUID is its feed id (see
+    # rendering.feeds.common.item_id); set by storage, never by a CMS. None: not stored, an
+    # http(s) GUID is the id.
+    stored_at: datetime | None = None
+    guid_is_feed_id: bool | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,7 +129,19 @@ class Article:
 
 
 # Identity and bookkeeping fields: left out of the content hash.
-_NOT_HASHED = frozenset({"id", "revision", "status", "source_id", "updated_at"})
+_NOT_HASHED = frozenset(
+    {"id", "revision", "status", "source_id", "updated_at", "stored_at", "guid_is_feed_id"}
+)
+
+
+def is_http_guid(guid: str) -> bool:
+    """True when ``guid`` is an absolute http(s) URL: such a GUID may serve as the story's id
+    in the feeds as it is; any other GUID gets a minted ``tag:`` id."""
+    text = guid.strip()
+    if not text.isascii() or any(character.isspace() for character in text):
+        return False
+    parts = urlsplit(text)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def content_hash_of(data: Mapping[str, Any]) -> str:

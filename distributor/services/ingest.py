@@ -1,9 +1,12 @@
 """Taking articles in: documents, registered sources, storage with revisions.
 
-- :func:`store_articles` keeps one row per GUID. The same content again changes nothing; a
+- :func:`store_articles` keeps one row per (source, GUID): a story is identified by where it
+  came from and the GUID that source gave it. The same content again changes nothing; a
   changed one becomes revision N+1 (a snapshot row in ``article_revisions``, ``modified_at``
   set); an item missing from a later fetch is never deleted.
 - :func:`ingest_document` parses bytes (feed or JSON) and stores what it could read.
+- Sources are registered feeds, plus the built-in ``api`` and ``desk`` sources
+  (:func:`builtin_source`).
 - :func:`ingest_source` / :func:`poll_due_sources` fetch registered sources with conditional
   GET, on a per-source interval, backing off when a source keeps failing. A failing source is
   recorded on its row; it never raises out of a poll.
@@ -22,12 +25,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
 from distributor.db import models
-from distributor.domain.articles import Article, ArticleStatus, Author, Image, content_hash_of
+from distributor.domain.articles import (
+    Article,
+    ArticleStatus,
+    Author,
+    Image,
+    content_hash_of,
+    is_http_guid,
+)
+from distributor.domain.sources import BUILTIN_KINDS, SourceKind, builtin_address
 from distributor.ingest.document import parse_document
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.services.article_edits import reapply_fixes
@@ -103,7 +115,7 @@ def snapshot_of(article: Article) -> dict[str, Any]:
 
 def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
     """:func:`snapshot_of` the article whose ``as_dict()`` is ``data`` (changed in place)."""
-    for key in ("published_at", "updated_at", "embargo_until"):
+    for key in ("published_at", "updated_at", "embargo_until", "stored_at"):
         value = data.get(key)
         data[key] = value.isoformat() if isinstance(value, datetime) else None
     data["status"] = str(data["status"])
@@ -243,19 +255,26 @@ def store_articles(
     source_id: int | None = None,
     now: datetime | None = None,
 ) -> StoreResult:
-    """Insert new articles and revise changed ones (see module doc); flushes, no commit."""
+    """Insert new articles and revise changed ones (see module doc); flushes, no commit.
+
+    ``source_id`` is the source the articles come from (None: the built-in desk source). An
+    article is matched by (source, GUID) only: the same GUID from another source is another
+    story, so no source can revise, retitle or un-embargo a story it did not send.
+    """
     now = now or datetime.now(UTC)
     result = StoreResult()
     if not articles:
         return result
+    if source_id is None:
+        source_id = builtin_source(session, SourceKind.DESK).id
     # The last copy of a GUID in one batch is the newest.
     unique = list({article.guid: article for article in articles}.values())
     stored = {
         guid: (article_id, content_hash)
         for article_id, guid, content_hash in session.execute(
-            select(models.Article.id, models.Article.guid, models.Article.content_hash).where(
-                models.Article.guid.in_([a.guid for a in unique])
-            )
+            select(models.Article.id, models.Article.guid, models.Article.content_hash)
+            .where(models.Article.source_id == source_id)
+            .where(models.Article.guid.in_([a.guid for a in unique]))
         )
     }
     authors = _upsert_authors(session, [a for article in unique for a in article.authors])
@@ -289,8 +308,6 @@ def store_articles(
             row.revision += 1
             row.content_hash = change.content_hash
             row.modified_at = now
-            if source_id is not None and row.source_id is None:
-                row.source_id = source_id
             for name, value in _content_columns(change.article).items():
                 setattr(row, name, value)
             if change.article.updated_at is None:
@@ -298,12 +315,15 @@ def store_articles(
         session.flush()
     created = [change for change in changes if not change.article_id]
     if created:
+        claimed = _claimed_http_guids(session, [change.article.guid for change in created])
         session.execute(
             insert(_ARTICLES),
             [
                 {
                     "guid": change.article.guid,
                     "source_id": source_id,
+                    "guid_is_feed_id": is_http_guid(change.article.guid)
+                    and change.article.guid not in claimed,
                     "revision": 1,
                     "content_hash": change.content_hash,
                     "status": ArticleStatus.PUBLISHED.value,
@@ -314,13 +334,13 @@ def store_articles(
                 for change in created
             ],
         )
-        # Ids are read back by GUID (unique) rather than with RETURNING: SQLAlchemy can only
-        # match RETURNING rows to parameters on SQLite by inserting one row at a time.
+        # Ids are read back by (source, GUID) (unique) rather than with RETURNING: SQLAlchemy
+        # can only match RETURNING rows to parameters on SQLite by inserting one row at a time.
         new_ids = dict(
             session.execute(
-                select(_ARTICLES.c.guid, _ARTICLES.c.id).where(
-                    _ARTICLES.c.guid.in_([change.article.guid for change in created])
-                )
+                select(_ARTICLES.c.guid, _ARTICLES.c.id)
+                .where(_ARTICLES.c.source_id == source_id)
+                .where(_ARTICLES.c.guid.in_([change.article.guid for change in created]))
             ).all()
         )
         for change in created:
@@ -330,6 +350,19 @@ def store_articles(
     _store_children(session, changes, authors, source_id, now)
     notify_article_changed(session, result, now)
     return result
+
+
+def _claimed_http_guids(session: Session, guids: Sequence[str]) -> set[str]:
+    """Those of ``guids`` that are http(s) URLs some stored story already has as its GUID.
+
+    A story whose GUID is such a URL uses it as its feed id, unless an earlier story (from
+    another source) has the same GUID: the later one gets a minted ``tag:`` id, so two
+    stories never share a feed id.
+    """
+    urls = [guid for guid in guids if is_http_guid(guid)]
+    if not urls:
+        return set()
+    return set(session.scalars(select(_ARTICLES.c.guid).where(_ARTICLES.c.guid.in_(urls))))
 
 
 def _store_children(
@@ -368,10 +401,12 @@ def _store_children(
         if row is None:
             data["revision"] = 1
             data["source_id"] = source_id
+            data["stored_at"] = now
             data["status"] = ArticleStatus.PUBLISHED
         else:
             data["revision"] = row.revision
             data["source_id"] = row.source_id
+            data["stored_at"] = row.ingested_at
             data["status"] = ArticleStatus(row.status)
             data["updated_at"] = row.updated_at
         snapshots.append(
@@ -449,6 +484,8 @@ def article_from_row(row: models.Article) -> Article:
         revision=row.revision,
         status=ArticleStatus(row.status),
         source_id=row.source_id,
+        stored_at=row.ingested_at,
+        guid_is_feed_id=bool(row.guid_is_feed_id),
     )
 
 
@@ -505,8 +542,14 @@ def add_source(
     interval_seconds: int = 900,
     name: str = "",
     now: datetime | None = None,
+    *,
+    poll: bool = True,
 ) -> models.Source:
-    """Register a feed URL to poll (idempotent: an existing URL gets the new interval)."""
+    """Register a feed URL (idempotent: an existing URL gets the new interval and name).
+
+    ``poll=False`` records a feed read once from the command line: its stories belong to it,
+    but it is not polled until registered with ``poll=True`` (``sources add``).
+    """
     from distributor.ingest.sanitise import is_http_url
 
     url = url.strip()
@@ -518,14 +561,15 @@ def add_source(
     if row is None:
         row = models.Source(
             url=url,
+            kind=SourceKind.FEED.value,
             name=name,
             interval_seconds=interval_seconds,
-            active=True,
+            active=poll,
             consecutive_failures=0,
             next_poll_at=now or datetime.now(UTC),
         )
         session.add(row)
-    else:
+    elif poll:
         row.interval_seconds = interval_seconds
         row.name = name or row.name
         row.active = True
@@ -533,9 +577,79 @@ def add_source(
     return row
 
 
-def list_sources(session: Session) -> list[models.Source]:
-    """Every registered source, oldest first."""
-    return list(session.scalars(select(models.Source).order_by(models.Source.id)))
+def builtin_source(session: Session, kind: SourceKind) -> models.Source:
+    """The built-in source of ``kind`` (api or desk), created on first use.
+
+    Two processes creating it at once both end with the same row: the address is unique,
+    and the loser of the race reads the winner's row.
+    """
+    address = builtin_address(kind)
+    query = select(models.Source).where(models.Source.url == address)
+    row = session.scalars(query).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(models.Source).values(
+                    url=address,
+                    kind=kind.value,
+                    name=kind.value,
+                    interval_seconds=MIN_INTERVAL_SECONDS,
+                    active=False,
+                    consecutive_failures=0,
+                    created_at=datetime.now(UTC),
+                )
+            )
+    except IntegrityError:
+        pass  # created meanwhile by another transaction
+    return session.scalars(query).one()
+
+
+def list_sources(session: Session, *, builtin: bool = False) -> list[models.Source]:
+    """Registered feeds, oldest first; ``builtin=True`` adds the built-in api and desk
+    sources (once they exist)."""
+    query = select(models.Source).order_by(models.Source.id)
+    if not builtin:
+        query = query.where(models.Source.kind == SourceKind.FEED.value)
+    return list(session.scalars(query))
+
+
+def find_source(session: Session, reference: str) -> models.Source:
+    """The source named by ``reference``: an id, a feed URL, a name, or ``api`` / ``desk``
+    (the built-in sources, created if needed).
+
+    Raises :class:`SourceError` when nothing or more than one source matches.
+    """
+    text = reference.strip()
+    if text.isdigit():
+        found = session.get(models.Source, int(text))
+        if found is not None:
+            return found
+    by_url = session.scalars(select(models.Source).where(models.Source.url == text)).first()
+    if by_url is not None:
+        return by_url
+    named = list(
+        session.scalars(
+            select(models.Source)
+            .where(func.lower(models.Source.name) == text.casefold())
+            .order_by(models.Source.id)
+        )
+    )
+    if len(named) > 1:
+        ids = ", ".join(str(row.id) for row in named)
+        raise SourceError(f"{len(named)} sources are named {text!r} (ids {ids}): give the id")
+    if named:
+        return named[0]
+    for kind in BUILTIN_KINDS:
+        if text.casefold() == kind.value:
+            return builtin_source(session, kind)
+    known = ", ".join(
+        sorted({row.name or row.url for row in list_sources(session)} | {"api", "desk"})
+    )
+    raise SourceError(
+        f"no source {text!r}; known: {known}. Register a feed with: distributor sources add URL"
+    )
 
 
 def backoff_delay(interval_seconds: int, failures: int) -> timedelta:
@@ -629,6 +743,7 @@ def poll_due_sources(
     now = now or datetime.now(UTC)
     due = session.scalars(
         select(models.Source)
+        .where(models.Source.kind == SourceKind.FEED.value)
         .where(models.Source.active.is_(True))
         .where((models.Source.next_poll_at.is_(None)) | (models.Source.next_poll_at <= now))
         .order_by(models.Source.next_poll_at.asc().nulls_first(), models.Source.id)

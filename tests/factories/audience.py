@@ -13,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Article, MailingList, Subscriber, Subscription, Suppression
+from distributor.domain.sources import SourceKind
+from distributor.services.ingest import builtin_source
 from distributor.services.suppression import address_hash, address_hasher
 
 
@@ -34,6 +36,7 @@ def article_row(session: Session, number: int = 1, language: str = "en") -> Arti
     """A small invented article, stored as a row."""
     article = Article(
         guid=f"urn:test:article:{number}",
+        source_id=builtin_source(session, SourceKind.DESK).id,
         canonical_url=f"https://magazine.example.org/stories/{number}",
         title=f"River towns count the cost, part {number}",
         dek="A reporter spends a season with the ferry crews.",

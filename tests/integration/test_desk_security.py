@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import User
 from distributor.db.session import unit_of_work
+from distributor.domain.sources import SourceKind
+from distributor.services.ingest import builtin_source
 from distributor.services.users import (
     FAILURES_BEFORE_LOCK,
     authenticate,
@@ -322,6 +324,7 @@ def test_desk_pages_escape_what_came_in_from_feeds(
     with unit_of_work(desk_settings.database_url) as db:
         article = models.Article(
             guid="urn:test:hostile",
+            source_id=builtin_source(db, SourceKind.DESK).id,
             canonical_url="https://magazine.example.org/stories/hostile",
             title=f"Headline {hostile}",
             dek=hostile,

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from distributor.db import models
 from distributor.db.migrate import check
 from distributor.db.session import unit_of_work
+from distributor.domain.sources import SourceKind
+from distributor.services.ingest import builtin_source
 
 
 def test_migrations_match_models(database_url: str) -> None:
@@ -23,6 +25,7 @@ def test_article_with_authors_and_images_round_trips(database_url: str) -> None:
         author = models.Author(key="lin-qiao", name="Lin Qiao", bio="Based in Taipei.")
         article = models.Article(
             guid="urn:demo:1",
+            source_id=builtin_source(session, SourceKind.DESK).id,
             canonical_url="https://magazine.example.org/stories/1",
             title="女工们的夜班",
             body_html="<p>“We worked nights,” she said — 500 yuan (£53).</p>",

@@ -21,8 +21,10 @@ from distributor.adapters.outbox import OutboxEmailSender
 from distributor.config import Settings
 from distributor.db.models import Article, Delivery, Subscriber
 from distributor.db.session import session_factory, unit_of_work
+from distributor.domain.sources import SourceKind
 from distributor.domain.subscribers import OptIn
 from distributor.services import issues, sending
+from distributor.services.ingest import builtin_source
 from distributor.services.reports import issue_report
 from distributor.services.subscribers import add_subscriber, create_list
 from tests.conftest import make_settings
@@ -81,6 +83,7 @@ def test_signup_confirm_receive_one_click_and_excluded_next_time(
         add_subscriber(session, STAYER, "weekly", confirmed=True)
         article = Article(
             guid="urn:test:harbour-1",
+            source_id=builtin_source(session, SourceKind.DESK).id,
             canonical_url="https://magazine.example.org/harbour",
             title="The harbour at dawn",
             body_html="<p>Fishing boats come home before the tide turns.</p>",

@@ -63,7 +63,7 @@ def _add_links(feed: etree._Element, spec: FeedSpec) -> None:
 def _add_entry(feed: etree._Element, article: Article, spec: FeedSpec, policy: FeedPolicy) -> None:
     entry = sub(feed, _atom("entry"))
     entry.set(qname(XML_NS, "lang"), story_language(article))
-    sub(entry, _atom("id"), item_id(article))
+    sub(entry, _atom("id"), item_id(article, spec.tag_authority))
     sub(entry, _atom("title"), clean_title(article.title), type="text")
     sub(entry, _atom("updated"), rfc3339(modified_time(article)))
     sub(entry, _atom("published"), rfc3339(published_time(article)))

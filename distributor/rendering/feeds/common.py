@@ -11,16 +11,16 @@ from __future__ import annotations
 import html
 import mimetypes
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import quote
 
 import lxml.html
 from lxml import etree
 
-from distributor.domain.articles import Article, Author, Image
+from distributor.domain.articles import Article, Author, Image, is_http_guid
 from distributor.domain.languages import (
     DEFAULT_LANGUAGE,
     language_tag_or_none,
@@ -40,7 +40,8 @@ GENERATOR = "Distributor"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_ATTRIBUTION = "First published by {publisher} — read the original at {url}"
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+# Characters a tag's specific part may hold unencoded (RFC 4151: pchar, "/" and "?").
+_TAG_SAFE = "-._~!$&'()*+,;=:@/?"
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -66,6 +67,8 @@ class FeedSpec:
     feed_id: str | None = None
     publisher: str = ""
     publisher_url: str = ""
+    # The tagging authority of minted item ids (FEED_TAG_AUTHORITY): a domain name we own.
+    tag_authority: str = "localhost"
     rights: str | None = None
     hub_url: str | None = None
     archive: ArchiveLinks = ArchiveLinks()
@@ -138,14 +141,16 @@ def select_entries(
 ) -> list[FeedEntry]:
     """The entries of a document: visible for this format and territory, newest first.
 
-    A guid that appears twice in ``articles`` (two rows for one story) is kept once, the
-    highest revision, so a feed can never carry the same item twice.
+    A story (source and guid) that appears twice in ``articles`` is kept once, the highest
+    revision, so a feed can never carry the same item twice. The same guid from two sources
+    is two stories.
     """
-    best: dict[str, Article] = {}
+    best: dict[tuple[int | None, str], Article] = {}
     for article in articles:
-        kept = best.get(article.guid)
+        key = (article.source_id, article.guid)
+        kept = best.get(key)
         if kept is None or article.revision > kept.revision:
-            best[article.guid] = article
+            best[key] = article
     entries: list[FeedEntry] = []
     for article in best.values():
         if not territory_allows(article, policy.territory):
@@ -180,13 +185,23 @@ def rfc822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
-def item_id(article: Article) -> str:
-    """The permanent id of a story in every format: its guid when that is already an IRI,
-    else a name-based UUID URN of the guid. Never derived from anything editable."""
+def item_id(article: Article, authority: str) -> str:
+    """The permanent id of a story in every format (Atom ``id``, RSS ``guid``, JSON Feed
+    ``id``, ninjs ``uri``).
+
+    The CMS's GUID when it is an absolute http(s) URL that no earlier story claimed (storage
+    decides, see ``Article.guid_is_feed_id``); else a ``tag:`` URI (RFC 4151) minted by us:
+    ``tag:AUTHORITY,YYYY-MM-DD:source/S/GUID``, dated the day the story was first stored,
+    with the source id and the percent-encoded GUID. Nothing in it is editable, so a
+    revision keeps the id, and the same GUID from two sources gives two ids.
+    """
     guid = article.guid.strip()
-    if _SCHEME.match(guid) and guid.isascii():
+    own = article.guid_is_feed_id
+    if own or (own is None and is_http_guid(guid)):
         return guid
-    return uuid.uuid5(uuid.NAMESPACE_URL, guid).urn
+    day = (article.stored_at or published_time(article)).astimezone(UTC).date().isoformat()
+    source = article.source_id if article.source_id is not None else 0
+    return f"tag:{authority},{day}:source/{source}/{quote(guid, safe=_TAG_SAFE)}"
 
 
 def image_mime_type(image: Image) -> str:

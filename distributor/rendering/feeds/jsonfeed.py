@@ -81,7 +81,7 @@ def _extension(article: Article, spec: FeedSpec, policy: FeedPolicy) -> dict[str
 def _item(article: Article, spec: FeedSpec, policy: FeedPolicy) -> dict[str, Any]:
     authors = [_author(a.name, a.profile_url, a.avatar_url) for a in article.authors]
     item: dict[str, Any] = {
-        "id": item_id(article),
+        "id": item_id(article, spec.tag_authority),
         "url": article.canonical_url,
         "title": clean_title(article.title),
         "content_html": full_html(article, policy, spec.publisher),

@@ -161,7 +161,7 @@ def ninjs_item(
     version = policy.ninjs_version
     if version not in SCHEMA_URIS:
         raise ValueError(f"unsupported ninjs version {version!r}; use 3.1 or 2.2")
-    uri = as_uri(item_id(article))
+    uri = as_uri(item_id(article, spec.tag_authority))
     item: dict[str, Any] = {
         "uri": uri,
         "standard": {"name": "ninjs", "version": version, "schema": SCHEMA_URIS[version]},

@@ -70,7 +70,7 @@ def _add_item(
         sub(item, qname(DC_NS, "creator"), author.name)
     # Each story says its own language: one channel can carry stories in several.
     sub(item, qname(DC_NS, "language"), story_language(article))
-    identifier = item_id(article)
+    identifier = item_id(article, spec.tag_authority)
     permalink = "true" if identifier == article.canonical_url else "false"
     sub(item, "guid", identifier, isPermaLink=permalink)
     sub(item, "pubDate", rfc822(published_time(article)))

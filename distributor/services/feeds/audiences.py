@@ -151,6 +151,7 @@ def feed_spec(
         feed_id=current,
         publisher=settings.PUBLISHER_NAME,
         publisher_url=settings.PUBLISHER_URL,
+        tag_authority=settings.feed_tag_authority,
         rights=f"© {settings.PUBLISHER_NAME}",
         hub_url=settings.WEBSUB_HUB_URL if audience.is_public else None,
         archive=archive,

@@ -7,6 +7,8 @@ and partner feeds would be an invitation.
 ``POST`` takes the JSON article format of docs/ingest-json-schema.md (one object, an array,
 or ``{"articles": [...]}``). Valid articles are stored even when others are rejected; the
 answer lists each problem with the path of the bad field. 422 only when nothing was taken in.
+Articles posted here belong to the built-in ``api`` source: a GUID is matched only against
+stories posted through the API.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def _json_ready(data: Any) -> Any:
 @router.post("")
 async def post_articles(request: Request, _key: ApiKey, db: DbSession) -> JSONResponse:
     """Ingest articles in our JSON format; 200 with the outcome, 422 when none was valid."""
+    from distributor.domain.sources import SourceKind
     from distributor.ingest.json_schema import parse_json_document
-    from distributor.services.ingest import IngestOutcome, store_articles
+    from distributor.services.ingest import IngestOutcome, builtin_source, store_articles
 
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
@@ -58,7 +61,8 @@ async def post_articles(request: Request, _key: ApiKey, db: DbSession) -> JSONRe
         articles, report = parse_json_document(body, "POST /api/articles")
     except NotAFeedError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=400)
-    stored = store_articles(db, articles)
+    # The API is a source of its own: a GUID posted here never revises a story from a feed.
+    stored = store_articles(db, articles, source_id=builtin_source(db, SourceKind.API).id)
     outcome = IngestOutcome(report=report, stored=stored)
     status = 200 if outcome.ok else 422
     return JSONResponse(_json_ready(outcome.as_dict()), status_code=status)
