@@ -18,6 +18,7 @@ transaction; their ids are also in :attr:`StoreResult.changed_ids`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class StoreResult:
     created: list[int] = field(default_factory=list)
     revised: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
+    # Revisions that tried to lift or shorten a running embargo, as (GUID, what was done).
+    embargo_notes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed_ids(self) -> list[int]:
@@ -249,6 +252,38 @@ class _Change:
     article_id: int = 0  # 0 until a new article is inserted
 
 
+def _guard_embargo(
+    change: _Change, stored: datetime | None, now: datetime, result: StoreResult
+) -> None:
+    """A revision never lifts a running embargo by leaving it out, and never does so silently.
+
+    A CMS revision without an embargo keeps the one still running (a feed that simply omits the
+    field must not publish a story early). A revision that names an earlier time moves the
+    embargo there, as the newsroom asked, and the move is reported.
+    """
+    if stored is None:
+        return
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    if stored <= now:
+        return
+    wanted = change.article.embargo_until
+    guid = change.article.guid
+    if wanted is None:
+        change.article = dataclasses.replace(change.article, embargo_until=stored)
+        change.data = change.article.as_dict()
+        result.embargo_notes.append(
+            (guid, f"the revision has no embargo; the embargo until {stored.isoformat()} is kept")
+        )
+    elif wanted < stored:
+        result.embargo_notes.append(
+            (
+                guid,
+                f"the revision moves the embargo earlier, from {stored.isoformat()} "
+                f"to {wanted.isoformat()}",
+            )
+        )
+
+
 def store_articles(
     session: Session,
     articles: Sequence[Article],
@@ -303,6 +338,8 @@ def store_articles(
             select(models.Article).where(models.Article.id.in_([c.article_id for c in revised]))
         )
         by_id = {row.id: row for row in rows}
+        for change in revised:
+            _guard_embargo(change, by_id[change.article_id].embargo_until, now, result)
         for change in revised:
             change.row = row = by_id[change.article_id]
             row.revision += 1
@@ -523,7 +560,14 @@ def ingest_document(
     """
     articles, report = parse_document(data, source, base_url, content_type)
     stored = store_articles(session, articles, source_id=source_id, now=now)
+    report_embargo_notes(report, stored)
     return IngestOutcome(report=report, stored=stored)
+
+
+def report_embargo_notes(report: IngestReport, stored: StoreResult) -> None:
+    """Tell the ingest report about every revision that tried to lift or shorten an embargo."""
+    for guid, note in stored.embargo_notes:
+        report.warn(f"embargo: {note}", item=guid)
 
 
 def ingest_path(session: Session, path: Path, now: datetime | None = None) -> IngestOutcome:
@@ -701,6 +745,7 @@ def ingest_source(
                 outcome.stored.created.extend(stored.created)
                 outcome.stored.revised.extend(stored.revised)
                 outcome.stored.unchanged.extend(stored.unchanged)
+                report_embargo_notes(report, stored)
         source.etag = fetched.etag
         source.last_modified = fetched.last_modified
     except (FeedFetchError, NotAFeedError) as exc:

@@ -32,8 +32,8 @@ from distributor.services.feeds import (
 )
 from distributor.services.ingest import add_source, builtin_source, get_article, ingest_document
 from tests.conftest import make_settings
-from tests.support.schemas import jsonfeed_validator, ninjs_validator, schema_errors
 from tests.integration.test_ingest_store import feed_server  # noqa: F401 - a fixture
+from tests.support.schemas import jsonfeed_validator, ninjs_validator, schema_errors
 
 # The audit's repro: an embargoed story posted through the API, then a feed from another CMS
 # that reuses its GUID with another title and no embargo.

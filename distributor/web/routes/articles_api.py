@@ -52,7 +52,12 @@ async def post_articles(request: Request, _key: ApiKey, db: DbSession) -> JSONRe
     """Ingest articles in our JSON format; 200 with the outcome, 422 when none was valid."""
     from distributor.domain.sources import SourceKind
     from distributor.ingest.json_schema import parse_json_document
-    from distributor.services.ingest import IngestOutcome, builtin_source, store_articles
+    from distributor.services.ingest import (
+        IngestOutcome,
+        builtin_source,
+        report_embargo_notes,
+        store_articles,
+    )
 
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
@@ -63,6 +68,7 @@ async def post_articles(request: Request, _key: ApiKey, db: DbSession) -> JSONRe
         return JSONResponse({"detail": str(exc)}, status_code=400)
     # The API is a source of its own: a GUID posted here never revises a story from a feed.
     stored = store_articles(db, articles, source_id=builtin_source(db, SourceKind.API).id)
+    report_embargo_notes(report, stored)
     outcome = IngestOutcome(report=report, stored=stored)
     status = 200 if outcome.ok else 422
     return JSONResponse(_json_ready(outcome.as_dict()), status_code=status)
