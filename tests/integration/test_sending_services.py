@@ -28,6 +28,7 @@ from distributor.services.issues import (
     schedule_issue,
 )
 from distributor.services.provider_events import record_provider_events
+from distributor.services.sending import outcomes
 from tests.conftest import make_settings
 from tests.factories.audience import (
     address,
@@ -151,12 +152,12 @@ def test_rate_limits_and_server_errors_are_retried_without_duplicates(
         issue_id = _issue_with_audience(db, 600)
         sending.start_issue_now(db, issue_id)
         db.commit()
-        original = sending.RETRY_BASE_SECONDS
-        sending.RETRY_BASE_SECONDS = 0.1
+        original = outcomes.RETRY_BASE_SECONDS
+        outcomes.RETRY_BASE_SECONDS = 0.1
         try:
             progress = _run(db, settings, issue_id, seconds=60)
         finally:
-            sending.RETRY_BASE_SECONDS = original
+            outcomes.RETRY_BASE_SECONDS = original
     finally:
         fake.stop()
     assert fake.state.requests[429] + fake.state.requests[500] > 0
