@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, defer, lazyload
 
 from distributor.adapters.email_base import (
@@ -20,7 +20,7 @@ from distributor.adapters.email_base import (
 )
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
-from distributor.domain.issues import BatchStatus, IssueStatus
+from distributor.domain.issues import BatchEvent, IssueEvent, IssueStatus
 from distributor.services.sending._shared import log, utcnow
 from distributor.services.sending.content import (
     batch_tags,
@@ -38,28 +38,25 @@ from distributor.services.sending.outcomes import (
     record_success,
     record_transient,
 )
+from distributor.services.transitions import move
 
 
 def _claim(session: Session, settings: Settings, batch_id: int, now: datetime) -> str | None:
     token = secrets.token_hex(16)
-    result = session.execute(
-        update(SendBatch)
-        .where(
-            SendBatch.id == batch_id,
-            SendBatch.status.in_([BatchStatus.QUEUED, BatchStatus.PENDING]),
-            SendBatch.next_attempt_at.is_(None) | (SendBatch.next_attempt_at <= now),
-            SendBatch.issue_id.in_(select(Issue.id).where(Issue.status == IssueStatus.SENDING)),
-        )
-        .values(
-            status=BatchStatus.SENDING,
-            attempt=SendBatch.attempt + 1,
-            claim_token=token,
-            lease_until=now + timedelta(seconds=settings.SEND_LEASE_SECONDS),
-        )
-        .execution_options(synchronize_session=False)
+    claimed = move(
+        session,
+        BatchEvent.CLAIM,
+        batch_id,
+        SendBatch.next_attempt_at.is_(None) | (SendBatch.next_attempt_at <= now),
+        SendBatch.issue_id.in_(select(Issue.id).where(Issue.status == IssueStatus.SENDING)),
+        values={
+            "attempt": SendBatch.attempt + 1,
+            "claim_token": token,
+            "lease_until": now + timedelta(seconds=settings.SEND_LEASE_SECONDS),
+        },
     )
     session.commit()
-    return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    return token if claimed else None
 
 
 # The ledger rows of a batch still to send, with the reason to skip one now (suppressed or
@@ -198,8 +195,8 @@ def _hold_for_embargo(
         session,
         batch.id,
         token,
+        BatchEvent.RELEASE,
         {
-            "status": BatchStatus.QUEUED,
             "claim_token": None,
             "lease_until": None,
             "attempt": max(0, batch.attempt - 1),
@@ -207,11 +204,11 @@ def _hold_for_embargo(
     )
     if not released:
         return lost_claim(session, batch.id, "held for an embargo")
-    session.execute(
-        update(Issue)
-        .where(Issue.id == issue.id, Issue.status == IssueStatus.SENDING)
-        .values(status=IssueStatus.PAUSED, paused_reason=reason, updated_at=moment)
-        .execution_options(synchronize_session=False)
+    move(
+        session,
+        IssueEvent.PAUSE,
+        issue.id,
+        values={"paused_reason": reason, "updated_at": moment},
     )
     session.commit()
     log.error(

@@ -6,17 +6,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db.models import Issue
-from distributor.domain.issues import IssueStatus
+from distributor.domain.issues import IssueEvent, IssueStatus
 from distributor.services.rendering import render_issue_by_id
 from distributor.services.sending._shared import Publisher, log, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.sending.ledger import write_ledger_chunk
 from distributor.services.sending.publish import publish_pending_batches
+from distributor.services.transitions import move
 
 
 @dataclass
@@ -50,23 +51,21 @@ def _take_due_issue(session: Session, now: datetime) -> int | None:
     issue_id = session.execute(query).scalar_one_or_none()
     if issue_id is None:
         return None
-    result = session.execute(
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED, clear)
-        .values(
-            status=IssueStatus.SENDING,
-            started_at=now,
-            updated_at=now,
-            consecutive_failures=0,
-            ledger_after=0,
-            ledger_done=False,
-            ledger_touched_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    started = move(
+        session,
+        IssueEvent.START,
+        issue_id,
+        clear,
+        values={
+            "started_at": now,
+            "updated_at": now,
+            "consecutive_failures": 0,
+            "ledger_after": 0,
+            "ledger_done": False,
+            "ledger_touched_at": now,
+        },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return issue_id
+    return issue_id if started else None
 
 
 def start_issue_now(session: Session, issue_id: int, now: datetime | None = None) -> None:
@@ -75,7 +74,6 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
     Refused (``EmbargoError``) while a story of the issue is still embargoed.
     """
     from distributor.services.issues import (
-        HELD,
         IssueError,
         get_issue,
         refuse_early_send,
@@ -86,23 +84,19 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
     moment = now or utcnow()
     issue = get_issue(session, issue_id)
     refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
-    result = session.execute(
-        update(Issue)
-        .where(
-            Issue.id == issue_id,
-            Issue.status.in_([IssueStatus.DRAFT, IssueStatus.SCHEDULED]) | HELD,
-        )
-        .values(
-            status=IssueStatus.SCHEDULED,
-            send_at=moment,
-            schedule_timezone="UTC",
-            schedule_local=moment.isoformat(timespec="seconds"),
-            paused_reason=None,
-            updated_at=moment,
-        )
-        .execution_options(synchronize_session=False)
+    due_now = move(
+        session,
+        IssueEvent.SEND_NOW,
+        issue_id,
+        values={
+            "send_at": moment,
+            "schedule_timezone": "UTC",
+            "schedule_local": moment.isoformat(timespec="seconds"),
+            "paused_reason": None,
+            "updated_at": moment,
+        },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not due_now:
         issue = get_issue(session, issue_id)
         raise IssueError(
             f"cannot send issue {issue_id} now: it is {issue.status}"
@@ -138,13 +132,12 @@ def hold_embargoed_due_issues(session: Session, now: datetime) -> list[int]:
         verdict = embargo_verdict(session, issue_id, now, zone)
         if verdict.may_send:
             continue
-        result = session.execute(
-            update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
-            .values(status=IssueStatus.PAUSED, paused_reason=hold_message(verdict), updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if move(
+            session,
+            IssueEvent.HOLD,
+            issue_id,
+            values={"paused_reason": hold_message(verdict), "updated_at": now},
+        ):
             held.append(issue_id)
             log.warning("issue %s held: a story is still under embargo", issue_id)
     session.commit()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from distributor.db.models import Issue, SendBatch
-from distributor.domain.issues import BatchStatus, IssueStatus
+from distributor.domain.issues import BatchStatus, IssueEvent
 from distributor.services.sending._shared import utcnow
+from distributor.services.transitions import move
 
 NON_TERMINAL_BATCH = (
     BatchStatus.PENDING,
@@ -47,12 +48,7 @@ def finish_issue_if_done(session: Session, issue_id: int, now: datetime | None =
             )
         )
     ).scalar_one()
-    final = IssueStatus.PARTIALLY_FAILED if broken else IssueStatus.SENT
-    result = session.execute(
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-        .values(status=final, finished_at=moment, updated_at=moment)
-        .execution_options(synchronize_session=False)
-    )
+    event = IssueEvent.FINISH_WITH_FAILURES if broken else IssueEvent.FINISH
+    finished = move(session, event, issue_id, values={"finished_at": moment, "updated_at": moment})
     session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return finished

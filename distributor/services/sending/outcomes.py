@@ -18,9 +18,14 @@ from distributor.adapters.email_base import (
 )
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
-from distributor.domain.issues import BatchStatus, DeliveryStatus, IssueStatus
+from distributor.domain.issues import (
+    BatchEvent,
+    DeliveryStatus,
+    IssueEvent,
+)
 from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, log, mark_deliveries
 from distributor.services.sending.finish import finish_issue_if_done
+from distributor.services.transitions import move
 
 RETRY_BASE_SECONDS = 2.0
 RETRY_CAP_SECONDS = 300.0
@@ -39,19 +44,10 @@ class BatchOutcome:
 
 
 def guarded_batch_update(
-    session: Session, batch_id: int, token: str, values: dict[str, Any]
+    session: Session, batch_id: int, token: str, event: BatchEvent, values: dict[str, Any]
 ) -> bool:
-    result = session.execute(
-        update(SendBatch)
-        .where(
-            SendBatch.id == batch_id,
-            SendBatch.claim_token == token,
-            SendBatch.status.in_([BatchStatus.SENDING, BatchStatus.AMBIGUOUS]),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    """Apply ``event`` to the batch only while its claim token is still ``token``."""
+    return move(session, event, batch_id, SendBatch.claim_token == token, values=values)
 
 
 def _mark_skipped(session: Session, batch_id: int, skipped: dict[int, str], now: datetime) -> None:
@@ -86,8 +82,8 @@ def record_success(
         session,
         batch_id,
         token,
+        BatchEvent.RECORD_SENT,
         {
-            "status": BatchStatus.SENT,
             "sent_at": now,
             "lease_until": None,
             "provider_message_id": receipt.provider_message_id,
@@ -137,18 +133,11 @@ def _count_failure(session: Session, settings: Settings, issue_id: int, reason: 
         select(Issue.consecutive_failures).where(Issue.id == issue_id)
     ).scalar_one()
     if failures >= settings.SEND_MAX_CONSECUTIVE_FAILURES:
-        session.execute(
-            update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-            .values(
-                status=IssueStatus.PAUSED,
-                paused_reason=(
-                    f"paused after {failures} failed requests in a row; last error: {reason}. "
-                    "Fix the cause, then resume the issue."
-                ),
-            )
-            .execution_options(synchronize_session=False)
+        reason_text = (
+            f"paused after {failures} failed requests in a row; last error: {reason}. "
+            "Fix the cause, then resume the issue."
         )
+        move(session, IssueEvent.PAUSE, issue_id, values={"paused_reason": reason_text})
         log.error("issue %s paused after %s consecutive failures: %s", issue_id, failures, reason)
 
 
@@ -183,23 +172,24 @@ def record_transient(
             delay = max(delay, error.retry_after)
         attempt = batch.attempt
     retry_at = now + timedelta(seconds=delay)
+    event: BatchEvent
     if retry_at > deadline:
+        event = BatchEvent.RECORD_FAILED
         values: dict[str, Any] = {
-            "status": BatchStatus.FAILED,
             "lease_until": None,
             "last_error": f"gave up at the send deadline: {error.message}",
         }
         final = "failed"
     elif attempt >= MAX_BATCH_ATTEMPTS:
+        event = BatchEvent.RECORD_PARKED
         values = {
-            "status": BatchStatus.PARKED,
             "lease_until": None,
             "last_error": f"parked after {attempt} attempts: {error.message}",
         }
         final = "parked"
     else:
+        event = BatchEvent.RECORD_RETRY
         values = {
-            "status": BatchStatus.QUEUED,
             "lease_until": None,
             "claim_token": None,
             "attempt": attempt,
@@ -207,7 +197,7 @@ def record_transient(
             "last_error": error.message,
         }
         final = "retry"
-    if not guarded_batch_update(session, batch_id, token, values):
+    if not guarded_batch_update(session, batch_id, token, event, values):
         return lost_claim(session, batch_id, "transient failure")
     _mark_skipped(session, batch_id, skipped, now)
     sent = mark_deliveries(session, batch_id, error.accepted_ids, DeliveryStatus.SENT, now)
@@ -228,20 +218,21 @@ def _record_failed_request(
     batch: SendBatch,
     token: str,
     *,
-    status: BatchStatus,
+    event: BatchEvent,
     lease_until: datetime | None,
     error: PermanentDeliveryError | AmbiguousDeliveryError,
     skipped: dict[int, str],
     now: datetime,
 ) -> int | None:
-    """What a permanent failure and an unknown outcome record alike: the batch's new status
+    """What a permanent failure and an unknown outcome record alike: the batch's move
     (only while the claim is ours), its skipped rows and the recipients the provider said it
     accepted. Returns how many were marked sent, or None when the claim was lost."""
     if not guarded_batch_update(
         session,
         batch.id,
         token,
-        {"status": status, "lease_until": lease_until, "last_error": error.message},
+        event,
+        {"lease_until": lease_until, "last_error": error.message},
     ):
         return None
     _mark_skipped(session, batch.id, skipped, now)
@@ -262,7 +253,7 @@ def record_permanent(
         session,
         batch,
         token,
-        status=BatchStatus.FAILED,
+        event=BatchEvent.RECORD_FAILED,
         lease_until=None,
         error=error,
         skipped=skipped,
@@ -294,7 +285,7 @@ def record_ambiguous(
         session,
         batch,
         token,
-        status=BatchStatus.AMBIGUOUS,
+        event=BatchEvent.RECORD_UNKNOWN,
         lease_until=now,
         error=error,
         skipped=skipped,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
-from distributor.domain.issues import BatchStatus, IssueStatus
+from distributor.domain.issues import BatchEvent, BatchStatus, IssueStatus
 from distributor.services.sending._shared import Publisher, utcnow
+from distributor.services.transitions import move_all
 
 PUBLISH_CHUNK = 200
 
@@ -58,15 +59,12 @@ def publish_pending_batches(
                 done.append(batch_id)
         finally:
             if done:
-                session.execute(
-                    update(SendBatch)
-                    .where(
-                        SendBatch.id.in_(done),
-                        SendBatch.status.in_([BatchStatus.PENDING, BatchStatus.QUEUED]),
-                        SendBatch.next_attempt_at.is_(None) | (SendBatch.next_attempt_at <= moment),
-                    )
-                    .values(status=BatchStatus.QUEUED, queued_at=moment, next_attempt_at=None)
-                    .execution_options(synchronize_session=False)
+                move_all(
+                    session,
+                    BatchEvent.PUBLISH,
+                    SendBatch.id.in_(done),
+                    SendBatch.next_attempt_at.is_(None) | (SendBatch.next_attempt_at <= moment),
+                    values={"queued_at": moment, "next_attempt_at": None},
                 )
                 session.commit()
                 published += len(done)

@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db.models import ProviderEvent, SendBatch
-from distributor.domain.issues import BatchStatus, DeliveryStatus
+from distributor.domain.issues import BATCH_TRANSITIONS, BatchEvent, BatchStatus, DeliveryStatus
 from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, log, mark_deliveries, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
+from distributor.services.transitions import move
 
 # Provider events that prove a request was accepted.
 ACCEPTANCE_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
@@ -59,24 +60,22 @@ def reconcile_batches(
             .where(ProviderEvent.batch_id == batch_id, ProviderEvent.event.in_(ACCEPTANCE_EVENTS))
             .limit(1)
         ).first()
-        guard = [
-            SendBatch.id == batch_id,
-            SendBatch.status == BatchStatus.AMBIGUOUS,
-            SendBatch.claim_token.is_(None) if token is None else SendBatch.claim_token == token,
-        ]
+        same_claim = (
+            SendBatch.claim_token.is_(None) if token is None else SendBatch.claim_token == token
+        )
         if evidence is not None:
-            result = session.execute(
-                update(SendBatch)
-                .where(*guard)
-                .values(
-                    status=BatchStatus.SENT,
-                    sent_at=moment,
-                    lease_until=None,
-                    last_error="confirmed by provider events after an unknown outcome",
-                )
-                .execution_options(synchronize_session=False)
+            confirmed = move(
+                session,
+                BatchEvent.CONFIRM,
+                batch_id,
+                same_claim,
+                values={
+                    "sent_at": moment,
+                    "lease_until": None,
+                    "last_error": "confirmed by provider events after an unknown outcome",
+                },
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if confirmed:
                 mark_deliveries(session, batch_id, None, DeliveryStatus.SENT, moment)
                 report.confirmed.append(batch_id)
                 touched.add(issue_id)
@@ -84,35 +83,28 @@ def reconcile_batches(
             continue
         if since is not None and since > moment - grace:
             continue
+        event: BatchEvent
         if attempt >= MAX_BATCH_ATTEMPTS:
+            event = BatchEvent.GIVE_UP
             values: dict[str, Any] = {
-                "status": BatchStatus.PARKED,
                 "last_error": f"parked: {attempt} attempts ended without a known outcome",
             }
         else:
+            event = BatchEvent.REQUEUE
             values = {
-                "status": BatchStatus.QUEUED,
                 "claim_token": None,
                 "lease_until": None,
                 "next_attempt_at": moment,
                 "queued_at": None,
             }
-        result = session.execute(
-            update(SendBatch)
-            .where(*guard)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            (report.parked if values["status"] == BatchStatus.PARKED else report.requeued).append(
-                batch_id
-            )
+        if move(session, event, batch_id, same_claim, values=values):
+            (report.parked if event is BatchEvent.GIVE_UP else report.requeued).append(batch_id)
             touched.add(issue_id)
             log.warning(
                 "batch %s: no provider trace after %ss; %s",
                 batch_id,
                 settings.SEND_RECONCILE_GRACE_SECONDS,
-                values["status"],
+                BATCH_TRANSITIONS[event].target,
             )
         session.commit()
     for issue_id in touched:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
-from distributor.domain.issues import BatchStatus, IssueStatus
+from distributor.domain.issues import BatchEvent, IssueStatus
 from distributor.services.sending._shared import Publisher, log, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.sending.publish import publish_pending_batches
+from distributor.services.transitions import move_all
 
 
 @dataclass
@@ -31,18 +32,13 @@ def sweep_batches(
     """Expire leases (-> ambiguous), re-publish due or lost batches, finish issues. Commits."""
     moment = now or utcnow()
     report = SweepReport()
-    result = session.execute(
-        update(SendBatch)
-        .where(SendBatch.status == BatchStatus.SENDING, SendBatch.lease_until < moment)
+    report.expired_leases = move_all(
+        session,
+        BatchEvent.EXPIRE_LEASE,
+        SendBatch.lease_until < moment,
         # For an ambiguous batch lease_until records when its outcome became unknown.
-        .values(
-            status=BatchStatus.AMBIGUOUS,
-            lease_until=moment,
-            last_error="worker lease expired mid-send",
-        )
-        .execution_options(synchronize_session=False)
+        values={"lease_until": moment, "last_error": "worker lease expired mid-send"},
     )
-    report.expired_leases = int(result.rowcount)  # type: ignore[attr-defined]
     session.commit()
     if report.expired_leases:
         log.warning(
