@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import ProviderEvent, SendBatch
 from distributor.domain.issues import BATCH_TRANSITIONS, BatchEvent, BatchStatus, DeliveryStatus
+from distributor.domain.provider_events import ACCEPTANCE_KINDS
 from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, log, mark_deliveries, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
 
 # Provider events that prove a request was accepted.
-ACCEPTANCE_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
+ACCEPTANCE_EVENTS = tuple(sorted(kind.value for kind in ACCEPTANCE_KINDS))
 
 
 @dataclass
