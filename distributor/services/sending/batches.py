@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import secrets
 import time
 from collections.abc import Callable
@@ -87,27 +86,6 @@ _ISSUE_HEAD = (
 )
 
 
-def _fail_point(name: str) -> None:
-    """Fault injection for tests: ``DISTRIBUTOR_FAILPOINTS=name=kill:0.3`` SIGKILLs this process.
-
-    Off unless the variable is set; never set in production.
-    """
-    import os
-
-    spec = os.environ.get("DISTRIBUTOR_FAILPOINTS")
-    if not spec:
-        return
-    for item in spec.split(","):
-        point, _, action = item.partition("=")
-        if point.strip() != name:
-            continue
-        kind, _, probability = action.partition(":")
-        if kind == "kill" and random.random() < float(probability or 1):  # noqa: S311
-            import signal
-
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 def send_batch(
     session: Session,
     settings: Settings,
@@ -123,7 +101,6 @@ def send_batch(
     token = _claim(session, settings, batch_id, now())
     if token is None:
         return BatchOutcome(batch_id, "not claimable (already taken, done, not due or paused)")
-    _fail_point("after_claim")
     batch = session.get(SendBatch, batch_id, populate_existing=True)
     assert batch is not None
     issue = session.get(Issue, batch.issue_id, populate_existing=True, options=_ISSUE_HEAD)
@@ -162,7 +139,6 @@ def send_batch(
         return record_ambiguous(
             session, settings, batch, token, error=error, skipped=skipped, now=now()
         )
-    _fail_point("after_send")
     return record_success(
         session,
         settings,
