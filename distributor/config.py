@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     SOFT_BOUNCE_LIMIT: int = Field(default=3, ge=1, le=100)
     SMTP_URL: str | None = None
     OUTBOX_DIR: Path | None = None
+    # After SENDGRID_API_KEY and SMTP_URL: its check reads them.
+    MAIL_BACKEND: str | None = Field(
+        default=None,
+        description="sendgrid, smtp or outbox; unset: SendGrid with a key, else SMTP, else outbox.",
+    )
     SEND_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)
     SEND_LEDGER_CHUNK: int = Field(default=50_000, ge=1)
     SEND_DEADLINE_SECONDS: int = Field(default=6 * 3600, ge=60)
@@ -339,6 +344,34 @@ class Settings(BaseSettings):
         load_public_key(value)  # raises ValueError naming the variable
         return value
 
+    @field_validator("MAIL_BACKEND", mode="before")
+    @classmethod
+    def _mail_backend_name(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
+    @field_validator("MAIL_BACKEND")
+    @classmethod
+    def _mail_backend(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from distributor.adapters.email_base import MAIL_BACKENDS
+
+        backend = MAIL_BACKENDS.get(value)
+        if backend is None:
+            raise ValueError(
+                f"unknown mail backend {value!r}: use one of {', '.join(sorted(MAIL_BACKENDS))}"
+                " (or leave it unset)"
+            )
+        missing = [name for name in backend.requires if not info.data.get(name)]
+        if missing:
+            raise ValueError(
+                f"MAIL_BACKEND={value} needs {' and '.join(missing)} to be set"
+                " (set it, or choose another backend)"
+            )
+        return value
+
     @field_validator("TRUSTED_PROXIES")
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:
@@ -406,8 +439,11 @@ class Settings(BaseSettings):
         return self.OUTBOX_DIR or self.DATA_DIR / "outbox"
 
     @property
-    def sender_kind(self) -> Literal["sendgrid", "smtp", "outbox"]:
-        """Which email sender is in use (SendGrid wins over SMTP; else the outbox)."""
+    def sender_kind(self) -> str:
+        """The mail backend in use: MAIL_BACKEND, or when unset SendGrid with a key, else SMTP
+        with a URL, else the outbox folder."""
+        if self.MAIL_BACKEND:
+            return self.MAIL_BACKEND
         if self.SENDGRID_API_KEY:
             return "sendgrid"
         if self.SMTP_URL:

@@ -14,16 +14,14 @@ from kombu.entity import Exchange, Queue
 
 from distributor.config import Settings, get_settings
 
-QUEUES = ("default", "send", "render", "feeds", "webhooks", "ingest")
+QUEUES = ("default", "send", "feeds", "webhooks", "ingest")
 
 # Task name -> queue. Names are a stable contract: never rename a task, add a new one.
 ROUTES: dict[str, dict[str, str]] = {
     "distributor.send_batch": {"queue": "send"},
     "distributor.test_send": {"queue": "send"},
-    "distributor.render_issue": {"queue": "render"},
     "distributor.rebuild_feeds": {"queue": "feeds"},
     "distributor.push_partners": {"queue": "webhooks"},
-    "distributor.process_provider_events": {"queue": "webhooks"},
     "distributor.poll_sources": {"queue": "ingest"},
     "distributor.send_confirmation": {"queue": "send"},
 }

@@ -1,8 +1,9 @@
 """The email-sender port: what a send batch looks like to a provider, and how it can fail.
 
-Every sender (SendGrid, SMTP, the outbox folder) takes one :class:`OutgoingBatch` (a shared
-subject and body with per-recipient substitutions) and either returns a :class:`SendReceipt` or
-raises one of three kinds of error. The kind decides what the send ledger does next:
+Every sender (SendGrid, SMTP, the outbox folder: the :data:`MAIL_BACKENDS`, one chosen by
+``MAIL_BACKEND``) takes one :class:`OutgoingBatch` (a shared subject and body with
+per-recipient substitutions) and either returns a :class:`SendReceipt` or raises one of three
+kinds of error. The kind decides what the send ledger does next:
 
 * :class:`TransientDeliveryError`: nothing (or only ``accepted_ids``) was accepted; retry later;
 * :class:`PermanentDeliveryError`: the provider refused the request; never retry it;
@@ -12,6 +13,7 @@ raises one of three kinds of error. The kind decides what the send ledger does n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -122,21 +124,49 @@ def apply_substitutions(template: str, substitutions: dict[str, str]) -> str:
     return template
 
 
-def email_sender_for(settings: Settings) -> EmailSender:
-    """The sender chosen by configuration: SendGrid, else SMTP, else the outbox folder."""
-    kind = settings.sender_kind
-    if kind == "sendgrid":
-        from distributor.adapters.sendgrid import SendGridEmailSender
+@dataclass(frozen=True, slots=True)
+class MailBackend:
+    """One way of sending mail: the settings it needs and how to build its sender."""
 
-        return SendGridEmailSender(
-            api_key=settings.SENDGRID_API_KEY or "",
-            host=settings.SENDGRID_API_HOST,
-            timeout_seconds=settings.SENDGRID_TIMEOUT_SECONDS,
-        )
-    if kind == "smtp":
-        from distributor.adapters.smtp import SmtpEmailSender
+    name: str
+    build: Callable[[Settings], EmailSender]
+    # Settings that must be set when MAIL_BACKEND names this backend.
+    requires: tuple[str, ...] = ()
 
-        return SmtpEmailSender(settings.SMTP_URL or "")
+
+def _sendgrid(settings: Settings) -> EmailSender:
+    from distributor.adapters.sendgrid import SendGridEmailSender
+
+    return SendGridEmailSender(
+        api_key=settings.SENDGRID_API_KEY or "",
+        host=settings.SENDGRID_API_HOST,
+        timeout_seconds=settings.SENDGRID_TIMEOUT_SECONDS,
+    )
+
+
+def _smtp(settings: Settings) -> EmailSender:
+    from distributor.adapters.smtp import SmtpEmailSender
+
+    return SmtpEmailSender(settings.SMTP_URL or "")
+
+
+def _outbox(settings: Settings) -> EmailSender:
     from distributor.adapters.outbox import OutboxEmailSender
 
     return OutboxEmailSender(settings.outbox_dir)
+
+
+# The mail backends by their MAIL_BACKEND name. A new one is one adapter module and one entry.
+MAIL_BACKENDS: Mapping[str, MailBackend] = {
+    backend.name: backend
+    for backend in (
+        MailBackend("sendgrid", _sendgrid, requires=("SENDGRID_API_KEY",)),
+        MailBackend("smtp", _smtp, requires=("SMTP_URL",)),
+        MailBackend("outbox", _outbox),
+    )
+}
+
+
+def email_sender_for(settings: Settings) -> EmailSender:
+    """The sender of the configured mail backend (:attr:`Settings.sender_kind`)."""
+    return MAIL_BACKENDS[settings.sender_kind].build(settings)

@@ -1,4 +1,4 @@
-"""Verification of SendGrid's Signed Event Webhook, and parsing of its JSON body.
+"""SendGrid's Signed Event Webhook: verification, parsing, and its events as ProviderEvents.
 
 SendGrid signs ``timestamp + raw body`` (no separator) with ECDSA P-256 / SHA-256 and sends
 the DER signature base64-encoded in ``X-Twilio-Email-Event-Webhook-Signature`` with the
@@ -8,20 +8,28 @@ settings is base64 DER SubjectPublicKeyInfo without PEM armour.
 SendGrid documents no replay window; we refuse timestamps older (or further in the future)
 than ``max_age_seconds``, so a captured request cannot be replayed later. Within the window,
 duplicates are harmless because events are de-duplicated by ``sg_event_id``.
+
+:func:`provider_events` is the edge: past it, services see only
+:class:`~distributor.domain.provider_events.ProviderEvent` values, never SendGrid's keys.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from distributor.domain.provider_events import EventKind, ProviderEvent, ProviderEventPost
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -104,3 +112,74 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
     if len(data) > MAX_EVENTS:
         raise WebhookRejected(f"more than {MAX_EVENTS} events in one post", 413)
     return [item for item in data if isinstance(item, dict)]
+
+
+PROVIDER = "sendgrid"
+# SendGrid's event names are the names we store (EventKind's values follow its spelling).
+_KINDS = {kind.value: kind for kind in EventKind if kind is not EventKind.OTHER}
+
+
+def _int_arg(event: Mapping[str, Any], key: str) -> int | None:
+    value = event.get(key)
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _event_id(event: Mapping[str, Any]) -> str:
+    given = event.get("sg_event_id")
+    if isinstance(given, str) and given:
+        return given[:200]
+    # No id (should not happen with SendGrid): derive a stable one from the content.
+    digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+    return f"derived:{digest}"
+
+
+def _occurred_at(event: Mapping[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(event["timestamp"]), tz=UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def provider_event(event: Mapping[str, Any]) -> ProviderEvent:
+    """One SendGrid event object as a :class:`ProviderEvent`.
+
+    Our ``custom_args`` come back as top-level keys: ``dst_issue``, ``dst_batch`` and
+    ``dst_delivery`` (strings). A bounce of type ``blocked`` is a soft bounce.
+    """
+    given = event.get("event")
+    name = str(given)[:40] if given is not None else ""
+    kind = _KINDS.get(name, EventKind.OTHER)
+    address = event.get("email")
+    reason = event.get("reason") or event.get("response")
+    return ProviderEvent(
+        provider=PROVIDER,
+        event_id=_event_id(event),
+        kind=kind,
+        name=name,
+        email=address if isinstance(address, str) and address else None,
+        occurred_at=_occurred_at(event),
+        issue_id=_int_arg(event, "dst_issue"),
+        batch_id=_int_arg(event, "dst_batch"),
+        delivery_id=_int_arg(event, "dst_delivery"),
+        soft_bounce=str(event.get("type") or "bounce").lower() == "blocked",
+        reason=str(reason) if reason else None,
+        payload=dict(event),
+    )
+
+
+def provider_events(items: Iterable[object]) -> ProviderEventPost:
+    """The entries of a SendGrid post as events; entries that are not event objects (not a
+    JSON object, or no ``event`` name) are counted as invalid."""
+    events: list[ProviderEvent] = []
+    invalid = 0
+    for item in items:
+        if isinstance(item, Mapping) and isinstance(item.get("event"), str):
+            events.append(provider_event(item))
+        else:
+            invalid += 1
+    return ProviderEventPost(tuple(events), invalid)

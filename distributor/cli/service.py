@@ -166,7 +166,7 @@ def _settle_demo_account(current: Settings) -> None:
 
 def worker_command(
     queues: str = typer.Option(
-        "default,send,render,feeds,webhooks,ingest", "--queues", "-Q", help="Queues to consume."
+        "default,send,feeds,webhooks,ingest", "--queues", "-Q", help="Queues to consume."
     ),
     concurrency: int = typer.Option(2, "--concurrency", "-c", help="Worker processes."),
     pool: str = typer.Option("prefork", "--pool", help="prefork, threads or solo."),

@@ -1,6 +1,7 @@
 """Issue use cases: create, pre-flight, schedule, cancel, pause, resume, and progress.
 
-Every state change is a compare-and-set UPDATE (``WHERE status IN (...)``): two editors, or an
+Every state change is a move of :data:`~distributor.domain.issues.ISSUE_TRANSITIONS`, applied
+as a compare-and-set UPDATE by :mod:`distributor.services.transitions`: two editors, or an
 editor and the dispatcher, racing on the same issue cannot both win.
 
 No issue is scheduled or started earlier than the latest embargo among its stories; the
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from distributor.config import Settings
@@ -35,8 +36,11 @@ from distributor.db.models import (
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import (
     FINAL_STATUSES,
-    BatchStatus,
+    ISSUE_TRANSITIONS,
+    BatchEvent,
     DeliveryStatus,
+    IssueEvent,
+    IssueState,
     IssueStatus,
     parse_schedule,
 )
@@ -50,6 +54,7 @@ from distributor.domain.preflight import (
     embargo_problems,
     preflight,
 )
+from distributor.services.transitions import move, move_all
 
 
 class IssueError(ValueError):
@@ -71,13 +76,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# A held issue: the dispatcher found an embargo when it was due and paused it before it
-# started (no ledger, nothing sent). It may be rescheduled, resumed or cancelled.
-HELD = and_(Issue.status == IssueStatus.PAUSED, Issue.started_at.is_(None))
-
-
 def is_held(issue: Issue) -> bool:
-    """True for an issue paused by the dispatcher before it started (an embargo)."""
+    """True for an issue paused by the dispatcher before it started (an embargo): it has no
+    ledger and nothing was sent; it may be rescheduled, resumed or cancelled."""
     return issue.status == IssueStatus.PAUSED and issue.started_at is None
 
 
@@ -325,29 +326,14 @@ def require_open_audience(session: Session, issue_id: int) -> None:
 
 
 def _transition(
-    session: Session,
-    issue_id: int,
-    allowed: set[IssueStatus],
-    values: dict[str, Any],
-    verb: str,
-    *,
-    or_held: bool = False,
-    only_started: bool = False,
+    session: Session, issue_id: int, event: IssueEvent, values: dict[str, Any], verb: str
 ) -> None:
-    condition: ColumnElement[bool] = Issue.status.in_([str(s) for s in allowed])
-    if only_started:
-        condition = and_(condition, Issue.started_at.is_not(None))
-    if or_held:
-        condition = or_(condition, HELD)
-    result = session.execute(
-        update(Issue)
-        .where(Issue.id == issue_id, condition)
-        .values(**values, updated_at=_now())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    """Apply ``event`` to the issue (compare-and-set) or say why it cannot be done."""
+    if not move(session, event, issue_id, values={**values, "updated_at": _now()}):
         issue = get_issue(session, issue_id)
-        allowed_text = " or ".join([*sorted(allowed), *(["held"] if or_held else [])])
+        sources = ISSUE_TRANSITIONS[event].sources
+        named = sorted(state.value for state in sources - {IssueState.HELD})
+        allowed_text = " or ".join([*named, *(["held"] if IssueState.HELD in sources else [])])
         raise IssueError(
             f"cannot {verb} issue {issue_id}: it is {issue.status} (must be {allowed_text})"
         )
@@ -381,42 +367,27 @@ def schedule_issue(
     _transition(
         session,
         issue_id,
-        {IssueStatus.DRAFT, IssueStatus.SCHEDULED},
+        IssueEvent.SCHEDULE,
         {
-            "status": IssueStatus.SCHEDULED,
             "send_at": send_at,
             "schedule_timezone": zone,
             "schedule_local": local,
             "paused_reason": None,
         },
         "schedule",
-        or_held=True,
     )
     return get_issue(session, issue_id)
 
 
 def cancel_issue(session: Session, issue_id: int) -> Issue:
     """Cancel an issue that has not started sending (draft, scheduled or held)."""
-    _transition(
-        session,
-        issue_id,
-        {IssueStatus.DRAFT, IssueStatus.SCHEDULED},
-        {"status": IssueStatus.CANCELLED, "finished_at": _now()},
-        "cancel",
-        or_held=True,
-    )
+    _transition(session, issue_id, IssueEvent.CANCEL, {"finished_at": _now()}, "cancel")
     return get_issue(session, issue_id)
 
 
 def pause_issue(session: Session, issue_id: int, reason: str = "paused by an editor") -> Issue:
     """Stop claiming new batches of a sending issue (batches in flight finish)."""
-    _transition(
-        session,
-        issue_id,
-        {IssueStatus.SENDING},
-        {"status": IssueStatus.PAUSED, "paused_reason": reason},
-        "pause",
-    )
+    _transition(session, issue_id, IssueEvent.PAUSE, {"paused_reason": reason}, "pause")
     return get_issue(session, issue_id)
 
 
@@ -431,30 +402,22 @@ def resume_issue(session: Session, issue_id: int, now: datetime | None = None) -
     refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
     if is_held(issue):
         require_open_audience(session, issue_id)
-        _transition(
-            session,
-            issue_id,
-            set(),
-            {"status": IssueStatus.SCHEDULED, "paused_reason": None},
-            "resume",
-            or_held=True,
-        )
+        _transition(session, issue_id, IssueEvent.RELEASE, {"paused_reason": None}, "resume")
         return get_issue(session, issue_id)
     _transition(
         session,
         issue_id,
-        {IssueStatus.PAUSED},
-        {"status": IssueStatus.SENDING, "paused_reason": None, "consecutive_failures": 0},
+        IssueEvent.RESUME,
+        {"paused_reason": None, "consecutive_failures": 0},
         "resume",
-        only_started=True,
     )
     # Their old doorbells were rung while paused and ignored; "pending" makes the sweeper
     # publish them again at once.
-    session.execute(
-        update(SendBatch)
-        .where(SendBatch.issue_id == issue_id, SendBatch.status == BatchStatus.QUEUED)
-        .values(status=BatchStatus.PENDING, next_attempt_at=None)
-        .execution_options(synchronize_session=False)
+    move_all(
+        session,
+        BatchEvent.REOPEN,
+        SendBatch.issue_id == issue_id,
+        values={"next_attempt_at": None},
     )
     return get_issue(session, issue_id)
 

@@ -1,27 +1,28 @@
-"""Record SendGrid Event Webhook events: store once, update the ledger, then act on them.
+"""Record provider events: store once, update the ledger, then act on them.
 
-Events are de-duplicated by ``(provider, sg_event_id)`` (SendGrid retries a webhook POST for up
-to 24 hours). Our ``custom_args`` come back as top-level keys: ``dst_issue``, ``dst_batch`` and
-``dst_delivery`` (strings), which tie each event to a ledger row. Only events stored for the
-first time move deliveries and reach the handlers in :data:`EVENT_HANDLERS`.
+Events arrive as :class:`~distributor.domain.provider_events.ProviderEvent` values (each
+provider's webhook adapter makes them). They are de-duplicated by ``(provider, event id)``
+(SendGrid retries a webhook POST for up to 24 hours); their issue, batch and delivery ids tie
+each to a ledger row. Only events stored for the first time move deliveries and reach the
+handlers in :data:`EVENT_HANDLERS`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from distributor.db.models import Delivery, ProviderEvent, Subscriber, Suppression, utcnow
+from distributor.db.models import Delivery, Subscriber, Suppression, utcnow
+from distributor.db.models import ProviderEvent as StoredEvent
 from distributor.domain.issues import DeliveryStatus
+from distributor.domain.provider_events import EventKind, ProviderEvent, ProviderEventPost
 from distributor.domain.subscribers import SubscriberStatus, SuppressionReason
 from distributor.services.suppression import (
     SOFT_BOUNCE_LIMIT,
@@ -31,19 +32,19 @@ from distributor.services.suppression import (
 
 log = logging.getLogger("distributor.provider_events")
 
-# (session, event, soft_bounce_limit=N) -> what was done, or None
+# (session, provider event, soft_bounce_limit=N) -> what was done, or None
 EventHandler = Callable[..., str | None]
 
-# event -> (delivery status it sets, statuses it may replace). A later, richer status is never
-# replaced by an earlier one arriving late (events are not ordered).
-DELIVERY_TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[DeliveryStatus, ...]]] = {
-    "processed": (DeliveryStatus.SENT, (DeliveryStatus.PENDING,)),
-    "deferred": (DeliveryStatus.DEFERRED, (DeliveryStatus.PENDING, DeliveryStatus.SENT)),
-    "delivered": (
+# event kind -> (delivery status it sets, statuses it may replace). A later, richer status is
+# never replaced by an earlier one arriving late (events are not ordered).
+DELIVERY_TRANSITIONS: dict[EventKind, tuple[DeliveryStatus, tuple[DeliveryStatus, ...]]] = {
+    EventKind.PROCESSED: (DeliveryStatus.SENT, (DeliveryStatus.PENDING,)),
+    EventKind.DEFERRED: (DeliveryStatus.DEFERRED, (DeliveryStatus.PENDING, DeliveryStatus.SENT)),
+    EventKind.DELIVERED: (
         DeliveryStatus.DELIVERED,
         (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEFERRED),
     ),
-    "bounce": (
+    EventKind.BOUNCE: (
         DeliveryStatus.BOUNCED,
         (
             DeliveryStatus.PENDING,
@@ -52,7 +53,7 @@ DELIVERY_TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[DeliveryStatus, ...]
             DeliveryStatus.DELIVERED,
         ),
     ),
-    "dropped": (
+    EventKind.DROPPED: (
         DeliveryStatus.DROPPED,
         (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEFERRED),
     ),
@@ -62,32 +63,6 @@ DELIVERY_TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[DeliveryStatus, ...]
 EVENT_HANDLERS: list[EventHandler] = [apply_suppression_event]
 
 _INSERT_CHUNK = 500
-
-
-def _int_arg(event: Mapping[str, Any], key: str) -> int | None:
-    value = event.get(key)
-    if value is None:
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
-
-
-def _event_id(event: Mapping[str, Any]) -> str:
-    given = event.get("sg_event_id")
-    if isinstance(given, str) and given:
-        return given[:200]
-    # No id (should not happen with SendGrid): derive a stable one from the content.
-    digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
-    return f"derived:{digest}"
-
-
-def _occurred_at(event: Mapping[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(float(event["timestamp"]), tz=UTC)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return None
 
 
 # What stays of a payload once it is scrubbed (after EVENT_RETENTION_DAYS, or at once when
@@ -123,15 +98,13 @@ def scrub_events_of(session: Session, address_hash: str) -> int:
     """Scrub the stored payloads of every event about the address hashed ``address_hash``
     (erasure); returns how many rows changed. The rows stay, so issue reports still count."""
     ids_payloads = session.execute(
-        select(ProviderEvent.id, ProviderEvent.payload).where(
-            ProviderEvent.email_hash == address_hash
-        )
+        select(StoredEvent.id, StoredEvent.payload).where(StoredEvent.email_hash == address_hash)
     ).all()
     stamp = utcnow()
     for event_id, payload in ids_payloads:
         session.execute(
-            update(ProviderEvent)
-            .where(ProviderEvent.id == event_id)
+            update(StoredEvent)
+            .where(StoredEvent.id == event_id)
             .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
             .execution_options(synchronize_session=False)
         )
@@ -147,16 +120,16 @@ def purge_expired_payloads(
     behind the purge)."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     rows = session.execute(
-        select(ProviderEvent.id, ProviderEvent.payload)
-        .where(ProviderEvent.received_at < cutoff, ProviderEvent.scrubbed_at.is_(None))
-        .order_by(ProviderEvent.id)
+        select(StoredEvent.id, StoredEvent.payload)
+        .where(StoredEvent.received_at < cutoff, StoredEvent.scrubbed_at.is_(None))
+        .order_by(StoredEvent.id)
         .limit(limit)
     ).all()
     stamp = utcnow()
     for event_id, payload in rows:
         session.execute(
-            update(ProviderEvent)
-            .where(ProviderEvent.id == event_id)
+            update(StoredEvent)
+            .where(StoredEvent.id == event_id)
             .values(payload=scrubbed_payload(payload or {}), email_hash=None, scrubbed_at=stamp)
             .execution_options(synchronize_session=False)
         )
@@ -166,20 +139,19 @@ def purge_expired_payloads(
 
 
 def _row(
-    event: Mapping[str, Any], received_at: datetime, hasher: Callable[[str], str]
+    event: ProviderEvent, received_at: datetime, hasher: Callable[[str], str]
 ) -> dict[str, Any]:
     """The ``provider_events`` row for one event."""
-    address = event.get("email")
     return {
-        "provider": "sendgrid",
-        "event_id": _event_id(event),
-        "event": str(event.get("event"))[:40],
-        "email_hash": hasher(address) if isinstance(address, str) and address else None,
-        "issue_id": _int_arg(event, "dst_issue"),
-        "batch_id": _int_arg(event, "dst_batch"),
-        "delivery_id": _int_arg(event, "dst_delivery"),
-        "occurred_at": _occurred_at(event),
-        "payload": dict(event),
+        "provider": event.provider,
+        "event_id": event.event_id,
+        "event": event.name,
+        "email_hash": hasher(event.email) if event.email else None,
+        "issue_id": event.issue_id,
+        "batch_id": event.batch_id,
+        "delivery_id": event.delivery_id,
+        "occurred_at": event.occurred_at,
+        "payload": dict(event.payload),
         "received_at": received_at,
         "scrubbed_at": None,
     }
@@ -222,10 +194,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
         statement = (
-            insert(ProviderEvent)
+            insert(StoredEvent)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(ProviderEvent.event_id)
+            .returning(StoredEvent.event_id)
         )
         new.update(session.scalars(statement).all())
     return new
@@ -233,29 +205,20 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 
 def record_provider_events(
     session: Session,
-    events: list[dict[str, Any]],
+    post: ProviderEventPost,
     *,
     soft_bounce_limit: int = SOFT_BOUNCE_LIMIT,
 ) -> dict[str, Any]:
     """Store new events, move ledger rows, run the handlers; returns a summary.
 
-    Malformed entries (not an object, no ``event``) are counted as invalid and skipped; the
+    The post's malformed entries (its adapter counted them) are reported as invalid; the
     rest are still recorded. Does not commit (the caller's unit of work does).
     """
     received_at = utcnow()
-    valid: list[Mapping[str, Any]] = []
-    invalid = 0
-    item: Any
-    for item in events:
-        event = item
-        if isinstance(event, Mapping) and isinstance(event.get("event"), str):
-            valid.append(event)
-        else:
-            invalid += 1
     hasher = address_hasher()
     rows_by_id: dict[str, dict[str, Any]] = {}
-    events_by_id: dict[str, Mapping[str, Any]] = {}
-    for event in valid:
+    events_by_id: dict[str, ProviderEvent] = {}
+    for event in post.events:
         row = _row(event, received_at, hasher)
         if row["event_id"] not in rows_by_id:
             rows_by_id[row["event_id"]] = row
@@ -264,14 +227,15 @@ def record_provider_events(
     new_ids = _insert_new(session, list(rows_by_id.values())) if rows_by_id else set()
     new_events = [rows_by_id[event_id] for event_id in rows_by_id if event_id in new_ids]
 
-    deliveries_by_event: dict[str, list[int]] = {}
+    deliveries_by_kind: dict[EventKind, list[int]] = {}
     for row in new_events:
-        if row["delivery_id"] is not None and row["event"] in DELIVERY_TRANSITIONS:
-            deliveries_by_event.setdefault(row["event"], []).append(row["delivery_id"])
+        kind = events_by_id[row["event_id"]].kind
+        if row["delivery_id"] is not None and kind in DELIVERY_TRANSITIONS:
+            deliveries_by_kind.setdefault(kind, []).append(row["delivery_id"])
     updated = 0
     # Apply in lifecycle order so "processed" never overwrites "delivered" in one POST.
-    for name, (status, replaceable) in DELIVERY_TRANSITIONS.items():
-        ids = deliveries_by_event.get(name)
+    for kind, (status, replaceable) in DELIVERY_TRANSITIONS.items():
+        ids = deliveries_by_kind.get(kind)
         if not ids:
             continue
         result = session.execute(
@@ -295,10 +259,10 @@ def record_provider_events(
             if outcome:
                 actions[outcome] += 1
     return {
-        "received": len(events),
+        "received": post.received,
         "new": len(new_events),
-        "duplicates": len(valid) - len(new_events),
-        "invalid": invalid,
+        "duplicates": len(post.events) - len(new_events),
+        "invalid": post.invalid,
         "deliveries_updated": updated,
         "actions": dict(actions),
     }

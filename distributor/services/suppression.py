@@ -11,7 +11,6 @@ event recorder (:mod:`distributor.services.provider_events`) once per new event.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -30,6 +29,7 @@ from distributor.db.models import (
     utcnow,
 )
 from distributor.domain.issues import DeliveryStatus
+from distributor.domain.provider_events import EventKind, ProviderEvent
 from distributor.domain.subscribers import (
     AddressHasher,
     SubscriptionStatus,
@@ -212,60 +212,54 @@ class SuppressionAction:
     detail: str | None = None
 
 
-def classify_event(event: Mapping[str, Any]) -> SuppressionAction | None:
-    """Decide what a SendGrid event means for the address, or None when nothing.
+def classify_event(event: ProviderEvent) -> SuppressionAction | None:
+    """Decide what a provider event means for the address, or None when nothing.
 
-    * ``bounce`` of type ``bounce`` (or no type): a hard bounce, suppressed at once;
-      ``bounce`` of type ``blocked``: a soft bounce, counted toward :data:`SOFT_BOUNCE_LIMIT`;
-    * ``dropped`` because the address bounced before or is invalid: suppressed; dropped as a
+    * a bounce: a hard bounce is suppressed at once; a soft bounce (SendGrid's type
+      ``blocked``) is counted toward :data:`SOFT_BOUNCE_LIMIT`;
+    * dropped because the address bounced before or is invalid: suppressed; dropped as a
       spam reporter: suppressed as a complaint;
-    * ``spamreport``: suppressed (a complaint must never be mailed again);
-    * ``unsubscribe`` (SendGrid's global unsubscribe): suppressed, since SendGrid itself will
-      drop every later message to the address;
-    * ``group_unsubscribe``: the list the message came from is left;
-    * ``delivered``: resets the soft-bounce count.
+    * a spam report: suppressed (a complaint must never be mailed again);
+    * unsubscribe at the provider (SendGrid's global unsubscribe): suppressed, since the
+      provider itself will drop every later message to the address;
+    * group unsubscribe: the list the message came from is left;
+    * delivered: resets the soft-bounce count.
     """
-    name = str(event.get("event") or "")
+    kind = event.kind
     # Bounce texts quote the address ("550 <reader@example.org>: no such user"); the desk shows
     # them and they outlive erasure, so addresses never get stored.
-    raw_reason = str(event.get("reason") or event.get("response") or "")[:500]
-    reason_text = without_addresses(raw_reason) or None
-    if name == "bounce":
-        bounce_type = str(event.get("type") or "bounce").lower()
-        if bounce_type == "blocked":
+    reason_text = without_addresses((event.reason or "")[:500]) or None
+    if kind is EventKind.BOUNCE:
+        if event.soft_bounce:
             return SuppressionAction("soft_bounce", detail=reason_text)
         return SuppressionAction("suppress", SuppressionReason.HARD_BOUNCE, reason_text)
-    if name == "dropped":
+    if kind is EventKind.DROPPED:
         lowered = (reason_text or "").lower()
         if "spam" in lowered:
             return SuppressionAction("suppress", SuppressionReason.SPAM_REPORT, reason_text)
         if "bounce" in lowered or "invalid" in lowered:
             return SuppressionAction("suppress", SuppressionReason.DROPPED, reason_text)
         return None
-    if name == "spamreport":
+    if kind is EventKind.SPAM_REPORT:
         return SuppressionAction("suppress", SuppressionReason.SPAM_REPORT, "spam report")
-    if name == "unsubscribe":
+    if kind is EventKind.UNSUBSCRIBE:
         return SuppressionAction(
             "suppress", SuppressionReason.UNSUBSCRIBE, "unsubscribed at the provider"
         )
-    if name == "group_unsubscribe":
+    if kind is EventKind.GROUP_UNSUBSCRIBE:
         return SuppressionAction("unsubscribe_list", detail="group unsubscribe")
-    if name == "delivered":
+    if kind is EventKind.DELIVERED:
         return SuppressionAction("delivered")
     return None
 
 
-def _delivery_of(session: Session, event: Mapping[str, Any]) -> Delivery | None:
-    raw = event.get("dst_delivery")
-    try:
-        delivery_id = int(str(raw)) if raw is not None else None
-    except ValueError:
-        return None
+def _delivery_of(session: Session, event: ProviderEvent) -> Delivery | None:
+    delivery_id = event.delivery_id
     return session.get(Delivery, delivery_id) if delivery_id is not None else None
 
 
 def apply_suppression_event(
-    session: Session, event: Mapping[str, Any], *, soft_bounce_limit: int = SOFT_BOUNCE_LIMIT
+    session: Session, event: ProviderEvent, *, soft_bounce_limit: int = SOFT_BOUNCE_LIMIT
 ) -> str | None:
     """Act on one new (already de-duplicated) provider event; return what was done.
 
@@ -277,8 +271,8 @@ def apply_suppression_event(
     show the reader as gone.
     """
     action = classify_event(event)
-    address = event.get("email")
-    if action is None or not isinstance(address, str) or "@" not in address:
+    address = event.email
+    if action is None or address is None or "@" not in address:
         return None
     hashed = address_hash(address)
     subscriber = _subscriber_by_hash(session, hashed)

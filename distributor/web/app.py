@@ -44,11 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_edge(app, settings)
     use_address_key(settings)
     for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"distributor.web.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"distributor.web.routes.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"distributor.web.routes.{name}")
         app.include_router(module.router)
     return app

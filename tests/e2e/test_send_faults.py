@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from distributor.adapters.sendgrid_webhook import provider_events
 from distributor.config import load_settings
 from distributor.db.session import session_factory, unit_of_work
 from distributor.domain.issues import IssueStatus
@@ -120,7 +121,7 @@ def cluster_factory(tmp_path: Path) -> Iterator[Any]:
 def _fake_with_events(database_url: str, faults: Faults | None = None) -> FakeSendGrid:
     def on_events(events: list[dict[str, Any]]) -> None:
         with unit_of_work(database_url) as session:
-            record_provider_events(session, json.loads(json.dumps(events)))
+            record_provider_events(session, provider_events(json.loads(json.dumps(events))))
 
     return FakeSendGrid(faults, on_events=on_events).start()
 

@@ -80,3 +80,14 @@ def test_a_second_embedded_runtime_in_the_same_process_runs_its_own_tasks(
     # Each runtime has its own app; the second must not look its tasks up in the first.
     assert _run_one_task_embedded(tmp_path / "first", "first") == [("first", os.getpid())]
     assert _run_one_task_embedded(tmp_path / "second", "second") == [("second", os.getpid())]
+
+
+def test_every_route_and_tick_names_a_registered_task(tmp_path: Path) -> None:
+    from workers.celery_app import PERIODIC, QUEUES, ROUTES
+
+    app = create_celery(load_settings({"DATA_DIR": str(tmp_path)}))
+    app.loader.import_default_modules()
+    registered = set(app.tasks)
+    assert set(ROUTES) <= registered
+    assert {task for task, _ in PERIODIC.values()} <= registered
+    assert {route["queue"] for route in ROUTES.values()} <= set(QUEUES)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.email_base import email_sender_for
+from distributor.adapters.sendgrid_webhook import provider_events
 from distributor.config import Settings
 from distributor.db.models import Delivery, IssueList, ProviderEvent, SendBatch, Subscription
 from distributor.db.session import unit_of_work
@@ -28,6 +29,7 @@ from distributor.services.issues import (
     schedule_issue,
 )
 from distributor.services.provider_events import record_provider_events
+from distributor.services.sending import outcomes
 from tests.conftest import make_settings
 from tests.factories.audience import (
     address,
@@ -59,7 +61,7 @@ def fake(database_url: str) -> Iterator[FakeSendGrid]:
     def on_events(events: list[dict[str, Any]]) -> None:
         # Events travel as JSON, as they would in a webhook POST.
         with unit_of_work(database_url) as session:
-            record_provider_events(session, json.loads(json.dumps(events)))
+            record_provider_events(session, provider_events(json.loads(json.dumps(events))))
 
     server = FakeSendGrid(on_events=on_events).start()
     yield server
@@ -151,12 +153,12 @@ def test_rate_limits_and_server_errors_are_retried_without_duplicates(
         issue_id = _issue_with_audience(db, 600)
         sending.start_issue_now(db, issue_id)
         db.commit()
-        original = sending.RETRY_BASE_SECONDS
-        sending.RETRY_BASE_SECONDS = 0.1
+        original = outcomes.RETRY_BASE_SECONDS
+        outcomes.RETRY_BASE_SECONDS = 0.1
         try:
             progress = _run(db, settings, issue_id, seconds=60)
         finally:
-            sending.RETRY_BASE_SECONDS = original
+            outcomes.RETRY_BASE_SECONDS = original
     finally:
         fake.stop()
     assert fake.state.requests[429] + fake.state.requests[500] > 0
@@ -295,7 +297,7 @@ def test_ambiguous_batch_is_confirmed_by_events_and_not_sent_again(
 ) -> None:
     def on_events(events: list[dict[str, Any]]) -> None:
         with unit_of_work(database_url) as session:
-            record_provider_events(session, events)
+            record_provider_events(session, provider_events(events))
 
     fake = FakeSendGrid(Faults(share_hang=1.0, hang_seconds=3), on_events=on_events).start()
     try:
@@ -377,8 +379,8 @@ def test_provider_events_are_deduplicated_and_move_deliveries_forward(
         },
         "not an event",
     ]
-    first = record_provider_events(db, events)  # type: ignore[arg-type]
-    second = record_provider_events(db, events[:3])
+    first = record_provider_events(db, provider_events(events))
+    second = record_provider_events(db, provider_events(events[:3]))
     db.commit()
     assert (first["new"], first["invalid"], second["new"], second["duplicates"]) == (3, 1, 0, 3)
     statuses = {row.id: row.status for row in db.execute(select(Delivery.id, Delivery.status))}

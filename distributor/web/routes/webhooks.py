@@ -27,10 +27,12 @@ from distributor.adapters.sendgrid_webhook import (
     WebhookRejected,
     load_public_key,
     parse_events,
+    provider_events,
     verify_signature,
 )
 from distributor.config import Settings
 from distributor.db.session import unit_of_work
+from distributor.domain.provider_events import ProviderEventPost
 from distributor.services.provider_events import record_provider_events
 
 log = logging.getLogger("distributor.web.webhooks")
@@ -47,9 +49,9 @@ def _reject(status_code: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status_code)
 
 
-def _record(settings: Settings, events: list[dict[str, Any]]) -> dict[str, Any]:
+def _record(settings: Settings, post: ProviderEventPost) -> dict[str, Any]:
     with unit_of_work(settings.database_url) as session:
-        return record_provider_events(session, events, soft_bounce_limit=settings.SOFT_BOUNCE_LIMIT)
+        return record_provider_events(session, post, soft_bounce_limit=settings.SOFT_BOUNCE_LIMIT)
 
 
 @router.post("/webhooks/sendgrid")
@@ -78,9 +80,9 @@ async def sendgrid_events(request: Request) -> JSONResponse:
             body,
             max_age_seconds=settings.SENDGRID_WEBHOOK_MAX_AGE_SECONDS,
         )
-        events = parse_events(body)
+        post = provider_events(parse_events(body))
     except WebhookRejected as exc:
         log.warning("SendGrid event post refused: %s", exc.message)
         return _reject(exc.status_code, exc.message)
-    summary = await run_in_threadpool(_record, settings, events)
+    summary = await run_in_threadpool(_record, settings, post)
     return JSONResponse(summary)

@@ -56,3 +56,41 @@ def test_bad_configuration_names_the_variable(variable: str, value: str) -> None
     with pytest.raises(ConfigurationError) as info:
         load_settings({variable: value})
     assert variable in str(info.value)
+
+
+def test_mail_backend_names_the_sender(tmp_path: Path) -> None:
+    both = {"DATA_DIR": str(tmp_path), "SENDGRID_API_KEY": "SG.x", "SMTP_URL": "smtp://mail:25"}
+    assert load_settings({**both, "MAIL_BACKEND": "smtp"}).sender_kind == "smtp"
+    assert load_settings({**both, "MAIL_BACKEND": " Outbox "}).sender_kind == "outbox"
+    assert load_settings({**both, "MAIL_BACKEND": ""}).sender_kind == "sendgrid"  # today's rule
+    assert load_settings({**both, "MAIL_BACKEND": "sendgrid"}).sender_kind == "sendgrid"
+
+
+def test_mail_backend_builds_the_named_sender(tmp_path: Path) -> None:
+    from distributor.adapters.email_base import MAIL_BACKENDS, email_sender_for
+    from distributor.adapters.outbox import OutboxEmailSender
+    from distributor.adapters.smtp import SmtpEmailSender
+
+    assert set(MAIL_BACKENDS) == {"sendgrid", "smtp", "outbox"}
+    base = {"DATA_DIR": str(tmp_path), "SMTP_URL": "smtp://mail:25"}
+    assert isinstance(email_sender_for(load_settings(base)), SmtpEmailSender)
+    chosen = email_sender_for(load_settings({**base, "MAIL_BACKEND": "outbox"}))
+    assert isinstance(chosen, OutboxEmailSender)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"MAIL_BACKEND": "sendgrid"},
+            "MAIL_BACKEND: MAIL_BACKEND=sendgrid needs SENDGRID_API_KEY",
+        ),
+        ({"MAIL_BACKEND": "smtp", "SENDGRID_API_KEY": "SG.x"}, "needs SMTP_URL"),
+        ({"MAIL_BACKEND": "postmark"}, "unknown mail backend 'postmark': use one of outbox,"),
+    ],
+)
+def test_mail_backend_is_refused_at_start(environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(environ)
+    assert "MAIL_BACKEND" in str(info.value)
+    assert expected in str(info.value)

@@ -13,6 +13,7 @@ from distributor.adapters.sendgrid_webhook import (
     WebhookRejected,
     load_public_key,
     parse_events,
+    provider_event,
     verify_signature,
 )
 from distributor.domain.subscribers import SuppressionReason
@@ -96,7 +97,7 @@ def test_bad_language_tags(tag: str) -> None:
 def test_events_that_act(
     event: dict[str, str], kind: str, reason: SuppressionReason | None
 ) -> None:
-    action = classify_event(event)
+    action = classify_event(provider_event(event))
     assert action is not None
     assert action.kind == kind
     assert action.reason == reason
@@ -115,7 +116,7 @@ def test_events_that_act(
     ],
 )
 def test_events_that_do_not_act(event: dict[str, str]) -> None:
-    assert classify_event(event) is None
+    assert classify_event(provider_event(event)) is None
 
 
 def test_sliding_window_allows_the_limit_then_waits_for_the_oldest_hit() -> None:
