@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from distributor.config import Settings, get_settings, load_settings
@@ -159,8 +160,18 @@ def _postgres_database() -> Iterator[str | None]:
 def truncate_all(url: str) -> None:
     """Empty every table (PostgreSQL), restarting id sequences."""
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine_for(url).begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # A thread a test started (a webhook delivery, a worker finishing a batch) can still hold a
+    # row lock for a moment; TRUNCATE then deadlocks with it. Wait a little and try again.
+    for attempt in range(5):
+        try:
+            with engine_for(url).begin() as connection:
+                connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 @pytest.fixture
