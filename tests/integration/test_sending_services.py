@@ -29,7 +29,6 @@ from distributor.services.issues import (
     schedule_issue,
 )
 from distributor.services.provider_events import record_provider_events
-from distributor.services.sending import outcomes
 from tests.conftest import make_settings
 from tests.factories.audience import (
     address,
@@ -149,16 +148,17 @@ def test_rate_limits_and_server_errors_are_retried_without_duplicates(
         Faults(share_429=0.3, reset_after_seconds=0.2, share_500=0.3, seed=3)
     ).start()
     try:
-        settings = _settings(tmp_path, database_url, fake.host, SEND_MAX_CONSECUTIVE_FAILURES="50")
+        settings = _settings(
+            tmp_path,
+            database_url,
+            fake.host,
+            SEND_MAX_CONSECUTIVE_FAILURES="50",
+            SEND_RETRY_BASE_SECONDS="0.1",
+        )
         issue_id = _issue_with_audience(db, 600)
         sending.start_issue_now(db, issue_id)
         db.commit()
-        original = outcomes.RETRY_BASE_SECONDS
-        outcomes.RETRY_BASE_SECONDS = 0.1
-        try:
-            progress = _run(db, settings, issue_id, seconds=60)
-        finally:
-            outcomes.RETRY_BASE_SECONDS = original
+        progress = _run(db, settings, issue_id, seconds=60)
     finally:
         fake.stop()
     assert fake.state.requests[429] + fake.state.requests[500] > 0

@@ -23,7 +23,7 @@ re-exports their public names.
 See docs/sending.md for the remaining duplicate window.
 """
 
-from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, Publisher
+from distributor.services.sending._shared import Publisher
 from distributor.services.sending.batches import send_batch
 from distributor.services.sending.content import (
     UNSUBSCRIBE_PLACEHOLDER,
@@ -47,8 +47,6 @@ from distributor.services.sending.dispatch import (
 from distributor.services.sending.finish import NON_TERMINAL_BATCH, finish_issue_if_done
 from distributor.services.sending.inline import run_sending_inline
 from distributor.services.sending.outcomes import (
-    RETRY_BASE_SECONDS,
-    RETRY_CAP_SECONDS,
     BatchOutcome,
 )
 from distributor.services.sending.publish import PUBLISH_CHUNK, publish_pending_batches
@@ -61,11 +59,8 @@ from distributor.services.sending.sweep import SweepReport, sweep_batches
 
 __all__ = [
     "ACCEPTANCE_EVENTS",
-    "MAX_BATCH_ATTEMPTS",
     "NON_TERMINAL_BATCH",
     "PUBLISH_CHUNK",
-    "RETRY_BASE_SECONDS",
-    "RETRY_CAP_SECONDS",
     "UNSUBSCRIBE_PLACEHOLDER",
     "BatchOutcome",
     "DispatchReport",

@@ -19,8 +19,6 @@ from distributor.domain.issues import DeliveryStatus
 
 log = logging.getLogger("distributor.sending")
 
-# A batch that keeps failing for reasons other than rate limiting is parked for a person.
-MAX_BATCH_ATTEMPTS = 8
 
 # Rings the doorbell of one batch (publishes its task).
 Publisher = Callable[[int], None]

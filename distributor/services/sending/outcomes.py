@@ -23,12 +23,9 @@ from distributor.domain.issues import (
     DeliveryStatus,
     IssueEvent,
 )
-from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, log, mark_deliveries
+from distributor.services.sending._shared import log, mark_deliveries
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
-
-RETRY_BASE_SECONDS = 2.0
-RETRY_CAP_SECONDS = 300.0
 
 
 @dataclass
@@ -141,9 +138,12 @@ def _count_failure(session: Session, settings: Settings, issue_id: int, reason: 
         log.error("issue %s paused after %s consecutive failures: %s", issue_id, failures, reason)
 
 
-def _backoff_seconds(attempt: int) -> float:
+def _backoff_seconds(settings: Settings, attempt: int) -> float:
     """Exponential back-off with full jitter in the upper half (spreads retries apart)."""
-    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1)))
+    ceiling = min(
+        settings.SEND_RETRY_CAP_SECONDS,
+        settings.SEND_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1)),
+    )
     return float(ceiling / 2 + random.random() * ceiling / 2)  # noqa: S311
 
 
@@ -167,7 +167,7 @@ def record_transient(
         delay += random.random() * min(2.0, max(0.2, delay))  # noqa: S311
         attempt = max(0, batch.attempt - 1)
     else:
-        delay = _backoff_seconds(batch.attempt)
+        delay = _backoff_seconds(settings, batch.attempt)
         if error.retry_after is not None:
             delay = max(delay, error.retry_after)
         attempt = batch.attempt
@@ -180,7 +180,7 @@ def record_transient(
             "last_error": f"gave up at the send deadline: {error.message}",
         }
         final = "failed"
-    elif attempt >= MAX_BATCH_ATTEMPTS:
+    elif attempt >= settings.SEND_MAX_BATCH_ATTEMPTS:
         event = BatchEvent.RECORD_PARKED
         values = {
             "lease_until": None,

@@ -13,7 +13,7 @@ from distributor.config import Settings
 from distributor.db.models import ProviderEvent, SendBatch
 from distributor.domain.issues import BATCH_TRANSITIONS, BatchEvent, BatchStatus, DeliveryStatus
 from distributor.domain.provider_events import ACCEPTANCE_KINDS
-from distributor.services.sending._shared import MAX_BATCH_ATTEMPTS, log, mark_deliveries, utcnow
+from distributor.services.sending._shared import log, mark_deliveries, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
 
@@ -85,7 +85,7 @@ def reconcile_batches(
         if since is not None and since > moment - grace:
             continue
         event: BatchEvent
-        if attempt >= MAX_BATCH_ATTEMPTS:
+        if attempt >= settings.SEND_MAX_BATCH_ATTEMPTS:
             event = BatchEvent.GIVE_UP
             values: dict[str, Any] = {
                 "last_error": f"parked: {attempt} attempts ended without a known outcome",
