@@ -127,8 +127,14 @@ class _Identifier:
 _IDENTIFIER = _Identifier()
 
 
+# A letter: a word character that is neither a digit nor an underscore (what str.isalpha
+# accepts, give or take numeric signs like ½ and combining marks: a threshold does not mind),
+# counted by the regex engine rather than a Python loop.
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _letters(text: str) -> int:
-    return sum(1 for character in text if character.isalpha())
+    return len(_LETTER.findall(text))
 
 
 def chinese_script(text: str) -> str | None:
