@@ -5,20 +5,18 @@ it (bylines, images, revisions, fixes, issue contents) with its foreign keys int
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from distributor.db.migrate import check, upgrade
 from distributor.db.session import engine_for, unit_of_work
 from distributor.services.ingest import store_articles
-from tests.conftest import POSTGRES_ADMIN_URL, _port_open, require_service
 from tests.factories.feed_stories import english_feed_article
+from tests.support.old_database import database_at
 
 NOW = "2026-11-01 10:00:00"
 ARTICLE_COLUMNS = (
@@ -41,25 +39,8 @@ STORIES = (
 @pytest.fixture(params=["sqlite", "postgres"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database migrated to revision 0010 only."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0010")
+    with database_at(request.param, "0010", tmp_path) as url:
         yield url
-        return
-    require_service(_port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
-    name = f"distributor_m11_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url, "0010")
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _fill(url: str) -> dict[str, int]:

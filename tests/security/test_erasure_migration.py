@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from distributor.db.migrate import upgrade
 from distributor.db.session import engine_for, unit_of_work
 from distributor.services.subscribers import sign_up
 from distributor.services.suppression import address_hash, is_suppressed
-from tests.conftest import POSTGRES_ADMIN_URL, _port_open, require_service
 from tests.security.test_erasure import database_hits
+from tests.support.old_database import database_at
 
 
 def _legacy(address: str) -> str:
@@ -29,25 +27,8 @@ def _legacy(address: str) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database migrated to revision 0006 only."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0006")
+    with database_at(request.param, "0006", tmp_path) as url:
         yield url
-        return
-    require_service(_port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
-    name = f"distributor_m10_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url, "0006")
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_rekeys_hashes_and_scrubs_what_erasure_left(old_database: str) -> None:
