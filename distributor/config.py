@@ -15,8 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -97,10 +98,15 @@ class Settings(BaseSettings):
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "text"] = "json"
+    NEWSROOM_TIMEZONE: str = Field(
+        default="UTC", description="IANA zone the desk shows times in and schedules in."
+    )
 
     # --- email sending ---------------------------------------------------------------------
     MAIL_FROM: str = "newsletter@localhost"
-    MAIL_FROM_NAME: str = "Distributor"
+    MAIL_FROM_NAME: str = Field(
+        default="", description="Display name of the sender; unset: PUBLISHER_NAME."
+    )
     MAIL_REPLY_TO: str | None = None
     SENDGRID_API_KEY: str | None = None
     SENDGRID_API_HOST: str = "https://api.sendgrid.com"
@@ -235,6 +241,25 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("NEWSROOM_TIMEZONE")
+    @classmethod
+    def _newsroom_timezone(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "NEWSROOM_TIMEZONE must be an IANA time zone name like Europe/London or UTC"
+            ) from None
+        return name
+
+    @model_validator(mode="after")
+    def _sender_name(self) -> Settings:
+        # The publication is the sender unless a name is set on purpose.
+        if not self.MAIL_FROM_NAME.strip():
+            self.MAIL_FROM_NAME = self.PUBLISHER_NAME
+        return self
 
     @field_validator("FETCH_ALLOWED_NETWORKS")
     @classmethod

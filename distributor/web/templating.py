@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from distributor.domain.languages import language_name, language_tag_or_none
@@ -38,6 +40,8 @@ def format_datetime(
     value: datetime | None, zone: str = "UTC", pattern: str = "%Y-%m-%d %H:%M"
 ) -> str:
     """``value`` shown in ``zone`` with its abbreviation; an em dash for none."""
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # stored naive by SQLite: they are UTC
     if value is None:
         return "—"
     try:
@@ -45,6 +49,14 @@ def format_datetime(
     except ZoneInfoNotFoundError:
         local = value
     return f"{local.strftime(pattern)} {local.tzname() or ''}".strip()
+
+
+@pass_context
+def desk_datetime(context: Context, value: datetime | None, zone: str | None = None) -> str:
+    """The ``datetime`` filter: ``value`` in ``zone``, else in the newsroom's zone."""
+    settings = context.get("settings")
+    newsroom = getattr(settings, "NEWSROOM_TIMEZONE", "UTC")
+    return format_datetime(value, zone or newsroom)
 
 
 def format_bytes(size: int | None) -> str:
@@ -95,7 +107,7 @@ def report_rows(report: object) -> list[tuple[str, str]]:
     return rows
 
 
-templates.env.filters["datetime"] = format_datetime
+templates.env.filters["datetime"] = desk_datetime
 templates.env.filters["bytes"] = format_bytes
 templates.env.filters["language_tag"] = shown_language_tag
 templates.env.filters["language_name"] = shown_language_name

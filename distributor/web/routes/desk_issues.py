@@ -237,7 +237,8 @@ def _issue_view(
             "preview": preview,
             "zones": sorted(available_timezones()),
             "common_zones": COMMON_ZONES,
-            "schedule_defaults": schedule_form or _schedule_defaults(issue),
+            "schedule_defaults": schedule_form
+            or _schedule_defaults(issue, settings.NEWSROOM_TIMEZONE),
             "can_test_send": True,
             "sender_kind": settings.sender_kind,
             "archive_url": (
@@ -276,12 +277,12 @@ def _preview_facts(db: DbSession, issue: Issue, settings: Settings) -> dict[str,
     }
 
 
-def _schedule_defaults(issue: Issue) -> dict[str, str]:
-    zone = issue.schedule_timezone or "UTC"
+def _schedule_defaults(issue: Issue, newsroom_zone: str) -> dict[str, str]:
+    zone = issue.schedule_timezone or newsroom_zone
     if issue.schedule_local and "T" in issue.schedule_local:
         day, clock = issue.schedule_local.split("T", 1)
         return {"date": day, "time": clock[:5], "zone": zone}
-    soon = datetime.now(UTC) + timedelta(hours=1)
+    soon = datetime.now(zone_or_utc(zone)) + timedelta(hours=1)
     return {"date": soon.strftime("%Y-%m-%d"), "time": soon.strftime("%H:00"), "zone": zone}
 
 
@@ -432,7 +433,7 @@ def schedule(
     issue_id: int,
     send_date: Annotated[str, Form()] = "",
     send_time: Annotated[str, Form()] = "",
-    timezone: Annotated[str, Form()] = "UTC",
+    timezone: Annotated[str, Form()] = "",
     now: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
@@ -444,10 +445,10 @@ def schedule(
     """
     issue = _issue_or_404(db, issue_id)
     was = issue.status
-    zone = timezone.strip() or "UTC"
-    typed = {"date": send_date.strip(), "time": send_time.strip()[:5], "zone": timezone.strip()}
-    moment = datetime.now(UTC).replace(microsecond=0)
     settings = app_settings(request)
+    zone = timezone.strip() or settings.NEWSROOM_TIMEZONE
+    typed = {"date": send_date.strip(), "time": send_time.strip()[:5], "zone": zone}
+    moment = datetime.now(UTC).replace(microsecond=0)
     try:
         send_at: datetime | None = None
         if not now:

@@ -94,3 +94,19 @@ def test_mail_backend_is_refused_at_start(environ: dict[str, str], expected: str
         load_settings(environ)
     assert "MAIL_BACKEND" in str(info.value)
     assert expected in str(info.value)
+
+
+def test_the_sender_is_the_publication_unless_named(tmp_path: Path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path), "PUBLISHER_NAME": "The Harbour Post"})
+    assert settings.MAIL_FROM_NAME == "The Harbour Post"
+    named = load_settings({"DATA_DIR": str(tmp_path), "MAIL_FROM_NAME": "Harbour Desk"})
+    assert named.MAIL_FROM_NAME == "Harbour Desk"
+
+
+def test_newsroom_timezone_is_an_iana_zone(tmp_path: Path) -> None:
+    assert load_settings({"DATA_DIR": str(tmp_path)}).NEWSROOM_TIMEZONE == "UTC"
+    taipei = load_settings({"DATA_DIR": str(tmp_path), "NEWSROOM_TIMEZONE": "Asia/Taipei"})
+    assert taipei.NEWSROOM_TIMEZONE == "Asia/Taipei"
+    for wrong in ("Mars/Olympus", "../etc/passwd", ""):
+        with pytest.raises(ConfigurationError, match="NEWSROOM_TIMEZONE"):
+            load_settings({"DATA_DIR": str(tmp_path), "NEWSROOM_TIMEZONE": wrong})
