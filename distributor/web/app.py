@@ -7,14 +7,54 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from distributor.config import Settings, get_settings
 from distributor.services.suppression import use_address_key
 from distributor.web.edge import install_edge
 
 log = logging.getLogger("distributor.web")
+
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"
+
+
+class HeadAsGetMiddleware:
+    """Answer ``HEAD`` as the same ``GET`` would, headers included, without the body.
+
+    FastAPI registers GET routes for GET only; browsers, link checkers and uptime probes send
+    HEAD. The app below sees a GET; the server still knows it answers a HEAD.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+def _favicon() -> Response:
+    """The desk's icon at the address browsers ask for unprompted."""
+    return Response(
+        FAVICON.read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 # Route modules, in the order their routes are matched. Each exposes ``router``.
@@ -41,9 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_middleware(HeadAsGetMiddleware)
     install_edge(app, settings)
     use_address_key(settings)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"distributor.web.routes.{name}")
         app.include_router(module.router)
+    app.add_api_route("/favicon.ico", _favicon, methods=["GET"], include_in_schema=False)
     return app

@@ -217,3 +217,12 @@ def test_rate_limit_per_key_and_fetch_counts(
         assert slow is not None
         assert slow.fetch_count == 2
         assert slow.last_fetch_at is not None
+
+
+def test_feeds_answer_head_like_get(client: TestClient) -> None:
+    got = client.get("/feeds/public.atom", headers={"Accept-Encoding": "identity"})
+    head = client.head("/feeds/public.atom", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == str(len(got.content))
