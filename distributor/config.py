@@ -459,7 +459,8 @@ class Settings(BaseSettings):
     @property
     def broker_url(self) -> str:
         """Celery broker: Redis when configured, else the in-process memory transport."""
-        return self.REDIS_URL or "memory://"
+        # The host is named: kombu warns on every connection to a URL without one.
+        return self.REDIS_URL or "memory://localhost//"
 
     @property
     def outbox_dir(self) -> Path:

@@ -24,6 +24,8 @@ _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 _TOKEN_PATH = re.compile(r"(/(?:preferences|confirm|unsubscribe)/)[^\s/?#\"']+")
 _TOKEN_PLACEHOLDER = "[token]"  # noqa: S105 - a placeholder, not a secret
 # Loggers that may write through a handler other than ours (uvicorn's own log config).
+# Celery's per-task "received" and "succeeded" lines.
+_ROUTINE_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
 _REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "distributor", "sqlalchemy", "celery")
 
 
@@ -105,6 +107,11 @@ def configure_logging(settings: Settings) -> None:
     handler.addFilter(redactor)
     root.handlers = [handler]
     root.setLevel(settings.LOG_LEVEL)
+    if settings.LOG_FORMAT == "text" and settings.LOG_LEVEL != "DEBUG":
+        # A person reads text logs: the embedded scheduler's ticks (a task received and done
+        # every few seconds) would bury what matters. Task failures are still logged.
+        for name in _ROUTINE_TASK_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     for name in _REDACTED_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, RedactPersonalData) for existing in logger.filters):

@@ -59,6 +59,9 @@ def serve_command(
     current = given if given.public_base_url_set else _links_from_serving_address(host, port)
     if demo and not current.DEMO_MODE:
         current = current.model_copy(update={"DEMO_MODE": True})
+    if current.DEMO_MODE and "LOG_FORMAT" not in current.model_fields_set:
+        # A person reads a demo's console; a service's logs go to a collector (JSON).
+        current = current.model_copy(update={"LOG_FORMAT": "text"})
     configure_logging(current)
     upgrade(current.database_url)
     if current.DEMO_MODE:
@@ -78,20 +81,7 @@ def serve_command(
         from workers.tasks import enqueue_feed_changes
 
         send_rebuilds_with(enqueue_feed_changes)
-    mode = "embedded worker + scheduler" if run_embedded else "web only"
-    console.print(
-        f"Distributor on {_url_of(host, port)} ({mode}; sender: {current.sender_kind})",
-        highlight=False,
-        soft_wrap=True,
-    )
-    origin = (
-        "" if given.public_base_url_set else " (PUBLIC_BASE_URL is not set: from --host/--port)"
-    )
-    console.print(
-        f"links in emails and feeds use {current.PUBLIC_BASE_URL}{origin}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    _print_banner(current, _url_of(host, port), run_embedded, given.public_base_url_set)
     try:
         # X-Forwarded-For is honoured by the app only from TRUSTED_PROXIES (uvicorn's own
         # default would believe it from any local peer).
@@ -141,14 +131,35 @@ def _links_from_serving_address(host: str, port: int) -> Settings:
 def _load_demo(current: Settings) -> None:
     from distributor.cli.common import session_scope
     from distributor.services.demo import DEMO_LIST, load_demo
-    from distributor.services.users import DEMO_EMAIL, DEMO_PASSWORD
 
     with session_scope() as session:
         summary = load_demo(session, current)
     stories = len(summary.created) + len(summary.revised) + len(summary.unchanged)
     console.print(f"demo: {stories} stories, list '{DEMO_LIST}' with 3 readers")
-    if current.embedded:
-        console.print(f"demo editor sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _print_banner(current: Settings, url: str, run_embedded: bool, base_url_set: bool) -> None:
+    """Where to go and how to sign in (one line), then how this process runs (one line)."""
+    from distributor.services.users import DEMO_EMAIL, DEMO_PASSWORD, demo_mode_on
+
+    sign_in = (
+        f" · sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
+        if current.embedded and demo_mode_on(current)
+        else ""
+    )
+    console.print(f"Distributor on {url}{sign_in}", highlight=False, soft_wrap=True)
+    mode = "embedded worker + scheduler" if run_embedded else "web only"
+    sender = (
+        f"emails to {current.outbox_dir}"
+        if current.sender_kind == "outbox"
+        else f"sender: {current.sender_kind}"
+    )
+    origin = "" if base_url_set else " (PUBLIC_BASE_URL is not set: from --host/--port)"
+    console.print(
+        f"  {mode}; {sender}; links in emails and feeds use {current.PUBLIC_BASE_URL}{origin}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _settle_demo_account(current: Settings) -> None:

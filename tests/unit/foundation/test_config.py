@@ -10,7 +10,7 @@ from distributor.config import ConfigurationError, load_settings
 def test_embedded_defaults_need_nothing(tmp_path: Path) -> None:
     settings = load_settings({"DATA_DIR": str(tmp_path)})
     assert settings.embedded
-    assert settings.broker_url == "memory://"
+    assert settings.broker_url == "memory://localhost//"
     assert settings.sender_kind == "outbox"
     assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/distributor.db"
     assert settings.outbox_dir == tmp_path / "outbox"
