@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import (
     Article,
@@ -68,7 +69,7 @@ class EmbargoError(IssueError):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM_CLOCK.now()
 
 
 # A held issue: the dispatcher found an embargo when it was due and paused it before it
