@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from distributor.domain.addresses import email_problem
+
 
 class ConfigurationError(RuntimeError):
     """Raised at start when an environment variable has an unusable value."""
@@ -40,7 +42,6 @@ SECRET_KEY_MIN_LENGTH = 24
 # Characters that have no place in a URL we print into pages, emails and feeds.
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'<>\\`{}|^]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 _COLOR = re.compile(r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]{3,20})$")
 _FONT_STACK = re.compile(r"^[\w ,.'\"-]+$")
 # RFC 4151 authorityName: a DNS name or an email address.
@@ -317,10 +318,13 @@ class Settings(BaseSettings):
     def _mail_address(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        if not _ADDRESS.match(value):
+        # Written into headers as given, so no surrounding spaces and no non-ASCII domain.
+        problem = email_problem(value, ascii_only=True, single_label_domain=True)
+        if problem is not None or value != value.strip():
             raise ValueError(
                 f"{info.field_name} must be a plain ASCII address like news@example.org,"
                 " without spaces, quotes, angle brackets or line breaks"
+                + (f" ({problem})" if problem else "")
             )
         return value
 

@@ -340,7 +340,7 @@ def suppress_subscriber(
     ] = "manual",
 ) -> None:
     """Never mail this address again, from any list."""
-    from distributor.services.subscribers import canonical_email, email_problem
+    from distributor.domain.addresses import canonical_email, email_problem
     from distributor.services.suppression import suppress
 
     problem = email_problem(email)
@@ -357,7 +357,7 @@ def suppress_subscriber(
 @subscribers_app.command("unsuppress")
 def unsuppress_subscriber(email: str) -> None:
     """Lift a suppression (only when you know the address works and the reader agrees)."""
-    from distributor.services.subscribers import canonical_email
+    from distributor.domain.addresses import canonical_email
     from distributor.services.suppression import unsuppress
 
     with session_scope() as session:

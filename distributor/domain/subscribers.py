@@ -6,6 +6,8 @@ import hashlib
 import re
 from enum import StrEnum
 
+from distributor.domain.addresses import normalise_email
+
 
 class OptIn(StrEnum):
     """How a list confirms new subscribers."""
@@ -52,11 +54,6 @@ class SuppressionReason(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     MANUAL = "manual"
     ERASED = "erased"
-
-
-def normalise_email(address: str) -> str:
-    """Canonical form used for uniqueness: trimmed and lower-cased."""
-    return address.strip().lower()
 
 
 def address_digest(address: str) -> str:

@@ -14,12 +14,13 @@ value the editor replaced, and lets the CMS win wherever it has since changed th
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db.mapping import article_from_row
 from distributor.db.models import (
     Article,
@@ -149,7 +150,7 @@ def update_image_fields(
     now: datetime | None = None,
 ) -> Image:
     """Set an image's caption, credit and alt text (blank clears a field)."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     image = session.get(Image, image_id)
     if image is None or image.article_id != article_id:
         raise ArticleEditError(f"image {image_id} is not part of article {article_id}")
@@ -182,7 +183,7 @@ def update_author_bio(
     session: Session, author_id: int, bio: str | None, *, now: datetime | None = None
 ) -> Author:
     """Set an author's "About the author" text; every story by them gets a new revision."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     author = session.get(Author, author_id)
     if author is None:
         raise ArticleEditError(f"there is no author {author_id}")
@@ -206,7 +207,7 @@ def update_article_notes(
     session: Session, article_id: int, notes: list[str], *, now: datetime | None = None
 ) -> Article:
     """Replace the notes that travel with the story (one statement each)."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     article = session.get(Article, article_id)
     if article is None:
         raise ArticleEditError(f"there is no article {article_id}")

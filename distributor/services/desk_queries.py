@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db.models import (
     Article,
     ArticleAuthor,
@@ -111,7 +112,7 @@ def search_articles(
     Sections are JSON lists, so the section filter is applied in Python on the candidate
     rows (portable across SQLite and PostgreSQL).
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     statement = _article_query(filters, now).order_by(
         Article.published_at.desc().nulls_last(), Article.id.desc()
     )
@@ -150,7 +151,7 @@ def article_filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]
 
 def article_warnings(article: Article, *, now: datetime | None = None) -> list[Warning]:
     """What is missing or risky in ``article``: credits, alt text, bios, embargo."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     warnings: list[Warning] = []
     for number, image in enumerate(article.images, start=1):
         if not (image.credit or "").strip():

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db import models
 from distributor.db.mapping import article_from_row
 from distributor.domain.partners import PushEvent, PushStatus, matches
@@ -39,7 +40,7 @@ def article_changed(
     withheld to partners allowed early access) and "released" rows follow at release.
     """
     kind = PushEvent(event)
-    moment = now or datetime.now(UTC)
+    moment = now or SYSTEM_CLOCK.now()
     dirty: set[int] = session.info.setdefault(_DIRTY_KEY, set())
     dirty.update(article_ids)
     if not article_ids:

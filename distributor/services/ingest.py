@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
 from distributor.db import models
+from distributor.db.mapping import article_from_row
 from distributor.domain.articles import (
     Article,
     ArticleStatus,
     Author,
-    Image,
     content_hash_of,
     is_http_guid,
 )
@@ -472,58 +472,6 @@ def notify_article_changed(session: Session, result: StoreResult, now: datetime)
         article_changed(session, list(result.created), "published", now)
     if result.revised:
         article_changed(session, list(result.revised), "revised", now)
-
-
-def article_from_row(row: models.Article) -> Article:
-    """The domain article for a stored row."""
-    return Article(
-        id=row.id,
-        guid=row.guid,
-        title=row.title,
-        canonical_url=row.canonical_url,
-        body_html=row.body_html,
-        dek=row.dek,
-        language=row.language,
-        sections=tuple(row.sections or ()),
-        tags=tuple(row.tags or ()),
-        authors=tuple(
-            Author(
-                name=link.author.name,
-                bio=link.author.bio,
-                avatar_url=link.author.avatar_url,
-                profile_url=link.author.profile_url,
-                email=link.author.email,
-            )
-            for link in row.authors
-        ),
-        images=tuple(
-            Image(
-                url=image.url,
-                caption=image.caption,
-                credit=image.credit,
-                alt=image.alt,
-                width=image.width,
-                height=image.height,
-                mime_type=image.mime_type,
-                copyright=image.copyright,
-                is_lead=image.is_lead,
-            )
-            for image in row.images
-        ),
-        notes=tuple(row.notes or ()),
-        published_at=row.published_at,
-        updated_at=row.updated_at,
-        embargo_until=row.embargo_until,
-        rights=row.rights,
-        usage_terms=row.usage_terms,
-        territories_allow=tuple(row.territories_allow or ()),
-        territories_deny=tuple(row.territories_deny or ()),
-        revision=row.revision,
-        status=ArticleStatus(row.status),
-        source_id=row.source_id,
-        stored_at=row.ingested_at,
-        guid_is_feed_id=bool(row.guid_is_feed_id),
-    )
 
 
 def get_article(session: Session, article_id: int) -> Article | None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import (
     Article,
@@ -73,7 +74,7 @@ class EmbargoError(IssueError):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM_CLOCK.now()
 
 
 def is_held(issue: Issue) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db import models
 from distributor.db.mapping import article_from_row
@@ -132,7 +133,7 @@ def render_issue_by_id(session: Session, settings: Settings, issue_id: int) -> R
         issue.rendered_text = rendered.text
         issue.rendered_hash = rendered.content_hash
         issue.html_size = rendered.html_bytes
-        issue.rendered_at = datetime.now(UTC)
+        issue.rendered_at = SYSTEM_CLOCK.now()
     ensure_web_token(issue)
     session.flush()
     return rendered
@@ -291,7 +292,7 @@ def archive_page(
         or (issue.status == IssueStatus.PAUSED and issue.started_at is None)
     ):
         raise IssueNotFoundError("no published issue has this address")
-    moment = now or datetime.now(UTC)
+    moment = now or SYSTEM_CLOCK.now()
     embargoed = frozenset(
         session.scalars(
             select(models.IssueArticle.article_id)

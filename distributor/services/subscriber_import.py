@@ -45,6 +45,7 @@ from distributor.db.models import (
     UTCDateTime,
     utcnow,
 )
+from distributor.domain.addresses import canonical_email, email_problem
 from distributor.domain.languages import normalise_language_tag
 from distributor.domain.spreadsheets import restore_cell, safe_row
 from distributor.domain.subscribers import (
@@ -54,8 +55,6 @@ from distributor.domain.subscribers import (
 )
 from distributor.services.subscribers import (
     SubscriberError,
-    canonical_email,
-    email_problem,
     language_problem,
     name_problem,
     require_list,

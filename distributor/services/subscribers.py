@@ -7,7 +7,6 @@ address is known: the routes show the same page whatever happened here.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from distributor.db.models import (
     Suppression,
     utcnow,
 )
+from distributor.domain.addresses import canonical_email, email_problem
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import IssueStatus
 from distributor.domain.languages import (
@@ -43,7 +43,6 @@ from distributor.domain.subscribers import (
     SubscriberStatus,
     SubscriptionStatus,
     SuppressionReason,
-    normalise_email,
     without_addresses,
 )
 from distributor.services import suppression
@@ -52,13 +51,8 @@ from distributor.services.provider_events import scrub_events_of
 # Double opt-in links stop working after this long; the reader can sign up again.
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 MAX_NAME_LENGTH = 300
-MAX_EMAIL_LENGTH = 254
 
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-# Deliberately simple: one @, no spaces or angle brackets, a dotted domain. Anything subtler
-# is the receiving server's call; a bounce then suppresses the address.
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
-_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Suppressions that a reader lifts by resubscribing through their own signed link: they
@@ -91,61 +85,6 @@ class PrivateListError(SubscriberError):
 
 
 # ------------------------------------------------------------------------------ validation
-# The common case in one match (imports check a million addresses): plain ASCII, a dotted
-# domain with a letter TLD. Anything else takes the slower path that explains what is wrong.
-_PLAIN_ADDRESS = re.compile(
-    r"^[A-Za-z0-9_%+'=-]+(?:\.[A-Za-z0-9_%+'=-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
-
-
-def email_problem(address: str) -> str | None:
-    """Why ``address`` is not a usable email address, or None when it looks deliverable."""
-    value = address.strip()
-    if (
-        len(value) <= MAX_EMAIL_LENGTH
-        and _PLAIN_ADDRESS.match(value)
-        and len(value.partition("@")[0]) <= 64
-    ):
-        return None
-    if not value:
-        return "the email address is empty"
-    if len(value) > MAX_EMAIL_LENGTH:
-        return f"the email address is longer than {MAX_EMAIL_LENGTH} characters"
-    if value.count("@") != 1:
-        return "the email address must contain exactly one @"
-    local, domain = value.split("@")
-    if not local.isascii():
-        return "the part before @ must use Latin letters, digits and punctuation only"
-    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
-        return "the part before @ is empty or has characters not allowed in an address"
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return "the part before @ has a misplaced dot"
-    try:
-        ascii_domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return "the domain after @ is not a valid domain name"
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        return "the domain after @ must look like example.org"
-    if labels[-1].isdigit():
-        return "the domain after @ must be a name, not a number"
-    return None
-
-
-def canonical_email(address: str) -> str:
-    """The stored form of a valid address: trimmed, lower-case, domain in ASCII (punycode).
-
-    Providers and SMTP servers expect ASCII domains, and one form keeps uniqueness exact.
-    """
-    local, _, domain = address.strip().rpartition("@")
-    if not domain.isascii():
-        # An undecodable domain is not a valid address anyway; callers validate first.
-        with contextlib.suppress(UnicodeError):
-            domain = domain.encode("idna").decode("ascii")
-    return normalise_email(f"{local}@{domain}")
-
-
 def language_problem(language: str) -> str | None:
     """Why ``language`` is not a language tag like ``en`` or ``zh-Hans``, or None."""
     return language_tag_problem(language)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from distributor.config import Settings
 from distributor.db.models import User, UTCDateTime, utcnow
+from distributor.domain.addresses import email_problem, normalise_email
 
 ROLES = ("editor", "admin")
 Role = Literal["editor", "admin"]
@@ -67,11 +68,6 @@ class SignInResult:
     locked_until: datetime | None = None
 
 
-def normalise_email(email: str) -> str:
-    """Trimmed, lower-cased email (sign-in is case-insensitive)."""
-    return email.strip().lower()
-
-
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
     return _hasher.hash(password)
@@ -99,9 +95,12 @@ def create_user(
     session: Session, email: str, password: str, *, name: str = "", role: str = "editor"
 ) -> User:
     """Create a desk account. Raises :class:`UserError` for a bad email, role or password."""
+    problem = email_problem(email, single_label_domain=True)
+    if problem is not None:
+        raise UserError(
+            f"{email!r} is not an email address ({problem}); give one like editor@example.org"
+        )
     address = normalise_email(email)
-    if "@" not in address or " " in address or address.startswith("@") or address.endswith("@"):
-        raise UserError(f"{email!r} is not an email address; give one like editor@example.org")
     if role not in ROLES:
         raise UserError(f"role {role!r} is unknown; choose one of: {', '.join(ROLES)}")
     check_password_strength(password)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from distributor.adapters.websub import WebSubPublisher
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.services.feeds.storage import RebuildReport, rebuild_feeds
 from distributor.services.feeds.websub import notify_hub
@@ -93,7 +94,7 @@ def rebuild_after_commit(
                 unit,
                 settings,
                 [] if sender is not None else list(changes.article_ids),
-                now or datetime.now(UTC),
+                now or SYSTEM_CLOCK.now(),
                 changes.partner_ids,
                 archives=sender is None,
             )

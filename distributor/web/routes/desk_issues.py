@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from distributor.config import Settings
 from distributor.db.models import Article, Issue, MailingList
+from distributor.domain.addresses import email_problem
 from distributor.domain.issues import EDITABLE_STATUSES, FINAL_STATUSES, IssueStatus
 from distributor.domain.preflight import Preflight, moment_text, zone_or_utc
 from distributor.rendering.email import EmailRenderError
@@ -50,7 +51,6 @@ router = APIRouter(route_class=DeskRoute)
 # A schedule this far in the past is read as "now" (the form was filled a minute ago).
 PAST_GRACE = timedelta(minutes=10)
 MAX_TEST_RECIPIENTS = 10
-_ADDRESS = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 COMMON_ZONES = (
     "UTC",
     "Europe/London",
@@ -380,7 +380,7 @@ def send_test(
     """Send the issue as it is now to a few addresses (marked as a test)."""
     _issue_or_404(db, issue_id)
     wanted = [part for part in re.split(r"[\s,;]+", addresses) if part]
-    bad = [address for address in wanted if not _ADDRESS.match(address)]
+    bad = [address for address in wanted if email_problem(address) is not None]
     if not wanted or bad:
         message = (
             f"These are not email addresses: {', '.join(bad)}. "

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from distributor.db.models import MailingList, Subscriber
+from distributor.domain.addresses import canonical_email
 from distributor.domain.subscribers import ListVisibility, OptIn, SuppressionReason
 from distributor.services import desk_queries
 from distributor.services.subscriber_import import import_subscribers
@@ -16,7 +17,6 @@ from distributor.services.subscribers import (
     SubscriberError,
     add_subscriber,
     archive_list,
-    canonical_email,
     create_list,
     erase_subscriber,
     list_summaries,
