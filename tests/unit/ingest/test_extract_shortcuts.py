@@ -6,18 +6,10 @@ import re
 
 import pytest
 
-from distributor.ingest.extract import (
-    _BIO_HEADING,
-    _BIO_INLINE,
-    _CHROME_START,
-    _CHROME_TEXT,
-    _NOTE,
-    _NOTE_ODD_LETTERS,
-    _NOTE_WORDS,
-    _may_be_note,
-    _may_hold_bio_heading,
-    extract_body,
-)
+from distributor.ingest.extract import extract_body
+from distributor.ingest.extract.bios import _BIO_HEADING, _BIO_INLINE, _may_hold_bio_heading
+from distributor.ingest.extract.chrome import _CHROME_START, _CHROME_TEXT
+from distributor.ingest.extract.notes import _NOTE, _NOTE_ODD_LETTERS, _NOTE_WORDS, _may_be_note
 
 CHROME_LINES = [
     "Loading…", "加载中...", "Please wait...", "Share this story on Facebook", "Tweet",

@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from distributor.ingest.extract import (
+from distributor.ingest.extract.images import (
     _PIXEL_ODD_LETTERS,
     _PIXEL_URL,
     _PIXEL_WORDS,

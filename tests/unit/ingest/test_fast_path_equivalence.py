@@ -19,19 +19,26 @@ import pytest
 from lxml import etree
 
 from distributor.domain.articles import Image
-from distributor.ingest import credits, extract, feeds
+from distributor.ingest import credits, feeds
 from distributor.ingest.credits import _CHINESE, _LABEL_REACH, _LABELLED, _first_colon
 from distributor.ingest.extract import (
+    bios,
+    bylines,
+    chinese_credits,
+    chrome,
+    extract_body,
+    images,
+    markup,
+    notes,
+)
+from distributor.ingest.extract.bios import (
     _BIO_HEADING,
     _BIO_INLINE,
     _BIO_WORDS,
-    _CHROME_FIRST,
-    _CHROME_START,
-    _holds_image,
     _may_hold_bio_heading,
-    _parse_fragment,
-    extract_body,
 )
+from distributor.ingest.extract.chrome import _CHROME_FIRST, _CHROME_START
+from distributor.ingest.extract.markup import _holds_image, _parse_fragment
 from distributor.ingest.feeds import parse_feed
 from tests.conftest import SHARED_DIR
 from tests.unit.ingest.test_sanitise_hostile import HOSTILE
@@ -60,7 +67,7 @@ def _plain_holds_image(element: etree._Element) -> bool:
     return element.find(".//img") is not None
 
 
-_IMAGE_FROM = extract._image_from
+_IMAGE_FROM = images._image_from
 
 
 def _plain_image_from(*arguments: Any, checked_src: str | None = None) -> Image | None:
@@ -73,11 +80,13 @@ def _plain_code() -> Iterator[None]:
     """Every shortcut replaced by the code it stands in for (restored on exit)."""
     patch = pytest.MonkeyPatch()
     try:
-        for module in (credits, extract, feeds):
+        # Each extraction pass module holds its own reference to the helpers it imports.
+        for module in (credits, feeds, bios, bylines, chinese_credits, images, markup):
             patch.setattr(module, "normalise_space", _plain_normalise_space)
-        patch.setattr(extract, "_may_hold_bio_heading", _plain_may_hold_bio_heading)
-        patch.setattr(extract, "_holds_image", _plain_holds_image)
-        patch.setattr(extract, "_image_from", _plain_image_from)
+        patch.setattr(bios, "_may_hold_bio_heading", _plain_may_hold_bio_heading)
+        for module in (bylines, chrome, images, notes):
+            patch.setattr(module, "_holds_image", _plain_holds_image)
+        patch.setattr(images, "_image_from", _plain_image_from)
         patch.setattr(credits, "_LABEL_REACH", 10**9)  # every caption search from the start
         yield
     finally:

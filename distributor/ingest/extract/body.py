@@ -1,0 +1,79 @@
+"""The public entry point: :func:`extract_body` runs the passes in order over one body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from distributor.domain.articles import Image
+from distributor.ingest.extract.bios import (
+    BioBlock,
+    _take_bios,
+)
+from distributor.ingest.extract.bylines import _take_byline
+from distributor.ingest.extract.chinese_credits import _take_chinese_credit_block
+from distributor.ingest.extract.chrome import _strip_chrome
+from distributor.ingest.extract.images import _collect_images
+from distributor.ingest.extract.markup import (
+    _TEXT_CACHE,
+    _block_children,
+    _inner_html,
+    _parse_fragment,
+    _remove,
+)
+from distributor.ingest.extract.notes import _take_notes
+from distributor.ingest.sanitise import sanitise_html
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedBody:
+    """The story body and what was taken out of it."""
+
+    body_html: str
+    images: tuple[Image, ...] = ()
+    bios: tuple[BioBlock, ...] = ()
+    notes: tuple[str, ...] = ()
+    byline_names: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+
+
+def extract_body(
+    markup: str | None, base_url: str | None = None, title: str | None = None
+) -> ExtractedBody:
+    """Split a raw CMS body into story, images, byline, bios, notes (see module doc)."""
+    if not markup or not markup.strip():
+        return ExtractedBody(body_html="")
+    _TEXT_CACHE.texts.clear()
+    _TEXT_CACHE.lowered.clear()
+    try:
+        return _extract(markup, base_url, title)
+    finally:
+        _TEXT_CACHE.texts.clear()
+        _TEXT_CACHE.lowered.clear()
+
+
+def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedBody:
+    root = _parse_fragment(markup)
+    for comment in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        _remove(comment)
+    _strip_chrome(root)
+    _TEXT_CACHE.texts.clear()  # chrome removal changed the text of the containers
+    blocks = _block_children(root)
+    names, sections = _take_byline(blocks, title)
+    blocks = _block_children(root)
+    bios = _take_bios(blocks)
+    blocks = _block_children(root)
+    credit_names, credit_bios, credit_notes = _take_chinese_credit_block(blocks)
+    blocks = _block_children(root)
+    notes = _take_notes(blocks) + credit_notes
+    images = _collect_images(root, base_url)
+    body = _inner_html(root)
+    return ExtractedBody(
+        body_html=sanitise_html(body, base_url),
+        images=tuple(images),
+        bios=tuple(bios + credit_bios),
+        notes=tuple(dict.fromkeys(notes)),
+        byline_names=tuple(names or credit_names),
+        sections=tuple(sections),
+    )

@@ -1,0 +1,72 @@
+"""The trailing Chinese reprint credit block ("本文作者：X / 作者简介：Y / 链接：Z")."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from distributor.ingest.credits import normalise_space
+from distributor.ingest.extract.bios import (
+    BioBlock,
+)
+from distributor.ingest.extract.markup import (
+    BLOCK_TAGS,
+    _remove,
+    _text,
+)
+
+_CN_CREDIT_LINE = re.compile(
+    r"^(?P<label>本文作者|作者简介|作者|原文链接|链接|来源|出处)\s*[:：]\s*(?P<value>.*)$"
+)
+
+
+def _take_chinese_credit_block(
+    blocks: list[etree._Element],
+) -> tuple[list[str], list[BioBlock], list[str]]:
+    """The reprint block "本文作者：X<br>作者简介：Y<br>链接：Z" at the end of a body."""
+    for block in reversed(blocks[-4:]):
+        # Every label that counts contains 作者, so a block without it cannot be the credit.
+        if block.getparent() is None or "作者" not in _text(block):
+            continue
+        lines = [
+            normalise_space(line)
+            for line in re.split(r"\n", _block_lines(block))
+            if normalise_space(line)
+        ]
+        found = [(_CN_CREDIT_LINE.match(line), line) for line in lines]
+        labels = {m.group("label") for m, _ in found if m}
+        if not labels & {"本文作者", "作者", "作者简介"}:
+            continue
+        names: list[str] = []
+        bios: list[BioBlock] = []
+        notes: list[str] = []
+        for match, line in found:
+            if match and match.group("label") in ("本文作者", "作者"):
+                names.append(match.group("value").strip())
+            elif match and match.group("label") == "作者简介":
+                bios.append(BioBlock(match.group("value").strip(), names[0] if names else None))
+            else:
+                notes.append(line)
+        _remove(block)
+        return names, bios, notes
+    return [], [], []
+
+
+def _block_lines(block: etree._Element) -> str:
+    """Text of a block with <br> as newlines, and "作者简介：" starting its own line."""
+    pieces: list[str] = []
+    for node in block.iter():
+        if node.tag == "br" or (
+            isinstance(node.tag, str) and node.tag in BLOCK_TAGS and node is not block
+        ):
+            pieces.append("\n")
+        if node is not block and node.tag == "br" and node.tail:
+            pieces.append(node.tail)
+            continue
+        if isinstance(node.tag, str) and node.text and node.tag != "br":
+            pieces.append(node.text)
+        if node is not block and node.tail and node.tag != "br":
+            pieces.append(node.tail)
+    text = "".join(pieces)
+    return re.sub(r"\s*(作者简介|链接|原文链接)\s*[:：]", r"\n\1：", text)
