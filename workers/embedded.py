@@ -84,6 +84,12 @@ class EmbeddedRuntime:
         # another app in the same process would look its tasks up in the wrong app.
         self._app.set_default()
         self._app.set_current()
+        if self._app.conf.broker_url.startswith("memory://"):
+            # The in-memory queues are shared by everything in this process and outlive a
+            # stopped runtime. `distributor serve` starts its runtime before publishing
+            # anything, so this empties nothing there; a runtime started after another in the
+            # same process must not run messages whose ids name rows of another database.
+            self._app.control.purge()
         ready = threading.Event()
 
         def on_ready(_consumer: Any) -> None:

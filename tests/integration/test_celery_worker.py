@@ -82,6 +82,35 @@ def test_a_second_embedded_runtime_in_the_same_process_runs_its_own_tasks(
     assert _run_one_task_embedded(tmp_path / "second", "second") == [("second", os.getpid())]
 
 
+@pytest.mark.slow
+def test_a_new_embedded_runtime_does_not_run_messages_left_in_memory(tmp_path: Path) -> None:
+    """A message published while no runtime ran (an earlier app in this process, whose ids name
+    another database's rows) is not run by the next runtime; the runtime's own messages are."""
+    import threading
+
+    from workers.embedded import EmbeddedRuntime
+
+    app = create_celery(load_settings({"DATA_DIR": str(tmp_path)}))
+    seen: list[str] = []
+    own = threading.Event()
+
+    @app.task(name="tests.record.leftover", queue="send")
+    def record(note: str) -> None:
+        seen.append(note)
+        if note == "own":
+            own.set()
+
+    record.delay("left by an earlier runtime")
+    runtime = EmbeddedRuntime(app, tick_seconds=60)
+    runtime.start()
+    try:
+        record.delay("own")
+        assert own.wait(timeout=30), "the embedded worker did not run its own task"
+    finally:
+        runtime.stop()
+    assert seen == ["own"]
+
+
 def test_every_route_and_tick_names_a_registered_task(tmp_path: Path) -> None:
     from workers.celery_app import PERIODIC, QUEUES, ROUTES
 
