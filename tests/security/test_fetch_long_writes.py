@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from distributor.adapters.feed_fetcher import InMemoryFeedFetcher
 from distributor.config import Settings
@@ -112,31 +112,49 @@ def _feed(items: int) -> bytes:
 
 def test_a_large_feed_is_stored_in_short_transactions(site: tuple[Settings, TestClient]) -> None:
     """The articles of one poll are committed a chunk at a time: a signup made while the
-    poll stores them does not wait for the whole feed."""
+    poll stores them does not wait for the whole feed.
+
+    The poll is held right after its first commit that made articles visible, until the signup
+    has answered: if the poll stored the whole feed in one transaction, that moment would come
+    only once every article was stored (and the signup would have waited for all of them)."""
     settings, client = site
     url = "https://cms.example.org/feed"
     items = 15_000  # many storing transactions (ingest.STORE_CHUNK articles each)
     fetcher = InMemoryFeedFetcher(documents={url: _feed(items)})
     with unit_of_work(settings.database_url) as session:
         add_source(session, url, interval_seconds=60)
+    first_visible = threading.Event()
+    signed_up = threading.Event()
+    visible_at_pause: list[int] = []
+
+    def count_articles() -> int:
+        with unit_of_work(settings.database_url) as other:
+            return other.scalar(select(func.count()).select_from(models.Article)) or 0
+
+    def after_commit(_session: Any) -> None:
+        if first_visible.is_set():
+            return
+        visible = count_articles()
+        if visible:
+            visible_at_pause.append(visible)
+            first_visible.set()
+            signed_up.wait(60)
 
     def poll() -> Any:
         with unit_of_work(settings.database_url) as session:
+            event.listen(session, "after_commit", after_commit)
             return poll_due_sources(session, fetcher)
 
     thread, results, errors = _run(poll)
-    deadline = time.monotonic() + 60
-    stored = 0
-    while stored == 0 and time.monotonic() < deadline and thread.is_alive():
-        with unit_of_work(settings.database_url) as session:
-            stored = session.scalar(select(func.count()).select_from(models.Article)) or 0
-        time.sleep(0.01)
-    signup = client.post("/signup/daily", json={"email": "during@example.org"})
-    storing = thread.is_alive()
+    try:
+        assert first_visible.wait(120), errors
+        signup = client.post("/signup/daily", json={"email": "during@example.org"})
+    finally:
+        signed_up.set()
     thread.join(timeout=120)
 
     assert signup.status_code == 200, signup.text
-    assert 0 < stored < items, "committed articles must be visible while the poll runs"
-    assert storing
+    assert 0 < visible_at_pause[0] < items, "committed articles must be visible while the poll runs"
     assert not errors
     assert len(results[0][url].stored.created) == items
+    assert count_articles() == items
