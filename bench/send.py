@@ -138,6 +138,8 @@ def main() -> None:
             "SECRET_KEY": "bench-secret-key-0123456789abcdef",
             "PUBLIC_BASE_URL": "https://news.example.org",
             "MAIL_FROM": "news@news.example.org",
+            "PUBLISHER_NAME": "The Example Review",
+            "PUBLISHER_ADDRESS": "2 Example Road, Hong Kong",
             "SENDGRID_API_KEY": API_KEY,
             "SENDGRID_API_HOST": f"http://127.0.0.1:{real_port}",
             "SENDGRID_TIMEOUT_SECONDS": "30",

@@ -22,6 +22,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from distributor.domain.addresses import email_problem
 
+# What a scaled-out deployment (REDIS_URL set, demo mode off) must set itself, and why.
+DEPLOYMENT_REQUIRED: dict[str, str] = {
+    "SECRET_KEY": "it signs every reader token and desk session, in every process alike",
+    "PUBLIC_BASE_URL": "unsubscribe, confirmation, archive and feed links are built from it",
+    "MAIL_FROM": "the address every email is sent from",
+    "PUBLISHER_NAME": "the sender name and the name in every email's footer",
+    "PUBLISHER_ADDRESS": "the postal address every email's footer shows (CAN-SPAM, GDPR)",
+}
+
 
 class ConfigurationError(RuntimeError):
     """Raised at start when an environment variable has an unusable value."""
@@ -420,6 +429,22 @@ class Settings(BaseSettings):
         return value
 
     # --- derived values --------------------------------------------------------------------
+    def missing_for_deployment(self) -> list[tuple[str, str]]:
+        """Settings a scaled-out deployment must set itself, with why, when they are unset.
+
+        Their defaults are the demo's (a made-up publisher, ``newsletter@localhost``, a key
+        generated per process), which a real newsroom must never send or sign with. Demo mode
+        asks only for PUBLIC_BASE_URL (its links must still work).
+        """
+        missing = []
+        for name, why in DEPLOYMENT_REQUIRED.items():
+            if self.DEMO_MODE and name != "PUBLIC_BASE_URL":
+                continue
+            value = getattr(self, name)
+            if name not in self.model_fields_set or value is None or not str(value).strip():
+                missing.append((name, why))
+        return missing
+
     @property
     def embedded(self) -> bool:
         """True when no Redis is configured: tasks run inside the serving process."""

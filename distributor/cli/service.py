@@ -55,7 +55,9 @@ def serve_command(
         given = get_settings()  # not settings(): this serve decides the address afresh
     except ConfigurationError as exc:
         fail(str(exc), code=2)
-    require_public_base_url(given, "web process")
+    require_deployment_settings(
+        given.model_copy(update={"DEMO_MODE": True}) if demo else given, "web process"
+    )
     current = given if given.public_base_url_set else _links_from_serving_address(host, port)
     if demo and not current.DEMO_MODE:
         current = current.model_copy(update={"DEMO_MODE": True})
@@ -102,15 +104,21 @@ def _url_of(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def require_public_base_url(current: Settings, what: str) -> None:
-    """Stop a scaled-out process (REDIS_URL set) that has no PUBLIC_BASE_URL: every link in
-    every email and feed would point at a guess."""
-    if current.embedded or current.public_base_url_set:
+def require_deployment_settings(current: Settings, what: str) -> None:
+    """Stop a scaled-out process (REDIS_URL set) that lacks a setting a deployment must make
+    itself (:data:`distributor.config.DEPLOYMENT_REQUIRED`): without PUBLIC_BASE_URL every link
+    in every email and feed would point at a guess, without the publisher's name and address
+    production mail would go out as the demo magazine."""
+    if current.embedded:
         return
+    missing = current.missing_for_deployment()
+    if not missing:
+        return
+    lines = [f"{name} is not set: {why}" for name, why in missing]
     fail(
-        f"PUBLIC_BASE_URL is not set: the {what} of a scaled-out deployment (REDIS_URL is set)"
-        " builds unsubscribe, confirmation, archive and feed links from it. Set it to the"
-        " address readers and partners use, e.g. PUBLIC_BASE_URL=https://news.example.org",
+        f"the {what} of a scaled-out deployment (REDIS_URL is set) needs these settings"
+        " (see .env.example):\n  " + "\n  ".join(lines) + "\n"
+        "e.g. PUBLIC_BASE_URL=https://news.example.org; set DEMO_MODE=true only for a demo",
         code=2,
     )
 
@@ -186,7 +194,7 @@ def worker_command(
     current = settings()
     if current.embedded:
         fail("REDIS_URL is not set: a separate worker needs Redis (use 'serve' for embedded)")
-    require_public_base_url(current, "worker")
+    require_deployment_settings(current, "worker")
     configure_logging(current)
     from workers.celery_app import app as celery_app
 

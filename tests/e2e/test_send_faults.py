@@ -52,6 +52,8 @@ class Cluster:
             "SECRET_KEY": "e2e-secret-key-0123456789abcdef",
             "PUBLIC_BASE_URL": "https://news.example.org",
             "MAIL_FROM": "news@news.example.org",
+            "PUBLISHER_NAME": "The Example Review",
+            "PUBLISHER_ADDRESS": "2 Example Road, Hong Kong",
             "SENDGRID_API_KEY": API_KEY,
             "SENDGRID_API_HOST": host,
             "SENDGRID_TIMEOUT_SECONDS": "3",

@@ -24,6 +24,9 @@ def test_worker_process_consumes_from_redis(
         "DATA_DIR": str(tmp_path),
         "SECRET_KEY": "k" * 32,
         "PUBLIC_BASE_URL": "https://news.example.org",
+        "MAIL_FROM": "news@news.example.org",
+        "PUBLISHER_NAME": "The Example Review",
+        "PUBLISHER_ADDRESS": "2 Example Road, Hong Kong",
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "distributor.cli.main", "worker", "--concurrency", "1"],

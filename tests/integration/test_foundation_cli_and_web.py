@@ -103,12 +103,21 @@ def test_readyz_reports_a_dead_broker(tmp_path: Path, sqlite_url: str) -> None:
 def test_compose_file_names_real_services_and_commands() -> None:
     compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "scheduler", "flower", "migrate"} <= set(services)
-    for name in ("postgres", "redis", "web", "worker"):
+    assert {
+        "postgres",
+        "redis",
+        "web",
+        "worker-send",
+        "worker-other",
+        "scheduler",
+        "flower",
+        "migrate",
+    } <= set(services)
+    for name in ("postgres", "redis", "web", "worker-send", "worker-other"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) >= {"pgdata", "redisdata"}
     runner = CliRunner()
-    for name in ("migrate", "web", "worker", "scheduler"):
+    for name in ("migrate", "web", "worker-send", "worker-other", "scheduler"):
         command = services[name]["command"]
         assert command[0] == "distributor"
         words = [word for word in command[1:] if not word.startswith("-")][:2]

@@ -175,3 +175,27 @@ def test_scaled_out_processes_refuse_to_start_without_public_base_url(
     assert refused.returncode == 2
     assert "PUBLIC_BASE_URL is not set" in refused.stderr
     assert "REDIS_URL is set" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["serve", "--port", "0", "--no-embedded"], ["worker"]], ids=["web", "worker"]
+)
+def test_scaled_out_processes_refuse_the_demo_publisher_and_sender(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Production mail must not go out as the demo magazine: each missing setting is named."""
+    env = _environment(tmp_path)
+    env.update(REDIS_URL="redis://127.0.0.1:6379/15", PUBLIC_BASE_URL="https://news.example.org")
+    refused = _cli(env, *command)
+    assert refused.returncode == 2
+    for name in ("MAIL_FROM", "PUBLISHER_NAME", "PUBLISHER_ADDRESS"):
+        assert f"{name} is not set" in refused.stderr
+    assert "PUBLIC_BASE_URL is not set" not in refused.stderr
+    assert "SECRET_KEY is not set" not in refused.stderr
+    env.pop("SECRET_KEY")
+    env.update(MAIL_FROM="news@news.example.org", PUBLISHER_NAME="The Example Review")
+    refused = _cli(env, *command)
+    assert refused.returncode == 2
+    assert "SECRET_KEY is not set" in refused.stderr
+    assert "PUBLISHER_ADDRESS is not set" in refused.stderr
+    assert "MAIL_FROM is not set" not in refused.stderr

@@ -110,3 +110,26 @@ def test_newsroom_timezone_is_an_iana_zone(tmp_path: Path) -> None:
     for wrong in ("Mars/Olympus", "../etc/passwd", ""):
         with pytest.raises(ConfigurationError, match="NEWSROOM_TIMEZONE"):
             load_settings({"DATA_DIR": str(tmp_path), "NEWSROOM_TIMEZONE": wrong})
+
+
+def test_a_deployment_must_name_its_publisher_sender_key_and_address() -> None:
+    from distributor.config import DEPLOYMENT_REQUIRED
+
+    complete = {
+        "SECRET_KEY": "k" * 32,
+        "PUBLIC_BASE_URL": "https://news.example.org",
+        "MAIL_FROM": "news@news.example.org",
+        "PUBLISHER_NAME": "The Example Review",
+        "PUBLISHER_ADDRESS": "2 Example Road, Hong Kong",
+    }
+    assert set(complete) == set(DEPLOYMENT_REQUIRED)
+    assert load_settings(complete).missing_for_deployment() == []
+    for name in complete:
+        given = {key: value for key, value in complete.items() if key != name}
+        assert [found for found, _why in load_settings(given).missing_for_deployment()] == [name]
+    blank = {**complete, "PUBLISHER_ADDRESS": "  "}
+    assert [n for n, _ in load_settings(blank).missing_for_deployment()] == ["PUBLISHER_ADDRESS"]
+    # A demo needs only working links.
+    assert [n for n, _ in load_settings({"DEMO_MODE": "true"}).missing_for_deployment()] == [
+        "PUBLIC_BASE_URL"
+    ]
