@@ -231,6 +231,16 @@ class Settings(BaseSettings):
     API_DOCS: bool = Field(
         default=False, description="Serve the OpenAPI schema and /api/docs (off by default)."
     )
+    METRICS_TOKEN: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token of GET /metrics (Prometheus); unset = /metrics not served.",
+    )
+    PROMETHEUS_MULTIPROC_DIR: Path | None = Field(
+        default=None,
+        description="Directory where every process of a host writes its metrics; /metrics "
+        "adds them up. Set it in the environment before the processes start.",
+    )
 
     # --- personal data ---------------------------------------------------------------------
     ADDRESS_HASH_KEY: str | None = Field(

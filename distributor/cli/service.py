@@ -189,6 +189,12 @@ def worker_command(
     ),
     concurrency: int = typer.Option(2, "--concurrency", "-c", help="Worker processes."),
     pool: str = typer.Option("prefork", "--pool", help="prefork, threads or solo."),
+    metrics_port: int = typer.Option(
+        0,
+        "--metrics-port",
+        help="Serve the pool's Prometheus figures on this internal port (0: off); needs "
+        "PROMETHEUS_MULTIPROC_DIR in the environment.",
+    ),
 ) -> None:
     """Run a Celery worker against REDIS_URL."""
     current = settings()
@@ -196,6 +202,13 @@ def worker_command(
         fail("REDIS_URL is not set: a separate worker needs Redis (use 'serve' for embedded)")
     require_deployment_settings(current, "worker")
     configure_logging(current)
+    if metrics_port:
+        from distributor.metrics import serve_pool_metrics
+
+        try:
+            serve_pool_metrics(metrics_port)
+        except (RuntimeError, OSError) as exc:
+            fail(f"cannot serve metrics on port {metrics_port}: {exc}", code=2)
     from workers.celery_app import app as celery_app
 
     celery_app.worker_main(

@@ -43,6 +43,7 @@ from distributor.domain.articles import (
 from distributor.domain.sources import BUILTIN_KINDS, SourceKind, builtin_address
 from distributor.ingest.document import parse_document
 from distributor.ingest.report import IngestReport, NotAFeedError
+from distributor.metrics import INGEST_ITEMS, INGEST_PROBLEMS
 from distributor.services.article_edits import reapply_fixes
 from distributor.services.events import article_changed
 
@@ -724,6 +725,8 @@ def ingest_source(
     if not outcome.not_modified:
         source.last_report = outcome.as_dict()
     session.commit()
+    INGEST_ITEMS.labels(url).inc(outcome.report.items_seen)
+    INGEST_PROBLEMS.labels(url).inc(len(outcome.report.problems))
     return outcome
 
 

@@ -24,6 +24,7 @@ from distributor.db.models import ProviderEvent as StoredEvent
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.provider_events import EventKind, ProviderEvent, ProviderEventPost
 from distributor.domain.subscribers import SubscriberStatus, SuppressionReason
+from distributor.metrics import WEBHOOK_EVENTS, WEBHOOK_LAG
 from distributor.services.suppression import (
     SOFT_BOUNCE_LIMIT,
     address_hasher,
@@ -226,6 +227,10 @@ def record_provider_events(
     _scrub_erased(session, list(rows_by_id.values()), received_at)
     new_ids = _insert_new(session, list(rows_by_id.values())) if rows_by_id else set()
     new_events = [rows_by_id[event_id] for event_id in rows_by_id if event_id in new_ids]
+    for row in new_events:
+        WEBHOOK_EVENTS.labels(row["event"]).inc()
+        if row["occurred_at"] is not None:
+            WEBHOOK_LAG.observe(max(0.0, (received_at - row["occurred_at"]).total_seconds()))
 
     deliveries_by_kind: dict[EventKind, list[int]] = {}
     for row in new_events:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from distributor.config import Settings, get_settings
+from distributor.metrics import HTTP_LATENCY
 from distributor.services.suppression import use_address_key
 from distributor.web.edge import install_edge
 
@@ -48,6 +50,35 @@ class HeadAsGetMiddleware:
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
+class RequestMetricsMiddleware:
+    """Time every HTTP request into ``distributor_http_request_duration_seconds``, labelled
+    with the route's template (``/feeds/{name}``), never the path a client sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            route = scope.get("route")
+            HTTP_LATENCY.labels(
+                scope["method"], getattr(route, "path", "unmatched"), str(status)
+            ).observe(time.perf_counter() - started)
+
+
 def _favicon() -> Response:
     """The desk's icon at the address browsers ask for unprompted."""
     return Response(
@@ -65,6 +96,7 @@ ROUTE_MODULES = (
     "feeds",
     "public",
     "webhooks",
+    "metrics",
     "desk",
 )
 
@@ -81,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_middleware(RequestMetricsMiddleware)  # innermost: it sees the matched route
     app.add_middleware(HeadAsGetMiddleware)
     install_edge(app, settings)
     use_address_key(settings)

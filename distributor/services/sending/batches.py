@@ -20,6 +20,7 @@ from distributor.adapters.email_base import (
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchEvent, IssueEvent, IssueStatus
+from distributor.metrics import count_provider_answer
 from distributor.services.sending._shared import log, utcnow
 from distributor.services.sending.content import (
     batch_tags,
@@ -128,17 +129,23 @@ def send_batch(
     try:
         receipt = sender.send_batch(outgoing)
     except TransientDeliveryError as error:
+        count_provider_answer(
+            "rate_limited" if error.rate_limited else "transient", len(recipients)
+        )
         return record_transient(
             session, settings, batch, issue, token, error=error, skipped=skipped, now=now()
         )
     except PermanentDeliveryError as error:
+        count_provider_answer("refused", len(recipients))
         return record_permanent(
             session, settings, batch, token, error=error, skipped=skipped, now=now()
         )
     except AmbiguousDeliveryError as error:
+        count_provider_answer("no_answer", len(recipients))
         return record_ambiguous(
             session, settings, batch, token, error=error, skipped=skipped, now=now()
         )
+    count_provider_answer("accepted", len(recipients))
     return record_success(
         session,
         settings,

@@ -13,6 +13,7 @@ from distributor.config import Settings
 from distributor.db.models import ProviderEvent, SendBatch
 from distributor.domain.issues import BATCH_TRANSITIONS, BatchEvent, BatchStatus, DeliveryStatus
 from distributor.domain.provider_events import ACCEPTANCE_KINDS
+from distributor.metrics import RECONCILIATIONS
 from distributor.services.sending._shared import log, mark_deliveries, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
@@ -110,4 +111,11 @@ def reconcile_batches(
         session.commit()
     for issue_id in touched:
         finish_issue_if_done(session, issue_id, moment)
+    for outcome, batch_ids in (
+        ("confirmed", report.confirmed),
+        ("requeued", report.requeued),
+        ("parked", report.parked),
+    ):
+        if batch_ids:
+            RECONCILIATIONS.labels(outcome).inc(len(batch_ids))
     return report

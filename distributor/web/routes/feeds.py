@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from distributor.config import Settings
 from distributor.db.session import session_factory
 from distributor.domain.partners import FeedFormat, hash_api_key
+from distributor.metrics import FEED_REQUESTS
 from distributor.rendering.feeds.common import rfc822
 from distributor.services.feeds import (
     PUBLIC_KEY,
@@ -251,7 +252,15 @@ def _not_modified(request: Request, document: ServedDocument) -> bool:
     return False
 
 
-def _respond(request: Request, document: ServedDocument) -> Response:
+def _respond(
+    request: Request, document: ServedDocument, audience: str, feed_format: FeedFormat
+) -> Response:
+    response = _answer(request, document)
+    FEED_REQUESTS.labels(audience, feed_format.value, str(response.status_code)).inc()
+    return response
+
+
+def _answer(request: Request, document: ServedDocument) -> Response:
     gzip_ok = _accepts_gzip(request.headers.get("accept-encoding"))
     headers = document.headers_gzip if gzip_ok else document.headers
     if _not_modified(request, document):
@@ -301,7 +310,7 @@ async def _public(request: Request, feed_format: FeedFormat | None, page: int | 
             "this feed has not been built yet; it is built when stories arrive",
             retry_after_seconds=60,
         )
-    return _respond(request, document)
+    return _respond(request, document, "public", feed_format)
 
 
 @router.api_route("/feeds/{name}", methods=["GET", "HEAD"], include_in_schema=True)
@@ -370,7 +379,7 @@ async def _partner(request: Request, format_name: str, page: int | None) -> Resp
                 feeds=_partner_urls(settings, access.formats),
             )
         return _error(503, "your feed has not been built yet; it is built when stories arrive")
-    return _respond(request, document)
+    return _respond(request, document, "partner", feed_format)
 
 
 def _presented_key(request: Request) -> str:
