@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from distributor.cli import ingest, issues, partners, render, service, subscribers, users
+from distributor.cli import archive, ingest, issues, partners, render, service, subscribers, users
 
 app = typer.Typer(
     name="distributor",
@@ -27,6 +27,8 @@ app.command("render")(render.render_command)
 app.command("feed")(partners.feed_command)
 app.add_typer(partners.partners_app, name="partners")
 app.add_typer(users.users_app, name="users")
+app.command("export")(archive.export_command)
+app.command("import-archive")(archive.import_archive_command)
 
 
 def main() -> None:
