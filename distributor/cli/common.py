@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from distributor.config import ConfigurationError, Settings, get_settings
 from distributor.db.session import unit_of_work
+from distributor.services.audit import act_as, command_line_actor
 
 console = Console()
 error_console = Console(stderr=True)
@@ -66,6 +67,7 @@ def session_scope() -> Iterator[Session]:
     """A unit of work on the configured database; feeds follow its changes after the commit."""
     current = settings()
     with unit_of_work(current.database_url) as session:
+        act_as(session, command_line_actor())
         yield session
     rebuild_feeds_after_commit(session, current)
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from distributor.cli import archive, ingest, issues, partners, render, service, subscribers, users
+from distributor.cli import (
+    archive,
+    audit,
+    ingest,
+    issues,
+    partners,
+    render,
+    service,
+    subscribers,
+    users,
+)
 
 app = typer.Typer(
     name="distributor",
@@ -27,6 +37,7 @@ app.command("render")(render.render_command)
 app.command("feed")(partners.feed_command)
 app.add_typer(partners.partners_app, name="partners")
 app.add_typer(users.users_app, name="users")
+app.add_typer(audit.audit_app, name="audit")
 app.command("export")(archive.export_command)
 app.command("import-archive")(archive.import_archive_command)
 

@@ -37,6 +37,7 @@ from sqlalchemy.types import JSON, DateTime, LargeBinary
 
 from distributor.config import Settings
 from distributor.db.models import Base, UTCDateTime
+from distributor.services import audit
 
 FORMAT = "distributor-archive"
 FORMAT_VERSION = 1
@@ -243,6 +244,11 @@ def import_archive(session: Session, settings: Settings, path: Path) -> ArchiveS
                 raise ArchiveError(f"the archive has no table {table.name!r}")
             summary.tables[table.name] = _restore_table(session, archive, table, entry)
         _advance_sequences(session, tables)
+        audit.record(
+            session,
+            "archive.import",
+            summary=f"{path.name}: {sum(summary.tables.values())} rows",
+        )
         session.commit()
     summary.notes.append(
         "give every desk user a new password (distributor users set-password), rotate each "

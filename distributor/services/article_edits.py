@@ -31,6 +31,7 @@ from distributor.db.models import (
     Image,
 )
 from distributor.domain import articles as domain
+from distributor.services import audit
 
 IMAGE_FIELDS = ("caption", "credit", "alt")
 NOTES_FIELD = "notes"
@@ -77,6 +78,14 @@ def _remember_fix(
 ) -> None:
     """Record the correction of one field; the first recorded ``before`` (the CMS's value)
     stays, and a correction back to that value is forgotten."""
+    audit.record(
+        session,
+        "article.fix",
+        "article",
+        article_id,
+        summary=f"{field} {target}".strip(),
+        changes={field: [before, after]},
+    )
     fix = session.scalar(
         select(ArticleFix).where(
             ArticleFix.article_id == article_id,
@@ -190,6 +199,7 @@ def update_author_bio(
     text = (bio or "").strip() or None
     if text == author.bio:
         return author
+    audit.record(session, "author.bio", "author", author_id, changes={"bio": [author.bio, text]})
     author.bio = text
     session.flush()
     article_ids = list(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from distributor.db.models import Article, Issue, IssueArticle, IssueList, MailingList
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import EDITABLE_STATUSES
+from distributor.services import audit
 from distributor.services.issues import IssueError, get_issue, refuse_archived
 
 MAX_SUBJECT = 500
@@ -47,6 +48,12 @@ def update_issue_content(
 ) -> Issue:
     """Replace the subject, preheader, editor's note and lists of an editable issue."""
     issue = _editable(session, issue_id)
+    before = {
+        "subject": issue.subject,
+        "preheader": issue.preheader,
+        "editor_note": issue.editor_note,
+        "lists": [entry.list_id for entry in issue.lists],
+    }
     subject = subject.strip()
     if not subject:
         raise IssueError("the subject is empty: write the line readers see in their inbox")
@@ -71,6 +78,13 @@ def update_issue_content(
     issue.lists = [current.get(list_id) or IssueList(list_id=list_id) for list_id in wanted]
     _forget_rendering(issue)
     session.flush()
+    after = {
+        "subject": issue.subject,
+        "preheader": issue.preheader,
+        "editor_note": issue.editor_note,
+        "lists": wanted,
+    }
+    audit.record(session, "issue.edit", "issue", issue_id, changes=audit.diff(before, after))
     return issue
 
 
@@ -113,6 +127,7 @@ def remove_issue_article(session: Session, issue_id: int, article_id: int) -> Is
 
 def _set_order(session: Session, issue: Issue, order: list[int]) -> Issue:
     existing = {entry.article_id: entry for entry in issue.articles}
+    before = [entry.article_id for entry in sorted(issue.articles, key=lambda e: e.position)]
     entries = []
     for position, article_id in enumerate(order):
         entry = existing.get(article_id) or IssueArticle(article_id=article_id)
@@ -122,4 +137,8 @@ def _set_order(session: Session, issue: Issue, order: list[int]) -> Issue:
     _forget_rendering(issue)
     session.flush()
     session.expire(issue, ["articles"])
+    if before != order:
+        audit.record(
+            session, "issue.stories", "issue", issue.id, changes={"articles": [before, order]}
+        )
     return issue

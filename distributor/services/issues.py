@@ -55,6 +55,7 @@ from distributor.domain.preflight import (
     embargo_problems,
     preflight,
 )
+from distributor.services import audit
 from distributor.services.transitions import move, move_all
 
 
@@ -302,6 +303,18 @@ def create_issue(
     issue.lists = [IssueList(list_id=by_name[name].id) for name in dict.fromkeys(list_names)]
     session.add(issue)
     session.flush()
+    audit.record(
+        session,
+        "issue.create",
+        "issue",
+        issue.id,
+        summary=subject,
+        changes={
+            "subject": [None, subject],
+            "lists": [None, list_names],
+            "articles": [None, ordered_ids],
+        },
+    )
     return issue
 
 
@@ -330,6 +343,7 @@ def _transition(
     session: Session, issue_id: int, event: IssueEvent, values: dict[str, Any], verb: str
 ) -> None:
     """Apply ``event`` to the issue (compare-and-set) or say why it cannot be done."""
+    before = _audited_state(session, issue_id)
     if not move(session, event, issue_id, values={**values, "updated_at": _now()}):
         issue = get_issue(session, issue_id)
         sources = ISSUE_TRANSITIONS[event].sources
@@ -339,6 +353,20 @@ def _transition(
             f"cannot {verb} issue {issue_id}: it is {issue.status} (must be {allowed_text})"
         )
     session.expire_all()
+    after = _audited_state(session, issue_id)
+    audit.record(session, f"issue.{verb}", "issue", issue_id, changes=audit.diff(before, after))
+
+
+AUDITED_ISSUE_FIELDS = ("status", "send_at", "schedule_timezone", "paused_reason")
+
+
+def _audited_state(session: Session, issue_id: int) -> dict[str, Any]:
+    row = session.execute(
+        select(Issue.status, Issue.send_at, Issue.schedule_timezone, Issue.paused_reason).where(
+            Issue.id == issue_id
+        )
+    ).first()
+    return dict(zip(AUDITED_ISSUE_FIELDS, row or (), strict=False))
 
 
 def schedule_issue(

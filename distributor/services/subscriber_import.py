@@ -53,6 +53,7 @@ from distributor.domain.subscribers import (
     SubscriptionStatus,
     SuppressionReason,
 )
+from distributor.services import audit
 from distributor.services.subscribers import (
     SubscriberError,
     language_problem,
@@ -610,6 +611,16 @@ def import_subscribers(
         if isinstance(source, Path):
             binary.close()
     report.problems.sort(key=lambda problem: problem.line)
+    audit.record(
+        session,
+        "subscribers.import",
+        "list",
+        list_name,
+        summary=(
+            f"{report.new_subscribers} new readers, {report.new_memberships} new memberships, "
+            f"{len(report.problems)} rows refused"
+        ),
+    )
     return report
 
 

@@ -45,7 +45,7 @@ from distributor.domain.subscribers import (
     SuppressionReason,
     without_addresses,
 )
-from distributor.services import suppression
+from distributor.services import audit, suppression
 from distributor.services.provider_events import scrub_events_of
 
 # Double opt-in links stop working after this long; the reader can sign up again.
@@ -152,7 +152,24 @@ def create_list(
     )
     session.add(mailing_list)
     session.flush()
+    audit.record(
+        session,
+        "list.create",
+        "list",
+        name,
+        changes=audit.diff({}, audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)),
+    )
     return mailing_list
+
+
+AUDITED_LIST_FIELDS = ("title", "opt_in", "language", "description", "visibility", "archived_at")
+
+
+def _audit_list(session: Session, action: str, mailing_list: MailingList, before: Any) -> None:
+    after = audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record(session, action, "list", mailing_list.name, changes=changes)
 
 
 def _refuse_line_break_in_title(title: str | None) -> None:
@@ -177,6 +194,7 @@ def update_list(
     Changing the opt-in applies to new signups; members keep the status they have.
     """
     mailing_list = require_list(session, name)
+    before = audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)
     _refuse_line_break_in_title(title)
     if title is not None:
         mailing_list.title = title.strip() or mailing_list.name
@@ -189,6 +207,7 @@ def update_list(
     if visibility is not None:
         mailing_list.visibility = _checked_visibility(visibility)
     session.flush()
+    _audit_list(session, "list.update", mailing_list, before)
     return mailing_list
 
 
@@ -264,16 +283,20 @@ def archive_list(session: Session, name: str) -> MailingList:
             f"list {name!r} is the audience of {which}: cancel it or let it finish before"
             " archiving the list"
         )
+    before = audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)
     mailing_list.archived_at = utcnow()
     session.flush()
+    _audit_list(session, "list.archive", mailing_list, before)
     return mailing_list
 
 
 def unarchive_list(session: Session, name: str) -> MailingList:
     """Open an archived list again, as it was."""
     mailing_list = require_list(session, name)
+    before = audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)
     mailing_list.archived_at = None
     session.flush()
+    _audit_list(session, "list.unarchive", mailing_list, before)
     return mailing_list
 
 
@@ -491,6 +514,7 @@ def add_subscriber(
         session, email, _clean_name(name), _clean_language(language)
     )
     membership = session.get(Subscription, (subscriber.id, mailing_list.id))
+    status_before = None if membership is None else membership.status
     if membership is None:
         membership = Subscription(
             subscriber_id=subscriber.id,
@@ -504,6 +528,15 @@ def add_subscriber(
         membership.confirmed_at = utcnow()
         membership.unsubscribed_at = None
     session.flush()
+    if status_before != membership.status:
+        audit.record(
+            session,
+            "subscriber.add",
+            "subscriber",
+            subscriber.id,
+            summary=f"list {list_name}",
+            changes={f"lists.{list_name}": [status_before, membership.status]},
+        )
     return membership
 
 
@@ -584,6 +617,18 @@ def update_preferences(
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.email is None:
         return None
+    if audit.actor_of(session) is not None:
+        audit.record(
+            session,
+            "subscriber.preferences",
+            "subscriber",
+            subscriber_id,
+            changes=audit.diff(
+                {"name": subscriber.name, "language": subscriber.language},
+                {"name": _clean_name(name), "language": _clean_language(language)},
+            ),
+            summary=f"lists wanted: {sorted(wanted_list_ids)}",
+        )
     subscriber.language = _clean_language(language)
     subscriber.name = _clean_name(name)
     now = utcnow()
@@ -662,6 +707,7 @@ def erase_subscriber(
         if keep_suppressed and not email_problem(email):
             suppression.suppress(session, email, SuppressionReason.ERASED, "erased on request")
         session.flush()
+        audit.record(session, "subscriber.erase", summary="an address on no list was suppressed")
         return False
     for membership in session.scalars(
         select(Subscription).where(Subscription.subscriber_id == subscriber.id)
@@ -676,6 +722,8 @@ def erase_subscriber(
     subscriber.language = None
     subscriber.attributes = {}
     subscriber.status = SubscriberStatus.ERASED.value
+    audit.scrub_reader(session, subscriber.id)
+    audit.record(session, "subscriber.erase", "subscriber", subscriber.id, summary="erased")
     if keep_suppressed:
         suppression.suppress_hash(
             session, subscriber.email_hash, SuppressionReason.ERASED, "erased on request"

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import User, UTCDateTime, utcnow
 from distributor.domain.addresses import email_problem, normalise_email
+from distributor.services import audit
 
 ROLES = ("editor", "admin")
 Role = Literal["editor", "admin"]
@@ -115,6 +116,13 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        "user.create",
+        "user",
+        address,
+        changes={"role": [None, role], "name": [None, user.name]},
+    )
     return user
 
 
@@ -208,6 +216,7 @@ def unlock_user(session: Session, user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+    audit.record(session, "user.unlock", "user", user.email)
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -215,6 +224,9 @@ def set_password(session: Session, user: User, password: str) -> None:
     check_password_strength(password)
     user.password_hash = hash_password(password)
     end_all_sessions(session, user)
+    audit.record(
+        session, "user.set_password", "user", user.email, summary="every session was ended"
+    )
 
 
 def end_all_sessions(session: Session, user: User) -> None:

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import User
 from distributor.db.session import session_factory
+from distributor.services import audit
 from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web")
@@ -249,6 +250,8 @@ def current_user(request: Request, db: DbSession) -> User | None:
     if user is None or not hmac.compare_digest(user.session_nonce or "", nonce):
         return None
     request.state.desk_user = user
+    # What this request changes is recorded in the audit log as done by this user.
+    audit.act_as(db, audit.Actor("user", user.email, user.id, client=client_key(request)))
     return user
 
 

@@ -21,6 +21,7 @@ from distributor.domain.partners import (
     generate_push_secret,
     parse_feed_format,
 )
+from distributor.services import audit
 from distributor.services.feeds.audiences import partner_audience, public_audience
 from distributor.services.feeds.changes import partner_changed
 from distributor.services.feeds.documents import BuiltDocument, build_documents, load_articles
@@ -147,7 +148,29 @@ def create_partner(
     session.add(partner)
     session.flush()
     partner_changed(session, partner.id)
+    audit.record(
+        session,
+        "partner.create",
+        "partner",
+        name,
+        changes=audit.diff({}, audit.snapshot(partner, AUDITED_PARTNER_FIELDS)),
+    )
     return CreatedPartner(partner, issued, push_secret)
+
+
+AUDITED_PARTNER_FIELDS = (
+    "formats",
+    "sections",
+    "tags",
+    "languages",
+    "territory",
+    "allow_embargoed",
+    "ninjs_version",
+    "push_url",
+    "attribution",
+    "rate_limit_per_minute",
+    "active",
+)
 
 
 def partner_settings(partner: models.Partner) -> PartnerSettings:
@@ -180,11 +203,15 @@ def change_partner(session: Session, name: str, changes: dict[str, Any]) -> mode
 
 def _update(session: Session, partner: models.Partner, values: PartnerSettings) -> models.Partner:
     values = validate_partner_settings(values)
+    before = audit.snapshot(partner, AUDITED_PARTNER_FIELDS)
     _apply(partner, values)
     if values.push_url and not partner.push_secret:
         partner.push_secret = generate_push_secret()
     session.flush()
     partner_changed(session, partner.id)
+    changes = audit.diff(before, audit.snapshot(partner, AUDITED_PARTNER_FIELDS))
+    if changes:
+        audit.record(session, "partner.update", "partner", partner.name, changes=changes)
     return partner
 
 
@@ -196,6 +223,13 @@ def rotate_partner_key(session: Session, name: str, now: datetime) -> IssuedApiK
     partner.api_key_prefix = issued.prefix
     partner.key_rotated_at = now
     session.flush()
+    audit.record(
+        session,
+        "partner.rotate_key",
+        "partner",
+        partner.name,
+        summary=f"new key {issued.prefix}…; the old key stopped working",
+    )
     return issued
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from distributor.config import Settings
 from distributor.db.models import Issue
 from distributor.domain.issues import IssueEvent, IssueStatus
+from distributor.services import audit
 from distributor.services.rendering import render_issue_by_id
 from distributor.services.sending._shared import Publisher, log, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
@@ -84,6 +85,7 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
     moment = now or utcnow()
     issue = get_issue(session, issue_id)
     refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
+    status_before = issue.status
     due_now = move(
         session,
         IssueEvent.SEND_NOW,
@@ -102,6 +104,13 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
             f"cannot send issue {issue_id} now: it is {issue.status}"
             " (must be draft, scheduled or held)"
         )
+    audit.record(
+        session,
+        "issue.send_now",
+        "issue",
+        issue_id,
+        changes={"status": [str(status_before), "scheduled"], "send_at": [None, moment]},
+    )
 
 
 def hold_embargoed_due_issues(session: Session, now: datetime) -> list[int]:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 
 from distributor.config import Settings
 from distributor.ingest.report import NotAFeedError
+from distributor.services import audit
 from distributor.web.auth import DbSession, app_settings
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
@@ -69,6 +70,13 @@ async def post_articles(request: Request, _key: ApiKey, db: DbSession) -> JSONRe
     # The API is a source of its own: a GUID posted here never revises a story from a feed.
     stored = store_articles(db, articles, source_id=builtin_source(db, SourceKind.API).id)
     report_embargo_notes(report, stored)
+    audit.record(
+        db,
+        "articles.post",
+        summary=f"{len(stored.created)} new, {len(stored.revised)} revised",
+        changes={"created": [None, list(stored.created)], "revised": [None, list(stored.revised)]},
+        actor=audit.Actor("api", "api-key", client=request.client.host if request.client else None),
+    )
     outcome = IngestOutcome(report=report, stored=stored)
     status = 200 if outcome.ok else 422
     return JSONResponse(_json_ready(outcome.as_dict()), status_code=status)

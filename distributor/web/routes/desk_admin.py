@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from distributor.db.models import User
+from distributor.services.audit import list_entries
 from distributor.services.users import (
     ROLES,
     UserError,
@@ -16,10 +19,61 @@ from distributor.services.users import (
     set_password,
     unlock_user,
 )
-from distributor.web.auth import AdminUser, CsrfChecked, DbSession
+from distributor.web.auth import AdminUser, CsrfChecked, DbSession, app_settings
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request,
+    *,
+    db: DbSession,
+    user: AdminUser,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+) -> Response:
+    """The audit log, newest first, filtered by actor, action and date."""
+    error = None
+    moment = None
+    if since.strip():
+        try:
+            moment = datetime.fromisoformat(since.strip())
+        except ValueError:
+            error = f"“{since}” is not a date; use the form 2026-12-01 or 2026-12-01T08:00."
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=ZoneInfo(app_settings(request).NEWSROOM_TIMEZONE))
+    entries = list_entries(
+        db, since=moment, actor=actor.strip() or None, action=action.strip() or None, limit=500
+    )
+    return render(
+        request,
+        "desk/audit.html.j2",
+        {
+            "nav": "audit",
+            "entries": entries,
+            "filters": {"actor": actor, "action": action, "since": since},
+            "actions": AUDIT_ACTION_GROUPS,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
+
+
+AUDIT_ACTION_GROUPS = (
+    "issue.",
+    "article.",
+    "author.",
+    "list.",
+    "subscriber",
+    "partner.",
+    "user.",
+    "articles.",
+    "archive.",
+)
 
 
 @router.get("/admin/users")

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from distributor.db.models import User
-from distributor.services.users import authenticate, end_all_sessions
+from distributor.services import audit
+from distributor.services.users import authenticate, end_all_sessions, find_user
 from distributor.web.auth import (
     CsrfChecked,
     DbSession,
@@ -97,6 +98,17 @@ def login_submit(
     if result.user is None:
         # Failure counts must be stored even though the page shows an error. One status and
         # one message for every failure: the answer never tells whether the account exists.
+        known = find_user(db, email)
+        audit.record(
+            db,
+            "user.sign_in_failed",
+            "user",
+            known.email if known else None,
+            summary="" if known else "no such account",
+            actor=audit.Actor(
+                "anonymous", known.email if known else "unknown account", client=client
+            ),
+        )
         db.commit()
         return render(
             request,
@@ -105,6 +117,13 @@ def login_submit(
             status_code=401,
         )
     throttle.give_back(client)
+    audit.record(
+        db,
+        "user.sign_in",
+        "user",
+        result.user.email,
+        actor=audit.Actor("user", result.user.email, result.user.id, client=client),
+    )
     sign_in(request, result.user)
     return redirect(request, safe_next(next))
 
@@ -116,6 +135,7 @@ def logout(
     """End the session everywhere (the user's session nonce changes)."""
     if user is not None:
         end_all_sessions(db, user)
+        audit.record(db, "user.sign_out", "user", user.email)
     sign_out(request)
     flash(request, "You are signed out.")
     return redirect(request, "/login")
