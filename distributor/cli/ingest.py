@@ -210,23 +210,10 @@ def list_sources(
 ) -> None:
     """List registered sources with their health."""
     from distributor.services.ingest import list_sources as list_rows
+    from distributor.services.ingest import source_as_dict
 
     with session_scope() as session:
-        rows = [
-            {
-                "id": row.id,
-                "kind": row.kind,
-                "name": row.name,
-                "url": row.url,
-                "interval_seconds": row.interval_seconds,
-                "active": row.active,
-                "last_polled_at": row.last_polled_at,
-                "next_poll_at": row.next_poll_at,
-                "consecutive_failures": row.consecutive_failures,
-                "last_error": row.last_error,
-            }
-            for row in list_rows(session, builtin=all_sources)
-        ]
+        rows = [source_as_dict(row) for row in list_rows(session, builtin=all_sources)]
 
     def human(items: list[dict[str, Any]]) -> None:
         if not items:

@@ -89,24 +89,7 @@ def create(
 
 def preflight_data(verdict: Preflight) -> dict[str, Any]:
     """The pre-flight verdict as JSON values."""
-    return {
-        "recipients": verdict.recipients,
-        "send_at": verdict.send_at.isoformat(),
-        "timezone": verdict.timezone,
-        "may_send": verdict.may_send,
-        "earliest_allowed": (
-            verdict.earliest_allowed.isoformat() if verdict.earliest_allowed else None
-        ),
-        "problems": [
-            {
-                "kind": str(item.kind),
-                "severity": str(item.severity),
-                "message": item.message,
-                "article_id": item.article_id,
-            }
-            for item in verdict.problems
-        ],
-    }
+    return verdict.as_dict()
 
 
 def _confirm_preflight(verdict: Preflight, *, yes: bool, as_json: bool) -> None:

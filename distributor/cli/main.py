@@ -13,6 +13,7 @@ from distributor.cli import (
     render,
     service,
     subscribers,
+    tokens,
     users,
 )
 
@@ -38,6 +39,7 @@ app.command("feed")(partners.feed_command)
 app.add_typer(partners.partners_app, name="partners")
 app.add_typer(users.users_app, name="users")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(tokens.tokens_app, name="tokens")
 app.command("export")(archive.export_command)
 app.command("import-archive")(archive.import_archive_command)
 

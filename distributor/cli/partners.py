@@ -11,36 +11,15 @@ import typer
 from rich.table import Table
 
 from distributor.cli.common import JsonOption, console, emit, fail, session_scope, settings
-from distributor.db.models import Partner, PartnerPush
+from distributor.db.models import PartnerPush
 from distributor.domain.partners import FeedFormat
+from distributor.services.feeds.partners import partner_as_dict
 
 ALL_FORMATS = tuple(feed_format.value for feed_format in FeedFormat)
 # "rss, atom, jsonfeed or ninjs", for option help.
 FORMAT_CHOICES = f"{', '.join(ALL_FORMATS[:-1])} or {ALL_FORMATS[-1]}"
 
 partners_app = typer.Typer(help="Partner outlets that republish stories.", no_args_is_help=True)
-
-
-def _as_dict(partner: Partner) -> dict[str, Any]:
-    return {
-        "id": partner.id,
-        "name": partner.name,
-        "active": partner.active,
-        "api_key_prefix": partner.api_key_prefix,
-        "key_rotated_at": partner.key_rotated_at.isoformat() if partner.key_rotated_at else None,
-        "formats": list(partner.formats or []) or list(ALL_FORMATS),
-        "sections": list(partner.sections or []),
-        "tags": list(partner.tags or []),
-        "languages": list(partner.languages or []),
-        "territory": partner.territory,
-        "allow_embargoed": partner.allow_embargoed,
-        "ninjs_version": partner.ninjs_version,
-        "attribution": partner.attribution,
-        "push_url": partner.push_url,
-        "rate_limit_per_minute": partner.rate_limit_per_minute,
-        "last_fetch_at": partner.last_fetch_at.isoformat() if partner.last_fetch_at else None,
-        "fetch_count": partner.fetch_count,
-    }
 
 
 def _checked_push_url(push_url: str | None) -> str | None:
@@ -140,7 +119,7 @@ def create_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
     try:
         with session_scope() as session:
             created = create_partner(session, name, values, datetime.now(UTC))
-            data = _as_dict(created.partner)
+            data = partner_as_dict(created.partner)
     except PartnerError as exc:
         fail(str(exc))
     data["api_key"] = created.api_key.key
@@ -231,7 +210,7 @@ def update_command(  # noqa: PLR0917 (Typer maps each parameter to a CLI option)
         fail("nothing to change: give at least one option (see --help)")
     try:
         with session_scope() as session:
-            data = _as_dict(change_partner(session, name, changes))
+            data = partner_as_dict(change_partner(session, name, changes))
     except PartnerError as exc:
         fail(str(exc))
     emit(data, as_json, f"updated partner {data['name']}; its feeds are rebuilt")
@@ -243,7 +222,7 @@ def list_command(as_json: bool = JsonOption) -> None:
     from distributor.services.feeds import list_partners
 
     with session_scope() as session:
-        rows = [_as_dict(partner) for partner in list_partners(session)]
+        rows = [partner_as_dict(partner) for partner in list_partners(session)]
 
     def show(data: list[dict[str, Any]]) -> None:
         table = Table("id", "name", "key", "formats", "selection", "territory", "push", "fetches")
@@ -271,7 +250,7 @@ def show_command(name: str = typer.Argument(...), as_json: bool = JsonOption) ->
 
     try:
         with session_scope() as session:
-            data = _as_dict(find_partner(session, name))
+            data = partner_as_dict(find_partner(session, name))
     except PartnerError as exc:
         fail(str(exc))
     data["feeds"] = _feed_urls(data["formats"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from distributor.domain.languages import same_language_for_readers
@@ -122,6 +123,27 @@ class Preflight:
     def may_send(self) -> bool:
         """True when nothing blocks the send (warnings still need a confirmation)."""
         return not self.blocking
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict as JSON values (the CLI's --json and the API)."""
+        return {
+            "recipients": self.recipients,
+            "send_at": self.send_at.isoformat(),
+            "timezone": self.timezone,
+            "may_send": self.may_send,
+            "earliest_allowed": (
+                self.earliest_allowed.isoformat() if self.earliest_allowed else None
+            ),
+            "problems": [
+                {
+                    "kind": str(item.kind),
+                    "severity": str(item.severity),
+                    "message": item.message,
+                    "article_id": item.article_id,
+                }
+                for item in self.problems
+            ],
+        }
 
     def when_text(self) -> str:
         """ "now" or the send time in the editor's zone (and UTC)."""

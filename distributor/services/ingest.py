@@ -599,6 +599,22 @@ def builtin_source(session: Session, kind: SourceKind) -> models.Source:
     return session.scalars(query).one()
 
 
+def source_as_dict(row: models.Source) -> dict[str, Any]:
+    """A source's settings and health as JSON-ready values (times stay datetimes)."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "url": row.url,
+        "interval_seconds": row.interval_seconds,
+        "active": row.active,
+        "last_polled_at": row.last_polled_at,
+        "next_poll_at": row.next_poll_at,
+        "consecutive_failures": row.consecutive_failures,
+        "last_error": row.last_error,
+    }
+
+
 def list_sources(session: Session, *, builtin: bool = False) -> list[models.Source]:
     """Registered feeds, oldest first; ``builtin=True`` adds the built-in api and desk
     sources (once they exist)."""

@@ -92,6 +92,7 @@ def _favicon() -> Response:
 ROUTE_MODULES = (
     "health",
     "articles_api",
+    "api_v1",
     "email_preview",
     "feeds",
     "public",

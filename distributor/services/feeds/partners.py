@@ -233,6 +233,29 @@ def rotate_partner_key(session: Session, name: str, now: datetime) -> IssuedApiK
     return issued
 
 
+def partner_as_dict(partner: models.Partner) -> dict[str, Any]:
+    """A partner's settings and state as JSON values (never its key or push secret)."""
+    return {
+        "id": partner.id,
+        "name": partner.name,
+        "active": partner.active,
+        "api_key_prefix": partner.api_key_prefix,
+        "key_rotated_at": partner.key_rotated_at.isoformat() if partner.key_rotated_at else None,
+        "formats": list(partner.formats or []) or [feed_format.value for feed_format in FeedFormat],
+        "sections": list(partner.sections or []),
+        "tags": list(partner.tags or []),
+        "languages": list(partner.languages or []),
+        "territory": partner.territory,
+        "allow_embargoed": partner.allow_embargoed,
+        "ninjs_version": partner.ninjs_version,
+        "attribution": partner.attribution,
+        "push_url": partner.push_url,
+        "rate_limit_per_minute": partner.rate_limit_per_minute,
+        "last_fetch_at": partner.last_fetch_at.isoformat() if partner.last_fetch_at else None,
+        "fetch_count": partner.fetch_count,
+    }
+
+
 def list_partners(session: Session) -> list[models.Partner]:
     """Every partner, by name."""
     return list(session.scalars(select(models.Partner).order_by(models.Partner.name)))

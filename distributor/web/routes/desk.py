@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from distributor.web.routes import (
+    desk_account,
     desk_admin,
     desk_articles,
     desk_auth,
@@ -25,5 +26,6 @@ for module in (
     desk_subscribers,
     desk_partners,
     desk_admin,
+    desk_account,
 ):
     router.include_router(module.router)
