@@ -1,0 +1,728 @@
+"""Recurring schedules: create, list, show, update, pause, resume, delete, and run the due ones.
+
+:func:`run_due` evaluates every active schedule as of an instant. For each, the latest time its
+cron fired (at or before the instant, not before the schedule became active) is its due
+occurrence, unless already recorded. The occurrence is *claimed* by inserting its row
+(INSERT ... ON CONFLICT DO NOTHING on UNIQUE(schedule_id, occurs_at)) as the first statement of
+the transaction that then makes the issue: two schedulers, a restart, a repeated or late tick
+cannot make two issues for one occurrence, and a crash before the commit leaves nothing
+claimed. Occurrences missed during downtime are recorded ``skipped``; only the latest runs.
+
+An occurrence takes the stories that became available after the previous occurrence that made
+an issue (the first time: after the previous time the cron fired) and at or before the
+occurrence: available means first published, or, for a story under embargo, the embargo's end
+(so an embargoed story goes in the first occurrence after its release). Stories already in an
+issue of the schedule, and withdrawn ones, are left out; the newest come first, at most
+``max_stories``. Fewer than ``min_stories``: no issue, the occurrence says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from distributor.clock import SYSTEM_CLOCK
+from distributor.db.models import (
+    Article,
+    Issue,
+    IssueArticle,
+    MailingList,
+    Schedule,
+    ScheduleOccurrence,
+    Source,
+)
+from distributor.domain.articles import ArticleStatus
+from distributor.domain.schedules import (
+    DEFAULT_SUBJECT,
+    MAX_SKIPPED_RECORDED,
+    CandidateStory,
+    OccurrenceStatus,
+    ScheduleLayout,
+    ScheduleMode,
+    ScheduleRuleError,
+    StoryFilters,
+    check_cron,
+    check_story_limits,
+    check_subject_template,
+    check_timezone,
+    latest_occurrence,
+    next_occurrence,
+    occurrences_between,
+    previous_occurrence,
+    render_subject,
+    select_stories,
+)
+from distributor.services.desk_notifications import NotificationKind, record_notification
+
+log = logging.getLogger("distributor.schedules")
+
+
+class ScheduleError(ValueError):
+    """A schedule action that cannot be done; the message says what and how to fix it."""
+
+
+_UNSET: Any = object()
+
+
+# ------------------------------------------------------------------------------ management
+def _now() -> datetime:
+    return SYSTEM_CLOCK.now()
+
+
+def get_schedule(session: Session, name: str) -> Schedule:
+    """The schedule called ``name`` or :class:`ScheduleError`."""
+    found = session.scalars(select(Schedule).where(Schedule.name == name.strip())).first()
+    if found is None:
+        raise ScheduleError(f"no schedule is called {name!r} (see 'distributor schedules list')")
+    return found
+
+
+def _find_list(session: Session, list_name: str) -> MailingList:
+    found = session.scalars(select(MailingList).where(MailingList.name == list_name)).first()
+    if found is None:
+        raise ScheduleError(f"--list {list_name!r}: no such list (see 'distributor lists list')")
+    if found.archived_at is not None:
+        raise ScheduleError(f"--list {list_name!r}: the list is archived")
+    return found
+
+
+def _find_source_id(session: Session, reference: str | None) -> int | None:
+    from distributor.services.ingest import SourceError, find_source
+
+    if reference is None or not reference.strip():
+        return None
+    try:
+        return find_source(session, reference).id
+    except SourceError as error:
+        raise ScheduleError(f"--source {reference!r}: {error}") from None
+
+
+def _choice(value: str, allowed: type[ScheduleMode] | type[ScheduleLayout], option: str) -> str:
+    try:
+        return allowed(value.strip().lower()).value
+    except ValueError:
+        names = "|".join(item.value for item in allowed)
+        raise ScheduleError(f"{option} {value!r}: choose {names}") from None
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def create_schedule(
+    session: Session,
+    name: str,
+    *,
+    list_name: str,
+    cron: str,
+    timezone: str,
+    mode: str = ScheduleMode.DRAFT,
+    layout: str = ScheduleLayout.EXCERPT,
+    min_stories: int = 1,
+    max_stories: int = 10,
+    subject: str | None = None,
+    section: str | None = None,
+    tag: str | None = None,
+    language: str | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> Schedule:
+    """A new active schedule; its first occurrence is the first time the cron fires from now."""
+    name = name.strip()
+    if not name or len(name) > 100 or any(character.isspace() for character in name):
+        raise ScheduleError(f"{name!r}: a schedule name is 1 to 100 characters without spaces")
+    if session.scalars(select(Schedule.id).where(Schedule.name == name)).first() is not None:
+        raise ScheduleError(f"a schedule called {name!r} exists already")
+    try:
+        tidy_cron = check_cron(cron)
+        check_timezone(timezone)
+        check_story_limits(min_stories, max_stories)
+        template = check_subject_template(subject if subject is not None else DEFAULT_SUBJECT)
+    except ScheduleRuleError as error:
+        raise ScheduleError(str(error)) from None
+    moment = now or _now()
+    schedule = Schedule(
+        name=name,
+        list_id=_find_list(session, list_name).id,
+        cron=tidy_cron,
+        timezone=timezone.strip(),
+        mode=_choice(mode, ScheduleMode, "--mode"),
+        layout=_choice(layout, ScheduleLayout, "--layout"),
+        min_stories=min_stories,
+        max_stories=max_stories,
+        subject_template=template,
+        section=_clean(section),
+        tag=_clean(tag),
+        language=_clean(language),
+        source_id=_find_source_id(session, source),
+        paused=False,
+        active_since=moment,
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(schedule)
+    session.flush()
+    return schedule
+
+
+def update_schedule(
+    session: Session,
+    name: str,
+    *,
+    list_name: str | None = None,
+    cron: str | None = None,
+    timezone: str | None = None,
+    mode: str | None = None,
+    layout: str | None = None,
+    min_stories: int | None = None,
+    max_stories: int | None = None,
+    subject: str | None = None,
+    section: str | None = _UNSET,
+    tag: str | None = _UNSET,
+    language: str | None = _UNSET,
+    source: str | None = _UNSET,
+    now: datetime | None = None,
+) -> Schedule:
+    """Change the given settings of a schedule (an empty filter text clears the filter).
+
+    A new cron or zone takes effect from now: no time that passed meanwhile fires.
+    """
+    schedule = get_schedule(session, name)
+    moment = now or _now()
+    try:
+        if cron is not None or timezone is not None:
+            schedule.cron = check_cron(cron) if cron is not None else schedule.cron
+            if timezone is not None:
+                check_timezone(timezone)
+                schedule.timezone = timezone.strip()
+            schedule.active_since = moment
+        check_story_limits(
+            schedule.min_stories if min_stories is None else min_stories,
+            schedule.max_stories if max_stories is None else max_stories,
+        )
+        if subject is not None:
+            schedule.subject_template = check_subject_template(subject)
+    except ScheduleRuleError as error:
+        raise ScheduleError(str(error)) from None
+    if min_stories is not None:
+        schedule.min_stories = min_stories
+    if max_stories is not None:
+        schedule.max_stories = max_stories
+    if list_name is not None:
+        schedule.list_id = _find_list(session, list_name).id
+    if mode is not None:
+        schedule.mode = _choice(mode, ScheduleMode, "--mode")
+    if layout is not None:
+        schedule.layout = _choice(layout, ScheduleLayout, "--layout")
+    if section is not _UNSET:
+        schedule.section = _clean(section)
+    if tag is not _UNSET:
+        schedule.tag = _clean(tag)
+    if language is not _UNSET:
+        schedule.language = _clean(language)
+    if source is not _UNSET:
+        schedule.source_id = _find_source_id(session, source)
+    schedule.updated_at = moment
+    session.flush()
+    return schedule
+
+
+def pause_schedule(session: Session, name: str) -> Schedule:
+    """Stop running a schedule (its occurrences while paused never run)."""
+    schedule = get_schedule(session, name)
+    schedule.paused = True
+    session.flush()
+    return schedule
+
+
+def resume_schedule(session: Session, name: str, now: datetime | None = None) -> Schedule:
+    """Run a paused schedule again from its next occurrence (none that passed while paused)."""
+    schedule = get_schedule(session, name)
+    if schedule.paused:
+        schedule.paused = False
+        schedule.active_since = now or _now()
+    session.flush()
+    return schedule
+
+
+def delete_schedule(session: Session, name: str) -> None:
+    """Delete a schedule and its occurrence records; the issues it made stay."""
+    session.delete(get_schedule(session, name))
+    session.flush()
+
+
+def list_schedules(session: Session) -> list[Schedule]:
+    """Every schedule, by name."""
+    return list(session.scalars(select(Schedule).order_by(Schedule.name)))
+
+
+def schedule_data(
+    session: Session, schedule: Schedule, now: datetime | None = None, *, history: int = 0
+) -> dict[str, Any]:
+    """A schedule as JSON values: settings, next occurrence and, with ``history``, its latest
+    occurrences."""
+    moment = now or _now()
+    list_name = session.scalar(select(MailingList.name).where(MailingList.id == schedule.list_id))
+    source = (
+        session.scalar(
+            select(func.coalesce(func.nullif(Source.name, ""), Source.url)).where(
+                Source.id == schedule.source_id
+            )
+        )
+        if schedule.source_id is not None
+        else None
+    )
+    upcoming = None
+    if not schedule.paused:
+        upcoming = next_occurrence(
+            schedule.cron, ZoneInfo(schedule.timezone), max(moment, schedule.active_since)
+        )
+    data: dict[str, Any] = {
+        "name": schedule.name,
+        "list": list_name,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "mode": schedule.mode,
+        "layout": schedule.layout,
+        "min_stories": schedule.min_stories,
+        "max_stories": schedule.max_stories,
+        "subject": schedule.subject_template,
+        "section": schedule.section,
+        "tag": schedule.tag,
+        "language": schedule.language,
+        "source": source,
+        "paused": schedule.paused,
+        "next_occurrence": upcoming.isoformat() if upcoming else None,
+        "next_occurrence_local": (
+            upcoming.astimezone(ZoneInfo(schedule.timezone)).isoformat(timespec="minutes")
+            if upcoming
+            else None
+        ),
+    }
+    if history:
+        rows = session.scalars(
+            select(ScheduleOccurrence)
+            .where(ScheduleOccurrence.schedule_id == schedule.id)
+            .order_by(ScheduleOccurrence.occurs_at.desc())
+            .limit(history)
+        )
+        data["occurrences"] = [
+            {
+                "occurs_at": row.occurs_at.isoformat(),
+                "status": row.status,
+                "issue_id": row.issue_id,
+                "reason": row.reason,
+            }
+            for row in rows
+        ]
+    return data
+
+
+# --------------------------------------------------------------------------------- running
+@dataclass
+class OccurrenceResult:
+    """What became of one occurrence run by :func:`run_due`."""
+
+    schedule: str
+    occurs_at: datetime
+    status: str
+    issue_id: int | None = None
+    issue_status: str | None = None
+    stories: int = 0
+    skipped: int = 0
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON values."""
+        return {
+            "schedule": self.schedule,
+            "occurs_at": self.occurs_at.isoformat(),
+            "status": self.status,
+            "issue_id": self.issue_id,
+            "issue_status": self.issue_status,
+            "stories": self.stories,
+            "skipped": self.skipped,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class RunReport:
+    """What one :func:`run_due` call did (occurrences it ran, in schedule order)."""
+
+    occurrences: list[OccurrenceResult] = field(default_factory=list)
+
+    @property
+    def created(self) -> list[OccurrenceResult]:
+        """The occurrences that made an issue."""
+        return [item for item in self.occurrences if item.issue_id is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """A schedule's settings as plain values (ORM rows may be expired by the work between)."""
+
+    id: int
+    name: str
+    cron: str
+    mode: str
+    layout: str
+    timezone: str
+    min_stories: int
+    max_stories: int
+    subject_template: str
+    filters: StoryFilters
+    active_since: datetime
+
+
+@dataclass
+class _Due:
+    schedule: _Settings
+    list_name: str
+    list_language: str
+    zone: ZoneInfo
+    occurs_at: datetime
+    last_recorded: datetime | None
+    window_start: datetime
+
+
+def _apply_layout(issue: Issue, layout: str) -> None:
+    """Give the issue the schedule's layout, where issues have one."""
+    if hasattr(Issue, "layout"):
+        setattr(issue, "layout", layout)  # noqa: B010 - the column comes with the layouts
+
+
+def _due_schedules(session: Session, now: datetime) -> list[_Due]:
+    rows = session.execute(
+        select(Schedule, MailingList.name, MailingList.language)
+        .join(MailingList, MailingList.id == Schedule.list_id)
+        .where(Schedule.paused.is_(False))
+        .order_by(Schedule.id)
+    ).all()
+    if not rows:
+        return []
+    last_any = dict(
+        session.execute(
+            select(ScheduleOccurrence.schedule_id, func.max(ScheduleOccurrence.occurs_at)).group_by(
+                ScheduleOccurrence.schedule_id
+            )
+        ).tuples()
+    )
+    last_created = dict(
+        session.execute(
+            select(ScheduleOccurrence.schedule_id, func.max(ScheduleOccurrence.occurs_at))
+            .where(ScheduleOccurrence.status == OccurrenceStatus.CREATED)
+            .group_by(ScheduleOccurrence.schedule_id)
+        ).tuples()
+    )
+    due: list[_Due] = []
+    for schedule, list_name, list_language in rows:
+        try:
+            zone = ZoneInfo(schedule.timezone)
+            occurs_at = latest_occurrence(schedule.cron, zone, now)
+        except (ValueError, KeyError):
+            log.error("schedule %s has an unusable cron or zone; fix it", schedule.id)
+            continue
+        if occurs_at is None or occurs_at < schedule.active_since:
+            continue
+        recorded = _as_utc(last_any.get(schedule.id))
+        if recorded is not None and recorded >= occurs_at:
+            continue
+        start = _as_utc(last_created.get(schedule.id))
+        if start is None or start >= occurs_at:
+            start = previous_occurrence(schedule.cron, zone, occurs_at) or schedule.active_since
+        snapshot = _Settings(
+            id=schedule.id,
+            name=schedule.name,
+            cron=schedule.cron,
+            mode=schedule.mode,
+            layout=schedule.layout,
+            timezone=schedule.timezone,
+            min_stories=schedule.min_stories,
+            max_stories=schedule.max_stories,
+            subject_template=schedule.subject_template,
+            filters=StoryFilters(
+                schedule.section, schedule.tag, schedule.language, schedule.source_id
+            ),
+            active_since=schedule.active_since,
+        )
+        due.append(
+            _Due(snapshot, list_name, list_language or "en", zone, occurs_at, recorded, start)
+        )
+    return due
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _CandidateIndex:
+    """Candidate stories newest first, with buckets by filter value so that each schedule
+    looks only at the stories its most selective filter allows."""
+
+    def __init__(self, stories: Sequence[CandidateStory]) -> None:
+        self.all = sorted(stories, key=lambda item: (item.available_at, item.article_id))[::-1]
+        self.buckets: dict[tuple[str, object], list[CandidateStory]] = defaultdict(list)
+        for story in self.all:
+            self.buckets["source", story.source_id].append(story)
+            language = (story.language or "").casefold().replace("_", "-").split("-")[0]
+            self.buckets["language", language].append(story)
+            for section in {value.strip().casefold() for value in story.sections}:
+                self.buckets["section", section].append(story)
+            for tag in {value.strip().casefold() for value in story.tags}:
+                self.buckets["tag", tag].append(story)
+
+    def narrowest(self, filters: StoryFilters) -> list[CandidateStory]:
+        options = [self.all]
+        if filters.source_id is not None:
+            options.append(self.buckets.get(("source", filters.source_id), []))
+        if filters.language:
+            primary = filters.language.casefold().replace("_", "-").split("-")[0]
+            options.append(self.buckets.get(("language", primary), []))
+        if filters.section:
+            options.append(self.buckets.get(("section", filters.section.strip().casefold()), []))
+        if filters.tag:
+            options.append(self.buckets.get(("tag", filters.tag.strip().casefold()), []))
+        return min(options, key=len)
+
+
+def _available_at(
+    published: datetime | None, ingested: datetime, embargo: datetime | None
+) -> datetime:
+    first = _as_utc(published) or _as_utc(ingested)
+    assert first is not None
+    released = _as_utc(embargo)
+    return max(first, released) if released is not None else first
+
+
+def _candidates(session: Session, due: Sequence[_Due]) -> _CandidateIndex:
+    """One query for the stories every due schedule may take."""
+    earliest = min(item.window_start for item in due)
+    latest = max(item.occurs_at for item in due)
+    first_published = func.coalesce(Article.published_at, Article.ingested_at)
+    rows = session.execute(
+        select(
+            Article.id,
+            Article.title,
+            Article.source_id,
+            Article.language,
+            Article.sections,
+            Article.tags,
+            Article.published_at,
+            Article.ingested_at,
+            Article.embargo_until,
+        ).where(
+            Article.status == ArticleStatus.PUBLISHED,
+            first_published <= latest,
+            or_(first_published > earliest, Article.embargo_until > earliest),
+            or_(Article.embargo_until.is_(None), Article.embargo_until <= latest),
+        )
+    ).all()
+    return _CandidateIndex(
+        [
+            CandidateStory(
+                article_id=row.id,
+                title=row.title,
+                source_id=row.source_id,
+                language=row.language,
+                sections=tuple(str(value) for value in row.sections or ()),
+                tags=tuple(str(value) for value in row.tags or ()),
+                available_at=_available_at(row.published_at, row.ingested_at, row.embargo_until),
+            )
+            for row in rows
+        ]
+    )
+
+
+def _already_sent(session: Session, due: Sequence[_Due]) -> dict[int, set[int]]:
+    """Per schedule, the candidate stories already in one of its issues (one query)."""
+    earliest = min(item.window_start for item in due)
+    first_published = func.coalesce(Article.published_at, Article.ingested_at)
+    rows = session.execute(
+        select(ScheduleOccurrence.schedule_id, IssueArticle.article_id)
+        .join(IssueArticle, IssueArticle.issue_id == ScheduleOccurrence.issue_id)
+        .join(Article, Article.id == IssueArticle.article_id)
+        .where(
+            ScheduleOccurrence.schedule_id.in_([item.schedule.id for item in due]),
+            or_(first_published > earliest, Article.embargo_until > earliest),
+        )
+    ).tuples()
+    taken: dict[int, set[int]] = defaultdict(set)
+    for schedule_id, article_id in rows:
+        taken[schedule_id].add(article_id)
+    return taken
+
+
+def _claim(
+    session: Session,
+    schedule_id: int,
+    occurs_at: datetime,
+    status: str,
+    reason: str | None = None,
+) -> int | None:
+    """Insert the occurrence row unless it exists; its id when this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ScheduleOccurrence)
+        .values(
+            schedule_id=schedule_id,
+            occurs_at=occurs_at,
+            status=status,
+            reason=reason,
+            created_at=_now(),
+        )
+        .on_conflict_do_nothing(index_elements=["schedule_id", "occurs_at"])
+        .returning(ScheduleOccurrence.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def run_due(session: Session, now: datetime | None = None) -> RunReport:
+    """Run the latest due occurrence of every active schedule, once. Commits per schedule.
+
+    Safe to call from several processes at once: an occurrence belongs to the call whose
+    INSERT of its row commits; the others find the row and skip it.
+    """
+    moment = now or _now()
+    if moment.tzinfo is None:
+        raise ScheduleError("run_due needs an aware instant")
+    report = RunReport()
+    session.commit()
+    due = _due_schedules(session, moment)
+    if not due:
+        return report
+    index = _candidates(session, due)
+    taken = _already_sent(session, due)
+    # End the read transaction: each claim below must be the first statement of its own
+    # (SQLite refuses to turn a read transaction into a write once another writer committed).
+    session.commit()
+    for item in due:
+        result = _run_one(session, item, index, taken.get(item.schedule.id, set()))
+        if result is not None:
+            report.occurrences.append(result)
+    return report
+
+
+def _run_one(
+    session: Session, item: _Due, index: _CandidateIndex, taken: set[int]
+) -> OccurrenceResult | None:
+    schedule = item.schedule
+    name, schedule_id = schedule.name, schedule.id
+    try:
+        occurrence_id = _claim(session, schedule_id, item.occurs_at, OccurrenceStatus.CREATED)
+        if occurrence_id is None:
+            session.rollback()
+            return None
+        result = OccurrenceResult(name, item.occurs_at, OccurrenceStatus.CREATED)
+        missed = occurrences_between(
+            schedule.cron,
+            item.zone,
+            item.last_recorded or max(schedule.active_since, item.window_start),
+            item.occurs_at,
+            MAX_SKIPPED_RECORDED,
+        )
+        reason = f"missed (the service was not running); {item.occurs_at.isoformat()} ran"
+        for moment in missed:
+            if moment >= schedule.active_since:
+                claimed = _claim(session, schedule_id, moment, OccurrenceStatus.SKIPPED, reason)
+                result.skipped += claimed is not None
+        _fill(session, item, index=index, taken=taken, occurrence_id=occurrence_id, result=result)
+        session.commit()
+    except SQLAlchemyError:
+        # Another scheduler holds the database (SQLite) or the row: it runs this occurrence,
+        # or the next tick does. Nothing of this one was committed.
+        session.rollback()
+        log.warning("schedule %s: occurrence not run now, retried on the next tick", schedule_id)
+        return None
+    return result
+
+
+def _fill(
+    session: Session,
+    item: _Due,
+    *,
+    index: _CandidateIndex,
+    taken: set[int],
+    occurrence_id: int,
+    result: OccurrenceResult,
+) -> None:
+    """Choose the stories and make (and, for ``auto``, schedule) the issue."""
+    from distributor.services.issues import IssueError, create_issue, schedule_issue
+
+    schedule = item.schedule
+    filters = schedule.filters
+    stories = select_stories(
+        index.narrowest(filters),
+        filters,
+        after=item.window_start,
+        until=item.occurs_at,
+        exclude=taken,
+        limit=schedule.max_stories,
+    )
+    result.stories = len(stories)
+    occurrence = session.get(ScheduleOccurrence, occurrence_id)
+    assert occurrence is not None
+    if len(stories) < max(1, schedule.min_stories):
+        occurrence.status = result.status = OccurrenceStatus.TOO_FEW
+        occurrence.reason = result.reason = (
+            f"{len(stories)} new stor{'y' if len(stories) == 1 else 'ies'} matched"
+            f" since {item.window_start.isoformat()}; the minimum is"
+            f" {max(1, schedule.min_stories)}"
+        )
+        return
+    savepoint = session.begin_nested()
+    try:
+        subject = render_subject(
+            schedule.subject_template,
+            occurs_at=item.occurs_at,
+            zone=item.zone,
+            language=item.list_language,
+            count=len(stories),
+            first_title=stories[0].title,
+        )
+        issue = create_issue(
+            session, [item.list_name], subject, [story.article_id for story in stories]
+        )
+        _apply_layout(issue, schedule.layout)
+        session.flush()
+        savepoint.commit()
+    except (IssueError, ScheduleRuleError) as error:
+        savepoint.rollback()
+        occurrence.status = result.status = OccurrenceStatus.FAILED
+        occurrence.reason = result.reason = f"no issue made: {error}"
+        return
+    occurrence.issue_id = result.issue_id = issue.id
+    result.issue_status = issue.status
+    if schedule.mode == ScheduleMode.AUTO:
+        try:
+            with session.begin_nested():
+                scheduled = schedule_issue(
+                    session, issue.id, item.occurs_at.astimezone(item.zone), schedule.timezone
+                )
+                result.issue_status = scheduled.status
+        except IssueError as error:
+            occurrence.reason = result.reason = f"left as a draft, not sent: {error}"
+            record_notification(
+                session, NotificationKind.DRAFT_READY, issue.id, detail=result.reason
+            )
+    else:
+        record_notification(
+            session,
+            NotificationKind.DRAFT_READY,
+            issue.id,
+            detail=f"Made by the schedule {schedule.name} from {len(stories)} new stories.",
+        )
+    session.flush()
