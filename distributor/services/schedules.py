@@ -411,19 +411,22 @@ def _due_schedules(session: Session, now: datetime) -> list[_Due]:
     ).all()
     if not rows:
         return []
-    last_any = dict(
-        session.execute(
-            select(ScheduleOccurrence.schedule_id, func.max(ScheduleOccurrence.occurs_at)).group_by(
-                ScheduleOccurrence.schedule_id
-            )
-        ).tuples()
-    )
+    first_any: dict[int, datetime] = {}
+    last_any: dict[int, datetime] = {}
+    for schedule_id, first, last in session.execute(
+        select(
+            ScheduleOccurrence.schedule_id,
+            func.min(ScheduleOccurrence.occurs_at),
+            func.max(ScheduleOccurrence.occurs_at),
+        ).group_by(ScheduleOccurrence.schedule_id)
+    ):
+        first_any[schedule_id], last_any[schedule_id] = first, last
     last_created = dict(
         session.execute(
             select(ScheduleOccurrence.schedule_id, func.max(ScheduleOccurrence.occurs_at))
             .where(ScheduleOccurrence.status == OccurrenceStatus.CREATED)
             .group_by(ScheduleOccurrence.schedule_id)
-        ).tuples()
+        ).all()
     )
     due: list[_Due] = []
     for schedule, list_name, list_language in rows:
@@ -438,9 +441,12 @@ def _due_schedules(session: Session, now: datetime) -> list[_Due]:
         recorded = _as_utc(last_any.get(schedule.id))
         if recorded is not None and recorded >= occurs_at:
             continue
+        # After the last occurrence that made an issue; before any did, after the time the
+        # cron fired before the schedule's first occurrence (stories of a "too few" one wait).
         start = _as_utc(last_created.get(schedule.id))
-        if start is None or start >= occurs_at:
-            start = previous_occurrence(schedule.cron, zone, occurs_at) or schedule.active_since
+        if start is None:
+            first = min(_as_utc(first_any.get(schedule.id)) or occurs_at, occurs_at)
+            start = previous_occurrence(schedule.cron, zone, first) or schedule.active_since
         snapshot = _Settings(
             id=schedule.id,
             name=schedule.name,
@@ -558,7 +564,7 @@ def _already_sent(session: Session, due: Sequence[_Due]) -> dict[int, set[int]]:
             ScheduleOccurrence.schedule_id.in_([item.schedule.id for item in due]),
             or_(first_published > earliest, Article.embargo_until > earliest),
         )
-    ).tuples()
+    ).all()
     taken: dict[int, set[int]] = defaultdict(set)
     for schedule_id, article_id in rows:
         taken[schedule_id].add(article_id)
