@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -36,12 +36,15 @@ from distributor.db.models import (
     Article,
     Issue,
     IssueArticle,
+    IssueList,
     MailingList,
     Schedule,
     ScheduleOccurrence,
     Source,
 )
 from distributor.domain.articles import ArticleStatus
+from distributor.domain.header_text import line_break_problem
+from distributor.domain.issues import IssueEvent, IssueStatus
 from distributor.domain.schedules import (
     DEFAULT_SUBJECT,
     MAX_SKIPPED_RECORDED,
@@ -63,6 +66,7 @@ from distributor.domain.schedules import (
     select_stories,
 )
 from distributor.services.desk_notifications import NotificationKind, record_notification
+from distributor.services.transitions import move_all
 
 log = logging.getLogger("distributor.schedules")
 
@@ -394,17 +398,19 @@ class _Due:
     occurs_at: datetime
     last_recorded: datetime | None
     window_start: datetime
+    list_id: int
+    list_archived: bool
 
 
-def _apply_layout(issue: Issue, layout: str) -> None:
-    """Give the issue the schedule's layout, where issues have one."""
-    if hasattr(Issue, "layout"):
-        setattr(issue, "layout", layout)  # noqa: B010 - the column comes with the layouts
+def _apply_layout(issue_values: dict[str, Any], layout: str) -> None:
+    """Give the new issue (its column values) the schedule's layout, where issues have one."""
+    if "layout" in Issue.__table__.columns:
+        issue_values["layout"] = layout
 
 
 def _due_schedules(session: Session, now: datetime) -> list[_Due]:
     rows = session.execute(
-        select(Schedule, MailingList.name, MailingList.language)
+        select(Schedule, MailingList.name, MailingList.language, MailingList.archived_at)
         .join(MailingList, MailingList.id == Schedule.list_id)
         .where(Schedule.paused.is_(False))
         .order_by(Schedule.id)
@@ -429,7 +435,7 @@ def _due_schedules(session: Session, now: datetime) -> list[_Due]:
         ).all()
     )
     due: list[_Due] = []
-    for schedule, list_name, list_language in rows:
+    for schedule, list_name, list_language, archived_at in rows:
         try:
             zone = ZoneInfo(schedule.timezone)
             occurs_at = latest_occurrence(schedule.cron, zone, now)
@@ -463,7 +469,17 @@ def _due_schedules(session: Session, now: datetime) -> list[_Due]:
             active_since=schedule.active_since,
         )
         due.append(
-            _Due(snapshot, list_name, list_language or "en", zone, occurs_at, recorded, start)
+            _Due(
+                snapshot,
+                list_name,
+                list_language or "en",
+                zone,
+                occurs_at,
+                recorded,
+                start,
+                list_id=schedule.list_id,
+                list_archived=archived_at is not None,
+            )
         )
     return due
 
@@ -571,33 +587,14 @@ def _already_sent(session: Session, due: Sequence[_Due]) -> dict[int, set[int]]:
     return taken
 
 
-def _claim(
-    session: Session,
-    schedule_id: int,
-    occurs_at: datetime,
-    status: str,
-    reason: str | None = None,
-) -> int | None:
-    """Insert the occurrence row unless it exists; its id when this call inserted it."""
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for this session's database (SQLite or PostgreSQL)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(ScheduleOccurrence)
-        .values(
-            schedule_id=schedule_id,
-            occurs_at=occurs_at,
-            status=status,
-            reason=reason,
-            created_at=_now(),
-        )
-        .on_conflict_do_nothing(index_elements=["schedule_id", "occurs_at"])
-        .returning(ScheduleOccurrence.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def run_due(session: Session, now: datetime | None = None) -> RunReport:
-    """Run the latest due occurrence of every active schedule, once. Commits per schedule.
+    """Run the latest due occurrence of every active schedule, once. Commits per chunk.
 
     Safe to call from several processes at once: an occurrence belongs to the call whose
     INSERT of its row commits; the others find the row and skip it.
@@ -615,24 +612,101 @@ def run_due(session: Session, now: datetime | None = None) -> RunReport:
     # End the read transaction: each claim below must be the first statement of its own
     # (SQLite refuses to turn a read transaction into a write once another writer committed).
     session.commit()
-    for item in due:
-        result = _run_one(session, item, index, taken.get(item.schedule.id, set()))
-        if result is not None:
-            report.occurrences.append(result)
+    for start in range(0, len(due), _CHUNK):
+        report.occurrences.extend(
+            _run_chunk(session, due[start : start + _CHUNK], index, taken, moment)
+        )
     return report
 
 
-def _run_one(
-    session: Session, item: _Due, index: _CandidateIndex, taken: set[int]
-) -> OccurrenceResult | None:
-    schedule = item.schedule
-    name, schedule_id = schedule.name, schedule.id
+# Schedules whose occurrences are claimed and made in one transaction.
+_CHUNK = 200
+
+
+@dataclass
+class _Plan:
+    """What one claimed occurrence makes."""
+
+    item: _Due
+    occurrence_id: int
+    result: OccurrenceResult
+    stories: list[CandidateStory] = field(default_factory=list)
+    issue_values: dict[str, Any] | None = None
+
+
+def _run_chunk(
+    session: Session,
+    chunk: Sequence[_Due],
+    index: _CandidateIndex,
+    taken: dict[int, set[int]],
+    now: datetime,
+) -> list[OccurrenceResult]:
+    """Claim and run the occurrences of ``chunk`` in one transaction, with a few statements
+    for the whole chunk (issue creation is batched). Commits."""
     try:
-        occurrence_id = _claim(session, schedule_id, item.occurs_at, OccurrenceStatus.CREATED)
-        if occurrence_id is None:
+        claimed = _claim_occurrences(session, chunk)
+        if not claimed:
             session.rollback()
-            return None
-        result = OccurrenceResult(name, item.occurs_at, OccurrenceStatus.CREATED)
+            return []
+        plans = [
+            _plan(item, occurrence_id, index, taken.get(item.schedule.id, set()))
+            for item, occurrence_id in claimed
+        ]
+        _record_skipped(session, plans)
+        _make_issues(session, [plan for plan in plans if plan.issue_values is not None], now)
+        session.execute(
+            update(ScheduleOccurrence),
+            [
+                {
+                    "id": plan.occurrence_id,
+                    "status": plan.result.status,
+                    "issue_id": plan.result.issue_id,
+                    "reason": plan.result.reason,
+                }
+                for plan in plans
+            ],
+        )
+        session.commit()
+    except SQLAlchemyError:
+        # Another scheduler holds the database (SQLite) or the rows: it runs these
+        # occurrences, or the next tick does. Nothing of this chunk was committed.
+        session.rollback()
+        log.warning("%s schedules not run now; retried on the next tick", len(chunk))
+        return []
+    return [plan.result for plan in plans]
+
+
+def _claim_occurrences(session: Session, chunk: Sequence[_Due]) -> list[tuple[_Due, int]]:
+    """Insert the chunk's occurrence rows; those this call inserted, with their ids."""
+    by_schedule = {item.schedule.id: item for item in chunk}
+    statement = (
+        _insert_ignoring_duplicates(session, ScheduleOccurrence)
+        .values(
+            [
+                {
+                    "schedule_id": item.schedule.id,
+                    "occurs_at": item.occurs_at,
+                    "status": OccurrenceStatus.CREATED.value,
+                    "created_at": _now(),
+                }
+                for item in chunk
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["schedule_id", "occurs_at"])
+        .returning(ScheduleOccurrence.schedule_id, ScheduleOccurrence.id)
+    )
+    rows = session.execute(statement).all()
+    return sorted(
+        ((by_schedule[schedule_id], occurrence_id) for schedule_id, occurrence_id in rows),
+        key=lambda pair: pair[0].schedule.id,
+    )
+
+
+def _record_skipped(session: Session, plans: Sequence[_Plan]) -> None:
+    """Record the occurrences each schedule missed before its claimed one (downtime)."""
+    values: list[dict[str, Any]] = []
+    for plan in plans:
+        item, schedule = plan.item, plan.item.schedule
         missed = occurrences_between(
             schedule.cron,
             item.zone,
@@ -641,94 +715,157 @@ def _run_one(
             MAX_SKIPPED_RECORDED,
         )
         reason = f"missed (the service was not running); {item.occurs_at.isoformat()} ran"
-        for moment in missed:
-            if moment >= schedule.active_since:
-                claimed = _claim(session, schedule_id, moment, OccurrenceStatus.SKIPPED, reason)
-                result.skipped += claimed is not None
-        _fill(session, item, index=index, taken=taken, occurrence_id=occurrence_id, result=result)
-        session.commit()
-    except SQLAlchemyError:
-        # Another scheduler holds the database (SQLite) or the row: it runs this occurrence,
-        # or the next tick does. Nothing of this one was committed.
-        session.rollback()
-        log.warning("schedule %s: occurrence not run now, retried on the next tick", schedule_id)
-        return None
-    return result
+        values.extend(
+            {
+                "schedule_id": schedule.id,
+                "occurs_at": moment,
+                "status": OccurrenceStatus.SKIPPED.value,
+                "reason": reason,
+                "created_at": _now(),
+            }
+            for moment in missed
+            if moment >= schedule.active_since
+        )
+    if not values:
+        return
+    statement = (
+        _insert_ignoring_duplicates(session, ScheduleOccurrence)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["schedule_id", "occurs_at"])
+        .returning(ScheduleOccurrence.schedule_id)
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for (schedule_id,) in session.execute(statement):
+        counts[schedule_id] += 1
+    for plan in plans:
+        plan.result.skipped = counts.get(plan.item.schedule.id, 0)
 
 
-def _fill(
-    session: Session,
-    item: _Due,
-    *,
-    index: _CandidateIndex,
-    taken: set[int],
-    occurrence_id: int,
-    result: OccurrenceResult,
-) -> None:
-    """Choose the stories and make (and, for ``auto``, schedule) the issue."""
-    from distributor.services.issues import IssueError, create_issue, schedule_issue
-
+def _plan(item: _Due, occurrence_id: int, index: _CandidateIndex, taken: set[int]) -> _Plan:
+    """Choose the stories of one occurrence and the issue it makes (or why it makes none)."""
     schedule = item.schedule
-    filters = schedule.filters
+    result = OccurrenceResult(schedule.name, item.occurs_at, OccurrenceStatus.CREATED)
+    plan = _Plan(item, occurrence_id, result)
     stories = select_stories(
-        index.narrowest(filters),
-        filters,
+        index.narrowest(schedule.filters),
+        schedule.filters,
         after=item.window_start,
         until=item.occurs_at,
         exclude=taken,
         limit=schedule.max_stories,
     )
     result.stories = len(stories)
-    occurrence = session.get(ScheduleOccurrence, occurrence_id)
-    assert occurrence is not None
-    if len(stories) < max(1, schedule.min_stories):
-        occurrence.status = result.status = OccurrenceStatus.TOO_FEW
-        occurrence.reason = result.reason = (
+    minimum = max(1, schedule.min_stories)
+    if len(stories) < minimum:
+        result.status = OccurrenceStatus.TOO_FEW
+        result.reason = (
             f"{len(stories)} new stor{'y' if len(stories) == 1 else 'ies'} matched"
-            f" since {item.window_start.isoformat()}; the minimum is"
-            f" {max(1, schedule.min_stories)}"
+            f" since {item.window_start.isoformat()}; the minimum is {minimum}"
         )
+        return plan
+    if item.list_archived:
+        result.status = OccurrenceStatus.FAILED
+        result.reason = f"no issue made: the list {item.list_name} is archived"
+        return plan
+    subject = render_subject(
+        schedule.subject_template,
+        occurs_at=item.occurs_at,
+        zone=item.zone,
+        language=item.list_language,
+        count=len(stories),
+        first_title=stories[0].title,
+    )
+    problem = line_break_problem("subject", subject)
+    if problem or not subject.strip():
+        result.status = OccurrenceStatus.FAILED
+        result.reason = f"no issue made: {problem or 'the subject is empty'}"
+        return plan
+    # As an issue made by hand: the stories' common language, else the list's.
+    languages = {story.language or "en" for story in stories}
+    plan.stories = stories
+    plan.issue_values = {
+        "subject": subject.strip(),
+        "language": languages.pop() if len(languages) == 1 else item.list_language,
+        "status": IssueStatus.DRAFT.value,
+    }
+    _apply_layout(plan.issue_values, schedule.layout)
+    return plan
+
+
+def _make_issues(session: Session, plans: Sequence[_Plan], now: datetime) -> None:
+    """Insert the planned draft issues (a few statements for all); schedule the ``auto`` ones
+    at their occurrence and record the desk notifications of the drafts."""
+    if not plans:
         return
-    savepoint = session.begin_nested()
-    try:
-        subject = render_subject(
-            schedule.subject_template,
-            occurs_at=item.occurs_at,
-            zone=item.zone,
-            language=item.list_language,
-            count=len(stories),
-            first_title=stories[0].title,
+    rows = session.execute(
+        insert(Issue).returning(Issue.id, sort_by_parameter_order=True),
+        [{**(plan.issue_values or {}), "created_at": now, "updated_at": now} for plan in plans],
+    ).all()
+    for plan, (issue_id,) in zip(plans, rows, strict=True):
+        plan.result.issue_id = issue_id
+        plan.result.issue_status = IssueStatus.DRAFT.value
+    session.execute(
+        insert(IssueArticle),
+        [
+            {"issue_id": plan.result.issue_id, "article_id": story.article_id, "position": place}
+            for plan in plans
+            for place, story in enumerate(plan.stories)
+        ],
+    )
+    session.execute(
+        insert(IssueList),
+        [{"issue_id": plan.result.issue_id, "list_id": plan.item.list_id} for plan in plans],
+    )
+    automatic = [plan for plan in plans if plan.item.schedule.mode == ScheduleMode.AUTO]
+    _schedule_automatic(session, automatic, now)
+    drafts = [plan for plan in plans if plan.result.issue_status == IssueStatus.DRAFT]
+    for plan in drafts:
+        detail = plan.result.reason or (
+            f"Made by the schedule {plan.item.schedule.name} from {plan.result.stories}"
+            " new stories."
         )
-        issue = create_issue(
-            session, [item.list_name], subject, [story.article_id for story in stories]
-        )
-        _apply_layout(issue, schedule.layout)
-        session.flush()
-        savepoint.commit()
-    except (IssueError, ScheduleRuleError) as error:
-        savepoint.rollback()
-        occurrence.status = result.status = OccurrenceStatus.FAILED
-        occurrence.reason = result.reason = f"no issue made: {error}"
-        return
-    occurrence.issue_id = result.issue_id = issue.id
-    result.issue_status = issue.status
-    if schedule.mode == ScheduleMode.AUTO:
-        try:
-            with session.begin_nested():
-                scheduled = schedule_issue(
-                    session, issue.id, item.occurs_at.astimezone(item.zone), schedule.timezone
-                )
-                result.issue_status = scheduled.status
-        except IssueError as error:
-            occurrence.reason = result.reason = f"left as a draft, not sent: {error}"
-            record_notification(
-                session, NotificationKind.DRAFT_READY, issue.id, detail=result.reason
-            )
-    else:
         record_notification(
-            session,
-            NotificationKind.DRAFT_READY,
-            issue.id,
-            detail=f"Made by the schedule {schedule.name} from {len(stories)} new stories.",
+            session, NotificationKind.DRAFT_READY, plan.result.issue_id or 0, detail=detail
         )
-    session.flush()
+
+
+def _schedule_automatic(session: Session, plans: Sequence[_Plan], now: datetime) -> None:
+    """Schedule each ``auto`` issue at its occurrence, as ``issues schedule`` would: through
+    the lifecycle's compare-and-set, refused while a story is still under embargo then."""
+    from distributor.services.issues import embargoed_article_condition
+
+    groups: dict[tuple[datetime, str], list[_Plan]] = defaultdict(list)
+    for plan in plans:
+        groups[plan.item.occurs_at, plan.item.schedule.timezone].append(plan)
+    for (occurs_at, timezone), members in groups.items():
+        ids = [plan.result.issue_id for plan in members]
+        blocked = set(
+            session.scalars(
+                select(Issue.id).where(
+                    Issue.id.in_(ids), embargoed_article_condition(Issue.id, occurs_at)
+                )
+            )
+        )
+        allowed = [issue_id for issue_id in ids if issue_id not in blocked]
+        move_all(
+            session,
+            IssueEvent.SCHEDULE,
+            Issue.id.in_(allowed),
+            values={
+                "send_at": occurs_at,
+                "schedule_timezone": timezone,
+                "schedule_local": occurs_at.astimezone(ZoneInfo(timezone)).isoformat(
+                    timespec="minutes"
+                ),
+                "paused_reason": None,
+                "updated_at": now,
+            },
+        )
+        for plan in members:
+            if plan.result.issue_id in blocked:
+                plan.result.reason = (
+                    "left as a draft, not sent: a story is still under embargo at"
+                    f" {occurs_at.isoformat()}"
+                )
+            else:
+                plan.result.issue_status = IssueStatus.SCHEDULED.value
