@@ -19,6 +19,7 @@ issue of the schedule, and withdrawn ones, are left out; the newest come first, 
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class ScheduleError(ValueError):
 
 
 _UNSET: Any = object()
+# Names appear in desk and API addresses: no spaces, slashes or other reserved characters.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 # ------------------------------------------------------------------------------ management
@@ -143,8 +146,11 @@ def create_schedule(
 ) -> Schedule:
     """A new active schedule; its first occurrence is the first time the cron fires from now."""
     name = name.strip()
-    if not name or len(name) > 100 or any(character.isspace() for character in name):
-        raise ScheduleError(f"{name!r}: a schedule name is 1 to 100 characters without spaces")
+    if not _NAME.fullmatch(name):
+        raise ScheduleError(
+            f"{name!r}: a schedule name is 1 to 100 letters, digits, dots, dashes or"
+            " underscores, starting with a letter or digit"
+        )
     if session.scalars(select(Schedule.id).where(Schedule.name == name)).first() is not None:
         raise ScheduleError(f"a schedule called {name!r} exists already")
     try:

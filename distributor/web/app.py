@@ -61,6 +61,7 @@ def _favicon() -> Response:
 ROUTE_MODULES = (
     "health",
     "articles_api",
+    "schedules_api",
     "email_preview",
     "feeds",
     "public",
