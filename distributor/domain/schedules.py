@@ -110,7 +110,11 @@ def _aware(moment: datetime) -> datetime:
 
 def _walk(cron: str, zone: ZoneInfo, start: datetime, *, reverse: bool) -> Iterator[datetime]:
     """Fire times after (before, when ``reverse``) ``start``, as UTC instants."""
-    for local in CronSim(cron, _aware(start).astimezone(zone), reverse=reverse):
+    try:
+        walk = CronSim(cron, _aware(start).astimezone(zone), reverse=reverse)
+    except CronSimError as error:
+        raise ScheduleRuleError(f"cron {cron!r}: {error}") from None
+    for local in walk:
         yield local.astimezone(UTC)
 
 

@@ -773,14 +773,19 @@ def _plan(item: _Due, occurrence_id: int, index: _CandidateIndex, taken: set[int
         result.status = OccurrenceStatus.FAILED
         result.reason = f"no issue made: the list {item.list_name} is archived"
         return plan
-    subject = render_subject(
-        schedule.subject_template,
-        occurs_at=item.occurs_at,
-        zone=item.zone,
-        language=item.list_language,
-        count=len(stories),
-        first_title=stories[0].title,
-    )
+    try:
+        subject = render_subject(
+            schedule.subject_template,
+            occurs_at=item.occurs_at,
+            zone=item.zone,
+            language=item.list_language,
+            count=len(stories),
+            first_title=stories[0].title,
+        )
+    except ScheduleRuleError as error:  # a template changed in the database by hand
+        result.status = OccurrenceStatus.FAILED
+        result.reason = f"no issue made: {error}"
+        return plan
     problem = line_break_problem("subject", subject)
     if problem or not subject.strip():
         result.status = OccurrenceStatus.FAILED

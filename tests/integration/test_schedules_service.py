@@ -319,3 +319,22 @@ def test_bad_settings_are_refused_with_the_option_named(newsroom: Session) -> No
         weekly(db)
     with pytest.raises(ScheduleError, match="--min-stories 20 is more than"):
         update_schedule(db, "friday", min_stories=20)
+
+
+def test_a_schedule_broken_in_the_database_does_not_stop_the_others(newsroom: Session) -> None:
+    from distributor.db.models import Schedule
+
+    db = newsroom
+    for name in ("broken-cron", "broken-subject", "fine"):
+        weekly(db, name=name)
+    story(db, 1, FRIDAY_1 - timedelta(days=1))
+    db.commit()
+    rows = {row.name: row for row in db.scalars(select(Schedule))}
+    rows["broken-cron"].cron = "0 8 * * funday"
+    rows["broken-subject"].subject_template = "{headline}"
+    db.commit()
+    results = {item.schedule: item for item in run_due(db, FRIDAY_1).occurrences}
+    assert set(results) == {"broken-subject", "fine"}
+    assert results["fine"].status == "created"
+    assert results["broken-subject"].status == "failed"
+    assert "unknown field {headline}" in (results["broken-subject"].reason or "")
