@@ -4,19 +4,24 @@ update, pause, resume, delete and run-due, with --json and clear errors."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from distributor.cli.main import app as cli
 from distributor.config import Settings
+from distributor.db.models import Issue
 from distributor.db.session import unit_of_work
-from tests.conftest import make_settings
+from tests.conftest import REPO_ROOT, TEST_SECRET_KEY, make_settings
 from tests.factories.audience import make_list
 from tests.factories.schedules import desk_user, story
 from tests.support.outbox import body_text, read_outbox
+from tests.support.serve_process import inherited_environment
 
 # Friday 4 January 2030, 08:00 in Hong Kong; the schedule is created "now" (before it).
 OCCURRENCE = datetime(2030, 1, 4, 0, 0, tzinfo=UTC)
@@ -143,3 +148,54 @@ def test_errors_name_the_option_and_exit_non_zero(
     missing = runner.invoke(cli, ["schedules", "pause", "nope"])
     assert missing.exit_code == 1
     assert "no schedule is called 'nope'" in missing.stderr
+
+
+def test_two_run_due_processes_at_once_make_each_issue_once(
+    tmp_path: Path, database_url: str, use_settings: Callable[[Settings], Settings]
+) -> None:
+    settings = use_settings(make_settings(tmp_path, database_url))
+    _newsroom(settings)
+    runner = CliRunner()
+    for number in range(8):
+        made = runner.invoke(
+            cli,
+            [
+                "schedules",
+                "create",
+                f"digest-{number}",
+                "--list",
+                "weekly",
+                "--cron",
+                "0 8 * * fri",
+                "--timezone",
+                "Asia/Hong_Kong",
+            ],
+        )
+        assert made.exit_code == 0, made.output
+    env = inherited_environment()
+    env.update(
+        {
+            "DATA_DIR": str(settings.DATA_DIR),
+            "DATABASE_URL": settings.database_url,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "PUBLIC_BASE_URL": "https://news.example.org",
+        }
+    )
+    command = [sys.executable, "-m", "distributor.cli.main", "schedules", "run-due"]
+    command += ["--at", "2030-01-04T08:01+08:00", "--json"]
+    processes = [
+        subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    reported = [row for stdout, _ in outputs for row in json.loads(stdout)]
+    # A third run (the next tick) finishes whatever a busy database made one of them leave.
+    again = runner.invoke(cli, ["schedules", "run-due", "--at", "2030-01-04T08:02+08:00", "--json"])
+    reported += json.loads(again.stdout)
+    names = [row["schedule"] for row in reported]
+    assert sorted(names) == sorted(f"digest-{number}" for number in range(8))
+    with unit_of_work(settings.database_url) as db:
+        assert db.scalar(select(func.count()).select_from(Issue)) == 8
