@@ -148,3 +148,17 @@ def test_failed_sends_are_retried_then_given_up(
     assert outcomes[-1].failed == 1
     assert _notifications(db) == [("draft_ready", issue_id, "failed")]
     assert not fake.state.accepted
+
+
+def test_the_message_escapes_what_the_issue_says(tmp_path: Path) -> None:
+    from distributor.db.models import Issue
+    from distributor.services.desk_notifications import build_message
+
+    settings = make_settings(tmp_path)
+    issue = Issue(id=7, subject="<script>alert(1)</script> & co", status="draft")
+    message = build_message(settings, NotificationKind.HELD, issue, "held: <img src=x>")
+    assert "<script>" not in message.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in message.html
+    assert "&lt;img src=x&gt;" in message.html
+    assert message.subject == "Issue held: <script>alert(1)</script> & co"
+    assert "https://news.example.org/issues/7" in message.text
