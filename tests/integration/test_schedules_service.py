@@ -338,3 +338,45 @@ def test_a_schedule_broken_in_the_database_does_not_stop_the_others(newsroom: Se
     assert results["fine"].status == "created"
     assert results["broken-subject"].status == "failed"
     assert "unknown field {headline}" in (results["broken-subject"].reason or "")
+
+
+@pytest.mark.parametrize(
+    ("ticks", "expected"),
+    [
+        # 29 March: 01:30 London does not exist; it fires once, at 02:00 BST (01:00 UTC).
+        (
+            [
+                datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+                datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+                datetime(2026, 3, 29, 1, 31, tzinfo=UTC),
+                datetime(2026, 3, 29, 2, 30, tzinfo=UTC),
+            ],
+            [datetime(2026, 3, 28, 1, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)],
+        ),
+        # 25 October: 01:30 London happens twice (BST, then GMT); it fires the first time only.
+        (
+            [datetime(2026, 10, 25, 0, 31, tzinfo=UTC), datetime(2026, 10, 25, 1, 31, tzinfo=UTC)],
+            [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)],
+        ),
+    ],
+    ids=["march", "october"],
+)
+def test_london_daily_schedule_across_daylight_saving(
+    newsroom: Session, ticks: list[datetime], expected: list[datetime]
+) -> None:
+    db = newsroom
+    start = ticks[0] - timedelta(days=2)
+    create_schedule(
+        db,
+        "london",
+        list_name="weekly",
+        cron="30 1 * * *",
+        timezone="Europe/London",
+        min_stories=0,
+        now=start,
+    )
+    db.commit()
+    for moment in ticks:
+        run_due(db, moment)
+    # Each tick ran the latest occurrence not yet run: each fire time once, none twice.
+    assert [when for when, _ in occurrences(db)] == expected
