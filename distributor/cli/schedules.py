@@ -256,7 +256,8 @@ def run_due_command(
         str | None,
         typer.Option(
             "--at",
-            help="Evaluate as of this ISO-8601 instant (default: now; UTC when it has no offset).",
+            help="Evaluate as of this ISO-8601 instant (default: now; UTC when it has no"
+            " offset). A future instant runs those occurrences ahead of time, once.",
         ),
     ] = None,
     as_json: bool = JsonOption,
