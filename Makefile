@@ -74,6 +74,7 @@ bench: setup
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/schedules.py
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) build dist var tests/artifacts .pytest_cache .mypy_cache .ruff_cache

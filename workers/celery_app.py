@@ -35,6 +35,10 @@ PERIODIC: dict[str, tuple[str, float]] = {
     "poll-sources": ("distributor.poll_sources", 6.0),
     "push-partners": ("distributor.push_partners", 3.0),
     "release-embargoes": ("distributor.release_embargoes", 6.0),
+    # Every minute at the default 10 s tick: cron's finest step. Each occurrence of a schedule
+    # is claimed by a row insert, so an early, late or repeated tick makes no second issue.
+    "run-schedules": ("distributor.run_schedules", 6.0),
+    "notify-desk": ("distributor.notify_desk", 1.0),
     # Hourly at the default 10 s tick: retention is counted in days.
     "purge-event-payloads": ("distributor.purge_event_payloads", 360.0),
 }

@@ -359,6 +359,35 @@ def send_confirmation(subscriber_id: int, list_id: int) -> dict[str, Any]:
     return {"sent": sent}
 
 
+# ----------------------------------------------------------------------------- automation
+@app.task(name="distributor.run_schedules")
+def run_schedules() -> dict[str, Any]:
+    """Run the latest due occurrence of every recurring schedule, once each."""
+    from distributor.db.session import unit_of_work
+    from distributor.services.schedules import run_due
+
+    settings = get_settings()
+    with unit_of_work(settings.database_url) as session:
+        report = run_due(session)
+    return {
+        "created": [item.issue_id for item in report.created],
+        "occurrences": len(report.occurrences),
+    }
+
+
+@app.task(name="distributor.notify_desk")
+def notify_desk() -> dict[str, Any]:
+    """Mail the desk users the pending notifications (drafts ready, issues finished, paused
+    or held); each is claimed before it is sent, so a repeated task sends nothing twice."""
+    from distributor.db.session import unit_of_work
+    from distributor.services.desk_notifications import deliver_notifications
+
+    settings = get_settings()
+    with unit_of_work(settings.database_url) as session:
+        report = deliver_notifications(session, settings, _email_sender())
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
 # ----------------------------------------------------------------------------- personal data
 @app.task(name="distributor.purge_event_payloads")
 def purge_event_payloads() -> dict[str, Any]:

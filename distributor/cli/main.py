@@ -11,6 +11,7 @@ from distributor.cli import (
     issues,
     partners,
     render,
+    schedules,
     service,
     subscribers,
     tokens,
@@ -34,6 +35,7 @@ app.add_typer(ingest.sources_app, name="sources")
 app.add_typer(subscribers.lists_app, name="lists")
 app.add_typer(subscribers.subscribers_app, name="subscribers")
 app.add_typer(issues.issues_app, name="issues")
+app.add_typer(schedules.schedules_app, name="schedules")
 app.command("render")(render.render_command)
 app.command("feed")(partners.feed_command)
 app.add_typer(partners.partners_app, name="partners")

@@ -594,3 +594,85 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+# ------------------------------------------------------------------------------- automation
+class Schedule(Base):
+    """A recurring issue: every time ``cron`` fires in ``timezone``, the new stories that match
+    the filters become an issue of ``list_id`` (a draft for an editor, or sent at once).
+
+    Filters left empty match everything; ``source_id`` names one source of stories.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id"))
+    cron: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(10), default="draft")
+    layout: Mapped[str] = mapped_column(String(10), default="excerpt")
+    min_stories: Mapped[int] = mapped_column(Integer, default=1)
+    max_stories: Mapped[int] = mapped_column(Integer, default=10)
+    subject_template: Mapped[str] = mapped_column(String(500))
+    section: Mapped[str | None] = mapped_column(String(200))
+    tag: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(35))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Occurrences before this instant never run: set when the schedule is created, resumed or
+    # given a new cron or zone, so none of those fires a time that passed meanwhile.
+    active_since: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScheduleOccurrence(Base):
+    """One time a schedule fired: claimed by inserting this row, so UNIQUE(schedule, time)
+    makes each occurrence happen once however many schedulers run.
+
+    ``status`` is ``created`` (``issue_id`` names the issue), ``skipped`` (an older occurrence
+    missed during downtime; only the latest is caught up) or ``too_few`` (fewer new stories than
+    the schedule's minimum); ``reason`` says why in words.
+    """
+
+    __tablename__ = "schedule_occurrences"
+    __table_args__ = (UniqueConstraint("schedule_id", "occurs_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    occurs_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issues.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskNotification(Base):
+    """An email to the desk users about an issue (a draft is ready, it finished, it was paused
+    or held), stored in the transaction that made the event happen and mailed afterwards.
+
+    UNIQUE(kind, issue, event key) records each event once: a repeated task or a retried
+    transaction cannot mail it twice. ``status`` is ``pending``, ``sending`` (claimed),
+    ``sent`` or ``failed``.
+    """
+
+    __tablename__ = "desk_notifications"
+    __table_args__ = (
+        UniqueConstraint("kind", "issue_id", "event_key"),
+        Index("ix_desk_notifications_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    event_key: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

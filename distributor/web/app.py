@@ -93,6 +93,7 @@ ROUTE_MODULES = (
     "health",
     "articles_api",
     "api_v1",
+    "schedules_api",
     "email_preview",
     "feeds",
     "public",

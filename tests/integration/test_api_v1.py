@@ -310,3 +310,37 @@ def test_a_user_creates_and_revokes_a_token_in_the_desk(
     assert token_id
     client.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf.group(1)})
     assert client.get("/api/v1/me", headers=_as(token)).status_code == 401
+
+
+def test_schedules_through_the_api_are_audited_as_the_tokens_user(
+    site: tuple[Settings, TestClient],
+) -> None:
+    settings, client = site
+    headers = _as(_token(EDITOR))
+    assert client.post("/api/v1/lists", headers=headers, json={"name": "weekly"}).status_code == 201
+    assert client.get("/api/v1/schedules").status_code == 401
+    created = client.post(
+        "/api/v1/schedules",
+        headers=headers,
+        json={
+            "name": "friday",
+            "list": "weekly",
+            "cron": "0 8 * * fri",
+            "timezone": "Asia/Hong_Kong",
+        },
+    )
+    assert created.status_code == 201, created.text
+    paused = client.post("/api/v1/schedules/friday/pause", headers=headers)
+    assert paused.json()["paused"] is True
+    bad = client.patch("/api/v1/schedules/friday", headers=headers, json={"cron": "every day"})
+    assert bad.status_code == 422
+    with unit_of_work(settings.database_url) as session:
+        actions = [
+            (entry.action, entry.actor.split(" ")[0])
+            for entry in session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.target_type == "schedule")
+                .order_by(AuditEntry.id)
+            )
+        ]
+    assert actions == [("schedule.create", EDITOR), ("schedule.pause", EDITOR)]

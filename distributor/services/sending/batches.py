@@ -21,6 +21,7 @@ from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchEvent, IssueEvent, IssueStatus
 from distributor.metrics import count_provider_answer
+from distributor.services.desk_notifications import NotificationKind, record_notification
 from distributor.services.sending._shared import log, utcnow
 from distributor.services.sending.content import (
     batch_tags,
@@ -187,12 +188,15 @@ def _hold_for_embargo(
     )
     if not released:
         return lost_claim(session, batch.id, "held for an embargo")
-    move(
+    if move(
         session,
         IssueEvent.PAUSE,
         issue.id,
         values={"paused_reason": reason, "updated_at": moment},
-    )
+    ):
+        record_notification(
+            session, NotificationKind.PAUSED, issue.id, event_key=moment.isoformat(), detail=reason
+        )
     session.commit()
     log.error(
         "issue %s: batch %s not mailed, a story is under embargo; issue paused", issue.id, batch.id

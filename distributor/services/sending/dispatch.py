@@ -13,6 +13,7 @@ from distributor.config import Settings
 from distributor.db.models import Issue
 from distributor.domain.issues import IssueEvent, IssueStatus
 from distributor.services import audit
+from distributor.services.desk_notifications import NotificationKind, record_notification
 from distributor.services.rendering import render_issue_by_id
 from distributor.services.sending._shared import Publisher, log, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
@@ -148,6 +149,13 @@ def hold_embargoed_due_issues(session: Session, now: datetime) -> list[int]:
             values={"paused_reason": hold_message(verdict), "updated_at": now},
         ):
             held.append(issue_id)
+            record_notification(
+                session,
+                NotificationKind.HELD,
+                issue_id,
+                event_key=now.isoformat(),
+                detail=hold_message(verdict),
+            )
             log.warning("issue %s held: a story is still under embargo", issue_id)
     session.commit()
     return held

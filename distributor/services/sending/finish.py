@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchStatus, IssueEvent
+from distributor.services.desk_notifications import NotificationKind, record_notification
 from distributor.services.sending._shared import utcnow
 from distributor.services.transitions import move
 
@@ -50,5 +51,17 @@ def finish_issue_if_done(session: Session, issue_id: int, now: datetime | None =
     ).scalar_one()
     event = IssueEvent.FINISH_WITH_FAILURES if broken else IssueEvent.FINISH
     finished = move(session, event, issue_id, values={"finished_at": moment, "updated_at": moment})
+    if finished:
+        # Recorded with the move, mailed after the commit (distributor.notify_desk).
+        record_notification(
+            session,
+            NotificationKind.FINISHED,
+            issue_id,
+            detail=(
+                "Some batches failed for good: the report says how many readers were missed."
+                if broken
+                else None
+            ),
+        )
     session.commit()
     return finished

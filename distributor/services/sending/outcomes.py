@@ -23,7 +23,8 @@ from distributor.domain.issues import (
     DeliveryStatus,
     IssueEvent,
 )
-from distributor.services.sending._shared import log, mark_deliveries
+from distributor.services.desk_notifications import NotificationKind, record_notification
+from distributor.services.sending._shared import log, mark_deliveries, utcnow
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
 
@@ -134,7 +135,14 @@ def _count_failure(session: Session, settings: Settings, issue_id: int, reason: 
             f"paused after {failures} failed requests in a row; last error: {reason}. "
             "Fix the cause, then resume the issue."
         )
-        move(session, IssueEvent.PAUSE, issue_id, values={"paused_reason": reason_text})
+        if move(session, IssueEvent.PAUSE, issue_id, values={"paused_reason": reason_text}):
+            record_notification(
+                session,
+                NotificationKind.PAUSED,
+                issue_id,
+                event_key=utcnow().isoformat(),
+                detail=reason_text,
+            )
         log.error("issue %s paused after %s consecutive failures: %s", issue_id, failures, reason)
 
 

@@ -15,6 +15,7 @@ from distributor.web.routes import (
     desk_auth,
     desk_issues,
     desk_partners,
+    desk_schedules,
     desk_subscribers,
 )
 
@@ -23,6 +24,7 @@ for module in (
     desk_auth,
     desk_articles,
     desk_issues,
+    desk_schedules,
     desk_subscribers,
     desk_partners,
     desk_admin,

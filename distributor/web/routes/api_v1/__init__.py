@@ -18,13 +18,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from distributor.web.routes.api_v1 import account, audience, catalogue, issues, partners
-from distributor.web.routes.api_v1.common import ApiCaller
+from distributor.web.routes.api_v1.common import ApiCaller, api_caller
+from distributor.web.routes.schedules_api import schedule_routes
 
 VERSION = "1"
 OPENAPI_PATH = "/api/v1/openapi.json"
 router = APIRouter(prefix="/api/v1")
 for module in (account, issues, audience, catalogue, partners):
     router.include_router(module.router)
+router.include_router(schedule_routes("/schedules", api_caller))
 
 
 @cache

@@ -1,0 +1,263 @@
+"""Emails to the desk users about an issue: a draft from a schedule is ready, an issue
+finished (with its report link), an issue was paused for errors or held for an embargo.
+
+The event is recorded as a ``desk_notifications`` row in the transaction that made it happen
+(:func:`record_notification`), and mailed afterwards by :func:`deliver_notifications` (the
+``distributor.notify_desk`` task): a send that fails does not undo the event, and
+UNIQUE(kind, issue, event key) records each event once, however often the code that noticed
+it runs. A row is claimed (``pending -> sending``) and committed before the provider is
+called, so two workers never mail one row; a worker that dies in between leaves it
+``sending`` (not mailed twice). Transient failures are retried a few times.
+
+The message goes to every desk user (the newsroom's editors and admins) through the
+configured sender, like the confirmation emails. It carries no reader's data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from distributor import resources
+from distributor.adapters.email_base import (
+    DeliveryError,
+    EmailSender,
+    OutgoingBatch,
+    OutgoingRecipient,
+    TransientDeliveryError,
+    email_sender_for,
+)
+from distributor.config import Settings
+from distributor.db.models import DeskNotification, Issue, User, utcnow
+
+log = logging.getLogger("distributor.desk_notifications")
+
+# A desk account whose password is this marker cannot sign in (see services.users).
+_DISABLED_PASSWORD = "!disabled"  # noqa: S105 - a marker, not a credential
+MAX_ATTEMPTS = 5
+
+
+class NotificationKind(StrEnum):
+    """What happened to the issue."""
+
+    DRAFT_READY = "draft_ready"
+    FINISHED = "finished"
+    PAUSED = "paused"
+    HELD = "held"
+
+
+_SUBJECTS = {
+    NotificationKind.DRAFT_READY: "Draft ready for review: {subject}",
+    NotificationKind.FINISHED: "Issue sent: {subject}",
+    NotificationKind.PAUSED: "Issue paused: {subject}",
+    NotificationKind.HELD: "Issue held: {subject}",
+}
+
+
+def record_notification(
+    session: Session,
+    kind: NotificationKind,
+    issue_id: int,
+    *,
+    event_key: str = "",
+    detail: str | None = None,
+) -> bool:
+    """Record that the desk should hear of ``kind`` for ``issue_id`` (once per ``event_key``);
+    True when this call recorded it. Part of the caller's transaction (does not commit)."""
+    values = {
+        "kind": kind.value,
+        "issue_id": issue_id,
+        "event_key": event_key[:100],
+        "detail": detail,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(DeskNotification)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["kind", "issue_id", "event_key"])
+        .returning(DeskNotification.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def desk_addresses(session: Session) -> list[str]:
+    """The addresses of the desk users who can sign in."""
+    return list(
+        session.scalars(
+            select(User.email).where(User.password_hash != _DISABLED_PASSWORD).order_by(User.id)
+        )
+    )
+
+
+_environment = Environment(
+    loader=FileSystemLoader(str(resources.TEMPLATES_DIR / "email")),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationMessage:
+    """The subject and the two bodies of one notification."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def build_message(
+    settings: Settings, kind: NotificationKind, issue: Issue, detail: str | None
+) -> NotificationMessage:
+    """The email for ``kind`` about ``issue``; the link opens the issue in the desk (its
+    preview, schedule and, once sent, its report)."""
+    subject_line = " ".join(issue.subject.split())
+    context = {
+        "kind": kind.value,
+        "issue": issue,
+        "subject": subject_line,
+        "detail": detail or "",
+        "link": f"{settings.PUBLIC_BASE_URL}/issues/{issue.id}",
+        "publisher": settings.PUBLISHER_NAME,
+    }
+    return NotificationMessage(
+        subject=_SUBJECTS[kind].format(subject=subject_line)[:300],
+        text=_environment.get_template("desk_notification.txt.j2").render(context),
+        html=_environment.get_template("desk_notification.html.j2").render(context),
+    )
+
+
+@dataclass
+class NotificationReport:
+    """What one :func:`deliver_notifications` call did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    without_recipients: int = 0
+
+
+def deliver_notifications(
+    session: Session,
+    settings: Settings,
+    sender: EmailSender | None = None,
+    *,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> NotificationReport:
+    """Mail up to ``limit`` pending notifications to the desk users. Commits."""
+    report = NotificationReport()
+    session.commit()
+    pending = list(
+        session.scalars(
+            select(DeskNotification.id)
+            .where(DeskNotification.status == "pending")
+            .order_by(DeskNotification.id)
+            .limit(limit)
+        )
+    )
+    if not pending:
+        return report
+    own_sender = sender is None
+    chosen = sender or email_sender_for(settings)
+    try:
+        for notification_id in pending:
+            _deliver_one(
+                session, settings, chosen, notification_id, report=report, now=now or utcnow()
+            )
+    finally:
+        if own_sender:
+            chosen.close()
+    return report
+
+
+def _deliver_one(
+    session: Session,
+    settings: Settings,
+    sender: EmailSender,
+    notification_id: int,
+    *,
+    report: NotificationReport,
+    now: datetime,
+) -> None:
+    claimed = session.execute(
+        update(DeskNotification)
+        .where(DeskNotification.id == notification_id, DeskNotification.status == "pending")
+        .values(status="sending", attempts=DeskNotification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not getattr(claimed, "rowcount", 0):
+        return  # another worker has it
+    notification = session.get(DeskNotification, notification_id, populate_existing=True)
+    assert notification is not None
+    issue = session.get(Issue, notification.issue_id)
+    addresses = desk_addresses(session)
+    if issue is None or not addresses:
+        report.without_recipients += 1
+        _finish(session, notification_id, "sent", now, "no desk user to tell")
+        return
+    message = build_message(
+        settings, NotificationKind(notification.kind), issue, notification.detail
+    )
+    batch = OutgoingBatch(
+        from_email=settings.MAIL_FROM,
+        from_name=settings.MAIL_FROM_NAME,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        recipients=[
+            OutgoingRecipient(
+                delivery_id=position,
+                email=address,
+                name=None,
+                custom_args={"dst_kind": "desk_notification"},
+            )
+            for position, address in enumerate(addresses, start=1)
+        ],
+        reply_to=settings.MAIL_REPLY_TO,
+        categories=["desk-notification"],
+        reference=f"desk-notification-{notification_id}",
+    )
+    try:
+        sender.send_batch(batch)
+    except TransientDeliveryError as error:
+        attempts = notification.attempts
+        status = "pending" if attempts < MAX_ATTEMPTS else "failed"
+        _finish(session, notification_id, status, None, error.message)
+        log.warning("desk notification %s not sent (attempt %s)", notification_id, attempts)
+        if status == "failed":
+            report.failed += 1
+        else:
+            report.retrying += 1
+        return
+    except DeliveryError as error:
+        _finish(session, notification_id, "failed", None, error.message)
+        log.error("desk notification %s refused by the provider", notification_id)
+        report.failed += 1
+        return
+    _finish(session, notification_id, "sent", now, None)
+    report.sent += 1
+
+
+def _finish(
+    session: Session, notification_id: int, status: str, sent_at: datetime | None, error: str | None
+) -> None:
+    session.execute(
+        update(DeskNotification)
+        .where(DeskNotification.id == notification_id)
+        .values(status=status, sent_at=sent_at, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
