@@ -37,6 +37,7 @@ from distributor.domain.tokens import (
 )
 from distributor.resources import TEMPLATES_DIR
 from distributor.services import subscribers as subscriber_service
+from distributor.services.activation import take_activated
 from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web.public")
@@ -153,6 +154,20 @@ def enqueue_confirmation(subscriber_id: int, list_id: int) -> None:
         celery_app.send_task("distributor.send_confirmation", args=[subscriber_id, list_id])
     except Exception:
         log.warning("could not enqueue the confirmation email", exc_info=True)
+
+
+def enqueue_welcomes(memberships: list[tuple[int, int]]) -> None:
+    """Publish the welcome-email task for memberships that just became active (after commit).
+    A broker outage is logged, not raised: the reader's action has succeeded."""
+    if not memberships:
+        return
+    try:
+        from workers.celery_app import app as celery_app
+
+        for subscriber_id, list_id in memberships:
+            celery_app.send_task("distributor.send_welcome", args=[subscriber_id, list_id])
+    except Exception:
+        log.warning("could not enqueue the welcome email", exc_info=True)
 
 
 # ---------------------------------------------------------------------------------- signup
@@ -280,8 +295,10 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                     },
                     422,
                 )
+        activated = take_activated(session)
     if result is not None and result.send_confirmation and result.subscriber_id is not None:
         enqueue_confirmation(result.subscriber_id, result.list_id)
+    enqueue_welcomes(activated)
     status = "confirmation_sent" if double else "subscribed"
     if as_json:
         return _json({"status": status, "list": list_name})
@@ -340,6 +357,8 @@ def confirm(request: Request, token: str) -> Response:
             claims.list_id,
             issued_at=datetime.fromtimestamp(claims.issued_at, tz=UTC),
         )
+        activated = take_activated(session)
+    enqueue_welcomes(activated)
     manage = preferences_url(
         "",
         make_token(settings.secret_key(), MANAGE_PURPOSE, claims.subscriber_id, claims.list_id),
@@ -498,6 +517,7 @@ def _save_preferences(
                 language=language or None,
                 name=name or None,
             )
+            activated = take_activated(session)
     except subscriber_service.SubscriberError as exc:
         with unit_of_work(settings.database_url) as session:
             current = subscriber_service.preferences_of(session, claims.subscriber_id)
@@ -506,4 +526,5 @@ def _save_preferences(
         return _preferences_page(request, token, current, error=str(exc), status_code=422)
     if prefs is None:
         return _gone(request)
+    enqueue_welcomes(activated)
     return _preferences_page(request, token, prefs, saved=True)
