@@ -785,15 +785,34 @@ _BODY_OPEN = re.compile(r"<body\b[^>]*>")
 _BODY_CLOSE = re.compile(r"</body>")
 
 
-def render_web_archive(rendered: RenderedIssue, web_url: str, fallback_name: str = "") -> str:
+def render_web_archive(
+    rendered: RenderedIssue,
+    web_url: str,
+    fallback_name: str = "",
+    *,
+    index_link: tuple[str, str] | None = None,
+) -> str:
     """The public web copy: the same HTML without unsubscribe, preferences or personal data.
 
     ``fallback_name`` replaces the first name (default: the word for "reader" in the issue's
-    language).
+    language). ``index_link`` is (URL, list title) of the list's public archive: the page
+    links back to it above the issue.
     """
     page = _EMAIL_ONLY_BLOCK.sub("", rendered.html)
+    navigation = ""
+    if index_link is not None:
+        url = _safe_url(index_link[0])
+        if url is not None:
+            navigation = (
+                '<nav style="max-width:600px;margin:0 auto;padding:12px 16px;font:15px/1.5 '
+                'Georgia,serif"><a href="'
+                + html.escape(url)
+                + '" id="archive-index-link">&larr; '
+                + html.escape(_clean(index_link[1]))
+                + "</a></nav>"
+            )
     # A web page has landmarks (an email has none): the whole copy is the page's main content.
-    page = _BODY_OPEN.sub(lambda match: match.group() + "<main>", page, count=1)
+    page = _BODY_OPEN.sub(lambda match: match.group() + navigation + "<main>", page, count=1)
     page = _BODY_CLOSE.sub("</main></body>", page, count=1)
     language_match = re.search(r'<html lang="([^"]+)"', page)
     name = fallback_name or fallback_first_name(language_match.group(1) if language_match else "en")

@@ -15,7 +15,13 @@ from distributor.config import Settings
 from distributor.db import models
 from distributor.db.mapping import article_from_row
 from distributor.domain.issues import EDITABLE_STATUSES, IssueLayout, IssueStatus, story_layout
-from distributor.domain.links import MANAGE_PURPOSE, archive_url, preferences_url, unsubscribe_url
+from distributor.domain.links import (
+    MANAGE_PURPOSE,
+    archive_url,
+    newsletter_index_url,
+    preferences_url,
+    unsubscribe_url,
+)
 from distributor.domain.tokens import make_token, token_signer
 from distributor.rendering.email import (
     FIRST_NAME,
@@ -355,17 +361,7 @@ def archive_page(
     ):
         raise IssueNotFoundError("no published issue has this address")
     moment = now or SYSTEM_CLOCK.now()
-    embargoed = frozenset(
-        session.scalars(
-            select(models.IssueArticle.article_id)
-            .join(models.Article, models.Article.id == models.IssueArticle.article_id)
-            .where(
-                models.IssueArticle.issue_id == issue.id,
-                models.Article.embargo_until.is_not(None),
-                models.Article.embargo_until > moment,
-            )
-        )
-    )
+    embargoed = embargoed_in_issues(session, [issue.id], moment).get(issue.id, frozenset())
     if not embargoed:
         rendered = render_issue_by_id(session, settings, issue.id)
     else:
@@ -373,4 +369,60 @@ def archive_page(
         if not content.articles:
             raise IssueNotFoundError("no published issue has this address")
         rendered = render_issue(content, Branding.from_settings(settings))
-    return render_web_archive(rendered, web_archive_url(settings, issue))
+    return render_web_archive(
+        rendered,
+        web_archive_url(settings, issue),
+        index_link=archive_index_link(session, settings, issue),
+    )
+
+
+def embargoed_in_issues(
+    session: Session, issue_ids: list[int], now: datetime
+) -> dict[int, frozenset[int]]:
+    """For each issue, the ids of its stories still under embargo at ``now`` (issues with
+    none are left out). Public pages leave these stories out: the web archive's embargo rule."""
+    found: dict[int, set[int]] = {}
+    if not issue_ids:
+        return {}
+    rows = session.execute(
+        select(models.IssueArticle.issue_id, models.IssueArticle.article_id)
+        .join(models.Article, models.Article.id == models.IssueArticle.article_id)
+        .where(
+            models.IssueArticle.issue_id.in_(issue_ids),
+            models.Article.embargo_until.is_not(None),
+            models.Article.embargo_until > now,
+        )
+    )
+    for issue_id, article_id in rows:
+        found.setdefault(issue_id, set()).add(article_id)
+    return {issue_id: frozenset(ids) for issue_id, ids in found.items()}
+
+
+def is_public_issue(issue: models.Issue) -> bool:
+    """True when ``issue`` has gone out, so its web copy may be public (a held issue never
+    started, a draft may carry unfinished or embargoed stories)."""
+    return IssueStatus(issue.status) in PUBLIC_ARCHIVE_STATUSES and issue.started_at is not None
+
+
+def archive_index_link(
+    session: Session, settings: Settings, issue: models.Issue
+) -> tuple[str, str] | None:
+    """(URL, label) of the public archive of the issue's first public list, if it has one."""
+    from distributor.domain.subscribers import ListVisibility
+
+    mailing_list = session.scalar(
+        select(models.MailingList)
+        .join(models.IssueList, models.IssueList.list_id == models.MailingList.id)
+        .where(
+            models.IssueList.issue_id == issue.id,
+            models.MailingList.visibility == ListVisibility.PUBLIC.value,
+        )
+        .order_by(models.MailingList.id)
+        .limit(1)
+    )
+    if mailing_list is None:
+        return None
+    return (
+        newsletter_index_url(settings.PUBLIC_BASE_URL, mailing_list.name),
+        mailing_list.title or mailing_list.name,
+    )

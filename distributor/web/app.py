@@ -64,6 +64,7 @@ ROUTE_MODULES = (
     "email_preview",
     "feeds",
     "public",
+    "newsletters",
     "webhooks",
     "desk",
 )
