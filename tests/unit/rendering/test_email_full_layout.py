@@ -4,12 +4,14 @@ each story, in the HTML and in the plain-text part, for English and Chinese stor
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 
 from distributor.domain.articles import Article, Image
 from distributor.rendering.email import IssueContent, render_issue
+from distributor.rendering.labels import labels_for
 from tests.factories.email_stories import branding
 from tests.factories.full_stories import (
     EN_HEADING,
@@ -147,3 +149,53 @@ def test_a_ten_story_full_issue_with_many_photos_renders_every_photo() -> None:
     for article in content.articles:
         assert 3 <= len(article.images) <= 6
         assert {image.url for image in article.images} <= sources
+
+
+def test_the_demo_stories_as_ingested_keep_every_credit_caption_note_and_bio_once() -> None:
+    from distributor.ingest.json_schema import parse_json_document
+    from distributor.services.demo import demo_document
+
+    articles, _report = parse_json_document(demo_document(), "distributor/demo/stories.json")
+    languages = {article.language.split("-")[0] for article in articles}
+    assert {"en", "zh"} <= languages
+    content = IssueContent(
+        subject="Demo",
+        preheader="",
+        editor_note="",
+        language="en",
+        articles=tuple(articles),
+        list_title="Demo",
+        layout="full",
+    )
+    rendered = render_issue(content, branding())
+    seen = visible_text(rendered.html)
+    text = _text_lines(rendered.text)
+    sources = requested_urls(rendered.html)
+    # Each caption and credit is shown as often as photos carry it: never dropped, and never
+    # repeated as body text under its photo.
+    expected = Counter(
+        value
+        for article in articles
+        for image in article.images
+        for value in (
+            image.caption,
+            labels_for(article.language).credit + image.credit if image.credit else None,
+        )
+        if value
+    )
+    for value, count in expected.items():
+        assert seen.count(value) == count, value
+        assert text.count(value) == count, value
+    for article in articles:
+        for image in article.images:
+            assert image.url in sources
+        for note in article.notes:
+            assert note in seen
+            assert note in text
+        for author in article.authors:
+            if author.bio:
+                assert author.bio in seen
+                assert author.bio in text
+    # Site chrome and share buttons of the demo bodies stay out.
+    assert "Loading…" not in seen
+    assert "Share on Facebook" not in seen
