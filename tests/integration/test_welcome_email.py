@@ -341,3 +341,25 @@ def test_the_desk_previews_and_saves_the_welcome_email(tmp_path: Path, database_
         weekly = db.get(MailingList, list_id)
         assert weekly is not None
         assert weekly.welcome_markdown == WELCOME.strip()
+
+
+def test_joining_a_list_on_the_preferences_page_marks_it_for_a_welcome(
+    tmp_path: Path, database_url: str
+) -> None:
+    from distributor.services.subscribers import update_preferences
+
+    settings = make_settings(tmp_path, database_url)
+    with unit_of_work(settings.database_url) as db:
+        create_list(db, "weekly", opt_in=OptIn.SINGLE)
+        daily = create_list(db, "daily", opt_in=OptIn.DOUBLE)
+        membership = add_subscriber(db, "eve@example.org", "weekly", confirmed=True)
+        take_activated(db)
+        update_preferences(
+            db,
+            membership.subscriber_id,
+            wanted_list_ids={membership.list_id, daily.id},
+            language=None,
+            name=None,
+        )
+        # Only the list the reader just joined: staying on weekly is no new subscription.
+        assert take_activated(db) == [(membership.subscriber_id, daily.id)]
