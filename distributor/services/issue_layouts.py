@@ -66,6 +66,11 @@ def set_issue_layout(
             "its layout"
         )
     wanted = list(dict.fromkeys(excerpt_article_ids))
+    if wanted and chosen is IssueLayout.EXCERPT:
+        raise IssueError(
+            "stories to show as excerpts can only be named in a full issue: in an excerpt "
+            "issue every story already is one"
+        )
     in_issue = {link.article_id for link in issue.articles}
     strangers = [str(article_id) for article_id in wanted if article_id not in in_issue]
     if strangers:
@@ -75,8 +80,7 @@ def set_issue_layout(
         )
     issue.layout = chosen
     for link in issue.articles:
-        # In an excerpt issue every story is an excerpt; in a full one, the named ones are.
-        link.excerpt = True if link.article_id in wanted and chosen is IssueLayout.FULL else None
+        link.excerpt = True if link.article_id in wanted else None
     session.flush()
     fitted: tuple[int, ...] = ()
     if fit:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -116,6 +117,11 @@ def test_bad_layouts_and_strangers_are_refused_by_name(
     )
     assert stranger.exit_code == 1
     assert "article(s) 999999 are not in issue" in stranger.output
+    pointless = runner.invoke(
+        cli, ["issues", "layout", str(issue_id), "excerpt", "--excerpt", str(first)]
+    )
+    assert pointless.exit_code == 1
+    assert "can only be named in a full issue" in pointless.output
 
 
 def test_an_issue_over_the_budget_says_so_and_fit_makes_it_fit(
@@ -175,8 +181,36 @@ def test_the_desk_chooses_the_layout_and_fits_it(tmp_path: Path, database_url: s
         )
         assert "of the longest stories now show as excerpts" in fitted.text
         assert 'id="size-too-big"' not in fitted.text
+        with unit_of_work(settings.database_url) as db:
+            issue = db.get(Issue, issue_id)
+            assert issue is not None
+            assert issue.layout == "full"
+            assert any(link.excerpt for link in issue.articles)
+        # Back to excerpts with a story box still ticked: the boxes belong to a full issue.
+        back = client.post(
+            f"/issues/{issue_id}/layout",
+            data={"csrf_token": csrf_from(fitted.text), "layout": "excerpt", "excerpt": ids[0]},
+        )
+        assert "Layout saved" in back.text
     with unit_of_work(settings.database_url) as db:
         issue = db.get(Issue, issue_id)
         assert issue is not None
-        assert issue.layout == "full"
-        assert any(link.excerpt for link in issue.articles)
+        assert issue.layout == "excerpt"
+        assert all(link.excerpt is None for link in issue.articles)
+
+
+def test_the_database_refuses_an_unknown_layout(tmp_path: Path, database_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    settings = make_settings(tmp_path, database_url)
+    first, _, _ = _stories(settings, 3)
+    with unit_of_work(settings.database_url) as db:
+        from distributor.services.issues import create_issue
+
+        issue_id = create_issue(db, ["weekly"], "Harbour", [first]).id
+    with unit_of_work(settings.database_url) as db:
+        layout = db.execute(text("SELECT layout FROM issues WHERE id = :id"), {"id": issue_id})
+        assert layout.scalar_one() == "excerpt"
+    with pytest.raises(IntegrityError), unit_of_work(settings.database_url) as db:
+        db.execute(text("UPDATE issues SET layout = 'wide' WHERE id = :id"), {"id": issue_id})

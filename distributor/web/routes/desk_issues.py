@@ -337,7 +337,8 @@ def save_layout(
             app_settings(request),
             issue_id,
             layout,
-            excerpt_article_ids=_int_list(excerpt),
+            # The per-story boxes belong to a full issue; switching to excerpts clears them.
+            excerpt_article_ids=_int_list(excerpt) if layout == "full" else [],
             fit=bool(fit),
         )
     except (IssueError, EmailRenderError) as exc:

@@ -88,5 +88,5 @@ def downgrade() -> None:
     with op.batch_alter_table("issue_articles", schema=None) as batch_op:
         batch_op.drop_column("excerpt")
     with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_issues_layout", type_="check")
+        batch_op.drop_constraint(op.f("ck_issues_layout"), type_="check")
         batch_op.drop_column("layout")
