@@ -1,7 +1,8 @@
-"""Benchmark: one 10-article issue render, and personalised copies per second (one core).
+"""Benchmark: one 10-article issue render (excerpts, and whole stories with 3 to 6 photos
+each), and personalised copies per second (one core).
 
 Run: .venv/bin/python bench/render.py [--renders 200] [--copies 50000]
-Targets: < 20 ms per render, >= 50,000 personalised copies/s.
+Targets: < 20 ms per render, >= 50,000 personalised copies/s (both layouts).
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from distributor.rendering.email import (
+    IssueContent,
     Recipient,
     personalise,
     render_issue,
     substitutions_for,
 )
 from tests.factories.email_stories import branding, issue_content
+from tests.factories.full_stories import full_issue
 
 
-def bench_render(language: str, renders: int) -> None:
-    content = issue_content(10, language)
+def _content(language: str, layout: str) -> IssueContent:
+    return full_issue(10, language) if layout == "full" else issue_content(10, language)
+
+
+def bench_render(language: str, renders: int, layout: str = "excerpt") -> None:
+    content = _content(language, layout)
     house = branding()
     for _ in range(10):
         rendered = render_issue(content, house)
@@ -38,7 +45,7 @@ def bench_render(language: str, renders: int) -> None:
     timings.sort()
     # CPU time is what one core spends; wall time also counts waiting when the machine is busy.
     print(
-        f"render 10 articles [{language}]: {cpu_ms:.2f} ms CPU per render; wall mean "
+        f"render 10 articles [{language}, {layout}]: {cpu_ms:.2f} ms CPU per render; wall mean "
         f"{statistics.mean(timings):.2f} ms, median {statistics.median(timings):.2f} ms, "
         f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms | "
         f"HTML {rendered.html_bytes / 1000:.1f} KB, "
@@ -46,8 +53,8 @@ def bench_render(language: str, renders: int) -> None:
     )
 
 
-def bench_personalise(language: str, copies: int) -> None:
-    rendered = render_issue(issue_content(10, language), branding())
+def bench_personalise(language: str, copies: int, layout: str = "excerpt") -> None:
+    rendered = render_issue(_content(language, layout), branding())
     base = "https://news.example.org"
     recipients = [
         Recipient(
@@ -71,7 +78,7 @@ def bench_personalise(language: str, copies: int) -> None:
         substitutions_for(recipients[index % 1000], "reader")
     substitutions_elapsed = time.process_time() - start
     print(
-        f"personalise [{language}]: {copies / elapsed:,.0f} copies/s of CPU "
+        f"personalise [{language}, {layout}]: {copies / elapsed:,.0f} copies/s of CPU "
         f"({elapsed / copies * 1e6:.1f} us per copy, {total_bytes / elapsed / 1e9:.2f} G chars/s); "
         f"substitutions only: {copies / substitutions_elapsed:,.0f}/s"
     )
@@ -82,10 +89,12 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--copies", type=int, default=50_000)
     args = parser.parse_args()
-    for language in ("en", "zh-Hans"):
-        bench_render(language, args.renders)
-    for language in ("en", "zh-Hans"):
-        bench_personalise(language, args.copies)
+    for layout in ("excerpt", "full"):
+        for language in ("en", "zh-Hans"):
+            bench_render(language, args.renders, layout)
+    for layout in ("excerpt", "full"):
+        for language in ("en", "zh-Hans"):
+            bench_personalise(language, args.copies, layout)
 
 
 if __name__ == "__main__":

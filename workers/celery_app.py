@@ -24,6 +24,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "distributor.push_partners": {"queue": "webhooks"},
     "distributor.poll_sources": {"queue": "ingest"},
     "distributor.send_confirmation": {"queue": "send"},
+    "distributor.send_welcome": {"queue": "send"},
 }
 
 # Periodic ticks. Each one is idempotent and driven by database state, so a missed tick, a

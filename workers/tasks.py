@@ -405,3 +405,28 @@ def purge_event_payloads() -> dict[str, Any]:
         if done < 1000:
             break
     return {"scrubbed": scrubbed}
+
+
+@app.task(
+    name="distributor.send_welcome",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_welcome(subscriber_id: int, list_id: int) -> dict[str, Any]:
+    """Send a list's welcome email to a reader whose subscription just became active; a no-op
+    when it went already (one row per reader and list), or the list has none."""
+    from distributor.adapters.email_base import TransientDeliveryError
+    from distributor.db.session import unit_of_work
+    from distributor.services.welcome import send_welcome as send
+
+    settings = get_settings()
+    try:
+        with unit_of_work(settings.database_url) as session:
+            sent = send(session, settings, int(subscriber_id), int(list_id), _email_sender())
+    except TransientDeliveryError as exc:
+        # Provider busy or unreachable: the claim was given back; try again later.
+        raise OSError(exc.message) from exc
+    return {"sent": sent}

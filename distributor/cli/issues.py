@@ -66,6 +66,11 @@ def create(
     ],
     preheader: str = typer.Option("", "--preheader", help="Preview text shown by mail apps."),
     note: str = typer.Option("", "--note", help="Editor's note at the top of the issue."),
+    layout: str = typer.Option(
+        "excerpt",
+        "--layout",
+        help="excerpt (opening paragraphs and a link) or full (every story in full).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a draft issue from articles; prints its id."""
@@ -80,11 +85,79 @@ def create(
                 list(article),
                 preheader=preheader,
                 editor_note=note,
+                layout=layout,
             )
-            data = {"id": issue.id, "status": issue.status, "language": issue.language}
+            data = {
+                "id": issue.id,
+                "status": issue.status,
+                "language": issue.language,
+                "layout": issue.layout,
+            }
     except _issue_errors() as error:
         fail(str(error))
     emit(data, as_json, str(data["id"]))
+
+
+@issues_app.command("layout")
+def layout_command(
+    issue_id: int,
+    layout: str = typer.Argument(..., help="full (whole stories) or excerpt."),
+    *,
+    excerpt: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--excerpt",
+            help="Article id to show as an excerpt in a full issue (repeatable).",
+        ),
+    ] = None,
+    fit: bool = typer.Option(
+        False,
+        "--fit",
+        help="Show the longest whole stories as excerpts until the HTML fits the size budget.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Choose an issue's layout: every story in full, or excerpts with a link.
+
+    In a full issue, --excerpt names stories to show as excerpts; --fit switches the longest
+    whole stories to excerpts until the email fits EMAIL_HTML_BUDGET_BYTES (Gmail clips larger
+    messages).
+    """
+    from distributor.services.issue_layouts import set_issue_layout
+
+    try:
+        with session_scope() as session:
+            result = set_issue_layout(
+                session,
+                settings(),
+                issue_id,
+                layout,
+                excerpt_article_ids=excerpt or (),
+                fit=fit,
+            )
+            data = result.as_dict()
+    except _issue_errors() as error:
+        fail(str(error))
+
+    def show(values: dict[str, Any]) -> None:
+        excerpts = ", ".join(str(item) for item in values["excerpt_articles"]) or "none"
+        console.print(
+            f"issue {values['id']}: layout {values['layout']}; stories shown as excerpts: "
+            f"{excerpts}; HTML {values['html_bytes'] / 1000:.1f} KB "
+            f"(budget {values['budget_bytes'] / 1000:.0f} KB)",
+            highlight=False,
+        )
+        if values["fitted_articles"]:
+            fitted = ", ".join(str(item) for item in values["fitted_articles"])
+            console.print(f"  fitted: article(s) {fitted} now excerpts", highlight=False)
+        if values["over_budget"]:
+            console.print(
+                "  [yellow]warning:[/] still over the size budget: Gmail would clip it. "
+                "Use --fit, the excerpt layout, or remove a story.",
+                highlight=False,
+            )
+
+    emit(data, as_json, show)
 
 
 def preflight_data(verdict: Preflight) -> dict[str, Any]:

@@ -169,6 +169,59 @@ def unarchive_list(
     _change_list(name, "unarchive", as_json, "list {name} is open again")
 
 
+@lists_app.command("welcome")
+def welcome(
+    name: Annotated[str, typer.Argument(help="The list's short name.")],
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="A Markdown file (UTF-8) with the welcome email; '-' reads standard input.",
+            allow_dash=True,
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Send no welcome email on this list.")
+    ] = False,
+    as_json: bool = JsonOption,
+) -> None:
+    """Set the welcome email a reader gets once, right after their subscription becomes active
+    (Markdown; raw HTML and images are not allowed). Without --file or --clear, print it."""
+    from distributor.services.subscribers import SubscriberError, require_list
+    from distributor.services.welcome import WelcomeError, set_welcome
+
+    if file is not None and clear:
+        fail("give --file or --clear, not both")
+    text: str | None = None
+    if file is not None:
+        try:
+            raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as error:
+            fail(f"{file}: cannot read it ({error.strerror or error})")
+        except UnicodeDecodeError as error:
+            fail(f"{file}: not UTF-8 text (byte {error.start}); save it as UTF-8")
+    try:
+        with session_scope() as session:
+            if file is None and not clear:
+                current = require_list(session, name).welcome_markdown
+            else:
+                current = set_welcome(session, name, text).welcome_markdown
+    except (WelcomeError, SubscriberError) as error:
+        fail(str(error))
+    data = {"list": name, "welcome_markdown": current}
+    if file is None and not clear:
+        emit(data, as_json, current if current else f"list {name} sends no welcome email")
+        return
+    emit(
+        data,
+        as_json,
+        f"list {name}: welcome email saved ({len(current)} characters)"
+        if current
+        else f"list {name} sends no welcome email",
+    )
+
+
 @lists_app.command("list")
 def list_lists(as_json: bool = JsonOption) -> None:
     """Show every list with member counts."""

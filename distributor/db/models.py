@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -258,6 +259,8 @@ class MailingList(Base):
     # "public" (signup page, offered to every reader) or "private" (only its members see it;
     # joined only through an operator). Lists that existed before migration 0009 are private.
     visibility: Mapped[str] = mapped_column(String(10), default="public")
+    # The welcome email (Markdown) a reader gets once their subscription is active; None: none.
+    welcome_markdown: Mapped[str | None] = mapped_column(Text)
 
 
 class Subscriber(Base):
@@ -304,6 +307,28 @@ class Subscription(Base):
     unsubscribed_at: Mapped[datetime | None]
 
 
+class WelcomeDelivery(Base):
+    """The welcome email of one list sent to one reader: UNIQUE(list, subscriber) makes it once.
+
+    The row is claimed (``status`` pending) before the email goes out, so a repeated task finds
+    it and does nothing; ``status`` then records the outcome.
+    """
+
+    __tablename__ = "welcome_deliveries"
+    __table_args__ = (UniqueConstraint("list_id", "subscriber_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
 class Suppression(Base):
     """An address (by hash) that is never mailed again, from any list."""
 
@@ -321,6 +346,7 @@ class Issue(Base):
     """A newsletter issue: content, audience, schedule and the rendered body."""
 
     __tablename__ = "issues"
+    __table_args__ = (CheckConstraint("layout IN ('full', 'excerpt')", name="layout"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject: Mapped[str] = mapped_column(String(500))
@@ -347,6 +373,8 @@ class Issue(Base):
     rendered_at: Mapped[datetime | None]
     html_size: Mapped[int | None] = mapped_column(Integer)
     web_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "excerpt" (opening paragraphs and a link) or "full" (whole stories); see IssueLayout.
+    layout: Mapped[str] = mapped_column(String(10), default="excerpt")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -367,6 +395,8 @@ class IssueArticle(Base):
     )
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # This story's own layout: True = excerpt, False = whole story, None = the issue's layout.
+    excerpt: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class IssueList(Base):

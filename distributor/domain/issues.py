@@ -223,3 +223,31 @@ def parse_schedule(text: str, timezone_name: str | None = None) -> tuple[datetim
         return moment.astimezone(UTC), "UTC"
     zone = timezone_name or "UTC"
     return resolve_send_time(moment, zone), zone
+
+
+class IssueLayout(StrEnum):
+    """How the stories of an issue appear in the email.
+
+    ``excerpt``: the lead photo, the opening paragraphs and a "Continue reading" link.
+    ``full``: the whole story (every paragraph and photo with its caption and credit, the
+    byline, the notes and the author bio). One story may differ from its issue's layout
+    (``issue_articles.excerpt``).
+    """
+
+    FULL = "full"
+    EXCERPT = "excerpt"
+
+
+def parse_layout(text: str) -> IssueLayout:
+    """The layout named ``text`` (``full`` or ``excerpt``); ValueError naming the choices."""
+    try:
+        return IssueLayout(text.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown layout {text!r}: use 'full' or 'excerpt'") from None
+
+
+def story_layout(issue_layout: str, excerpt_override: bool | None) -> IssueLayout:
+    """A story's layout: its own override (True: excerpt, False: full), else the issue's."""
+    if excerpt_override is None:
+        return IssueLayout(issue_layout)
+    return IssueLayout.EXCERPT if excerpt_override else IssueLayout.FULL

@@ -30,3 +30,13 @@ def confirm_url(base_url: str, token: str) -> str:
 def archive_url(base_url: str, web_token: str) -> str:
     """The public web copy of an issue ("view in browser")."""
     return f"{base_url}/archive/{web_token}"
+
+
+def newsletter_index_url(base_url: str, list_name: str) -> str:
+    """The public archive of a public list: its sent issues and a signup form."""
+    return f"{base_url}/newsletters/{list_name}"
+
+
+def newsletter_feed_url(base_url: str, list_name: str) -> str:
+    """The Atom feed of a public list's sent issues."""
+    return f"{base_url}/newsletters/{list_name}/feed.atom"

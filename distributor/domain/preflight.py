@@ -84,6 +84,8 @@ class SendPlan:
     html_budget_bytes: int = 100_000
     render_error: str | None = None
     send_now: bool = False
+    # What to do when the HTML is over the budget (which whole stories to show as excerpts).
+    size_advice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +284,8 @@ def preflight(plan: SendPlan) -> Preflight:
                 Severity.WARNING,
                 f"the email's HTML is {plan.html_bytes:,} bytes, over the budget of "
                 f"{plan.html_budget_bytes:,}: Gmail clips messages over about "
-                f"{GMAIL_CLIP_BYTES // 1000} KB and hides the rest behind a link",
+                f"{GMAIL_CLIP_BYTES // 1000} KB and hides the rest behind a link"
+                + (f". {plan.size_advice}" if plan.size_advice else ""),
             )
         )
     if plan.recipients == 0:

@@ -38,8 +38,10 @@ from markupsafe import Markup, escape
 
 from distributor import resources
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.issues import IssueLayout
 from distributor.domain.languages import language_tag_or_none, script_of
 from distributor.rendering.excerpts import article_excerpt, normalise_space
+from distributor.rendering.full_story import story_blocks
 from distributor.rendering.labels import (
     EmailLabels,
     check_language_tag,
@@ -122,6 +124,16 @@ class IssueContent:
     articles: tuple[Article, ...]
     list_title: str
     issue_id: int | None = None
+    # "excerpt" or "full" (see distributor.domain.issues.IssueLayout); ``story_layouts`` gives
+    # each article its own layout (same order as ``articles``; empty: the issue's for all).
+    layout: str = "excerpt"
+    story_layouts: tuple[str, ...] = ()
+
+    def layout_of(self, index: int) -> str:
+        """The layout of the article at ``index``."""
+        if index < len(self.story_layouts):
+            return self.story_layouts[index]
+        return self.layout
 
 
 @dataclass(frozen=True)
@@ -320,6 +332,15 @@ class _ImageView:
 
 
 @dataclass(frozen=True, slots=True)
+class _BlockView:
+    """A block of a whole story: a paragraph, a subheading or a photo."""
+
+    text: str
+    heading: bool
+    image: _ImageView | None
+
+
+@dataclass(frozen=True, slots=True)
 class _AuthorView:
     name: str
     bio: str
@@ -341,6 +362,8 @@ class _ArticleView:
     labels: EmailLabels
     italic_notes: bool
     font_stack: str | None  # set when the story needs other CJK fonts than the issue
+    full: bool  # the whole story (``blocks``) instead of the excerpt
+    blocks: tuple[_BlockView, ...]
 
 
 # Traditional Chinese fonts, put before a Simplified stack's CJK fonts for zh-Hant text: the
@@ -392,6 +415,10 @@ def _image_view(article: Article, labels: EmailLabels) -> _ImageView | None:
     image = article.lead_image
     if image is None:
         return None
+    return _photo_view(image, article, labels)
+
+
+def _photo_view(image: Image, article: Article, labels: EmailLabels) -> _ImageView | None:
     src = _safe_url(image.url)
     if src is None:
         return None
@@ -417,7 +444,21 @@ def _author_view(author: Author) -> _AuthorView | None:
     )
 
 
-def _article_view(article: Article, issue_language: str, branding: Branding) -> _ArticleView:
+def _block_views(article: Article, labels: EmailLabels) -> tuple[_BlockView, ...]:
+    views = []
+    for block in story_blocks(article):
+        if block.image is None:
+            views.append(_BlockView(text=block.text, heading=block.heading, image=None))
+            continue
+        photo = _photo_view(block.image, article, labels)
+        if photo is not None:
+            views.append(_BlockView(text="", heading=False, image=photo))
+    return tuple(views)
+
+
+def _article_view(
+    article: Article, issue_language: str, branding: Branding, *, full: bool = False
+) -> _ArticleView:
     # Every story says its own language (stored tags are canonical; older rows are made so).
     language = language_tag_or_none(article.language) or issue_language
     # A story's fixed words ("Continue reading", "About the author") are in its language.
@@ -429,7 +470,7 @@ def _article_view(article: Article, issue_language: str, branding: Branding) -> 
         url=_safe_url(article.canonical_url),
         title=normalise_space(article.title),
         byline=labels.by + join_names(names, labels) if names else "",
-        excerpt=article_excerpt(article, branding.excerpt_words),
+        excerpt=() if full else article_excerpt(article, branding.excerpt_words),
         image=_image_view(article, labels),
         notes=tuple(normalise_space(note) for note in article.notes if note.strip()),
         authors=authors,
@@ -440,6 +481,8 @@ def _article_view(article: Article, issue_language: str, branding: Branding) -> 
         font_stack=(
             own_fonts if own_fonts != font_stack_for(branding.font_stack, issue_language) else None
         ),
+        full=full,
+        blocks=_block_views(article, labels) if full else (),
     )
 
 
@@ -475,7 +518,12 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
         "preheader": _preheader(content),
         "list_title": normalise_space(content.list_title),
         "editor_note": _editor_note_paragraphs(content.editor_note),
-        "articles": [_article_view(article, language, branding) for article in content.articles],
+        "articles": [
+            _article_view(
+                article, language, branding, full=content.layout_of(index) == IssueLayout.FULL
+            )
+            for index, article in enumerate(content.articles)
+        ],
         "why_received": labels.why_received.format(
             list=normalise_space(content.list_title),
             publisher=normalise_space(branding.publisher_name),
@@ -737,15 +785,34 @@ _BODY_OPEN = re.compile(r"<body\b[^>]*>")
 _BODY_CLOSE = re.compile(r"</body>")
 
 
-def render_web_archive(rendered: RenderedIssue, web_url: str, fallback_name: str = "") -> str:
+def render_web_archive(
+    rendered: RenderedIssue,
+    web_url: str,
+    fallback_name: str = "",
+    *,
+    index_link: tuple[str, str] | None = None,
+) -> str:
     """The public web copy: the same HTML without unsubscribe, preferences or personal data.
 
     ``fallback_name`` replaces the first name (default: the word for "reader" in the issue's
-    language).
+    language). ``index_link`` is (URL, list title) of the list's public archive: the page
+    links back to it above the issue.
     """
     page = _EMAIL_ONLY_BLOCK.sub("", rendered.html)
+    navigation = ""
+    if index_link is not None:
+        url = _safe_url(index_link[0])
+        if url is not None:
+            navigation = (
+                '<nav style="max-width:600px;margin:0 auto;padding:12px 16px;font:15px/1.5 '
+                'Georgia,serif"><a href="'
+                + html.escape(url)
+                + '" id="archive-index-link">&larr; '
+                + html.escape(_clean(index_link[1]))
+                + "</a></nav>"
+            )
     # A web page has landmarks (an email has none): the whole copy is the page's main content.
-    page = _BODY_OPEN.sub(lambda match: match.group() + "<main>", page, count=1)
+    page = _BODY_OPEN.sub(lambda match: match.group() + navigation + "<main>", page, count=1)
     page = _BODY_CLOSE.sub("</main></body>", page, count=1)
     language_match = re.search(r'<html lang="([^"]+)"', page)
     name = fallback_name or fallback_first_name(language_match.group(1) if language_match else "en")

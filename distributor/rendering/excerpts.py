@@ -27,12 +27,12 @@ _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 _WHITESPACE = re.compile(r"\s+")
 # Punctuation that reads badly right before an ellipsis.
 _TRAILING_PUNCTUATION = ",;:、，；：—–-([{（【《“‘\"' "
-_CREDIT_LINE = re.compile(
+CREDIT_LINE = re.compile(
     r"^\s*(credit|photo|photo by|image|courtesy of|©|图片来源|摄影|图)\s*[:：]?", re.IGNORECASE
 )
 _SKIPPED_CONTAINERS = frozenset({"figure", "figcaption", "aside", "table", "nav", "footer"})
-_STOP_HEADINGS = frozenset({"about the author", "关于作者", "關於作者", "作者简介", "作者簡介"})
-_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+STOP_HEADINGS = frozenset({"about the author", "关于作者", "關於作者", "作者简介", "作者簡介"})
+HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 
 
 def normalise_space(text: str) -> str:
@@ -44,7 +44,8 @@ def _is_cjk(token: str) -> bool:
     return len(token) == 1 and re.match(f"[{_CJK}]", token) is not None
 
 
-def _inside_skipped_container(element: etree._Element) -> bool:
+def inside_skipped_container(element: etree._Element) -> bool:
+    """True when ``element`` sits in a figure, aside, table, nav or footer (not running text)."""
     parent = element.getparent()
     while parent is not None:
         if isinstance(parent.tag, str) and parent.tag.lower() in _SKIPPED_CONTAINERS:
@@ -67,18 +68,18 @@ def iter_body_paragraphs(article: Article) -> Iterator[str]:
     skip = {normalise_space(image.caption) for image in article.images if image.caption}
     skip.update(normalise_space(note) for note in article.notes)
     found = False
-    for element in root.iter("p", "blockquote", "li", *_HEADINGS):
+    for element in root.iter("p", "blockquote", "li", *HEADINGS):
         tag = str(element.tag).lower()
-        if tag in _HEADINGS:
-            if normalise_space(element.text_content()).lower() in _STOP_HEADINGS:
+        if tag in HEADINGS:
+            if normalise_space(element.text_content()).lower() in STOP_HEADINGS:
                 break
             continue
         if tag != "p" and element.find(".//p") is not None:
             continue  # its paragraphs are visited on their own
-        if _inside_skipped_container(element):
+        if inside_skipped_container(element):
             continue
         text = normalise_space(element.text_content())
-        if not text or text.strip("*· ") == "" or text in skip or _CREDIT_LINE.match(text):
+        if not text or text.strip("*· ") == "" or text in skip or CREDIT_LINE.match(text):
             continue
         found = True
         yield text

@@ -41,8 +41,10 @@ from distributor.domain.issues import (
     BatchEvent,
     DeliveryStatus,
     IssueEvent,
+    IssueLayout,
     IssueState,
     IssueStatus,
+    parse_layout,
     parse_schedule,
 )
 from distributor.domain.preflight import (
@@ -195,14 +197,18 @@ def preflight_issue(
     :func:`distributor.domain.preflight.preflight`.
     """
     from distributor.rendering.email import BrandingError, EmailRenderError
-    from distributor.services.rendering import render_issue_by_id
+    from distributor.services.rendering import fit_advice, render_issue_by_id
 
     issue = get_issue(session, issue_id)
     moment = now or _now()
     html_bytes: int | None = None
     render_error: str | None = None
+    size_advice: str | None = None
     try:
-        html_bytes = render_issue_by_id(session, settings, issue_id).html_bytes
+        rendered = render_issue_by_id(session, settings, issue_id)
+        html_bytes = rendered.html_bytes
+        if rendered.over_budget:
+            size_advice = fit_advice(session, settings, issue)
     except (EmailRenderError, BrandingError) as error:
         render_error = str(error)
     lists = session.scalars(
@@ -222,6 +228,7 @@ def preflight_issue(
         html_budget_bytes=settings.EMAIL_HTML_BUDGET_BYTES,
         render_error=render_error,
         send_now=send_at is None,
+        size_advice=size_advice,
     )
     return preflight(plan)
 
@@ -260,11 +267,17 @@ def create_issue(
     *,
     preheader: str = "",
     editor_note: str = "",
+    layout: str = IssueLayout.EXCERPT,
 ) -> Issue:
     """A draft issue for ``list_names`` with the articles in the given order.
 
-    Its language is the articles' common language, else the first list's.
+    Its language is the articles' common language, else the first list's. ``layout`` is
+    ``excerpt`` or ``full`` (whole stories).
     """
+    try:
+        chosen_layout = parse_layout(layout)
+    except ValueError as error:
+        raise IssueError(str(error)) from None
     subject = subject.strip()
     if not subject:
         raise IssueError("an issue needs a subject")
@@ -295,6 +308,7 @@ def create_issue(
         editor_note=editor_note,
         language=language,
         status=IssueStatus.DRAFT,
+        layout=chosen_layout,
     )
     issue.articles = [
         IssueArticle(article_id=article_id, position=position)

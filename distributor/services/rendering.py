@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,8 +14,14 @@ from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db import models
 from distributor.db.mapping import article_from_row
-from distributor.domain.issues import EDITABLE_STATUSES, IssueStatus
-from distributor.domain.links import MANAGE_PURPOSE, archive_url, preferences_url, unsubscribe_url
+from distributor.domain.issues import EDITABLE_STATUSES, IssueLayout, IssueStatus, story_layout
+from distributor.domain.links import (
+    MANAGE_PURPOSE,
+    archive_url,
+    newsletter_index_url,
+    preferences_url,
+    unsubscribe_url,
+)
 from distributor.domain.tokens import make_token, token_signer
 from distributor.rendering.email import (
     FIRST_NAME,
@@ -36,6 +42,7 @@ from distributor.rendering.email import (
     restore_rendered,
     size_warning,
 )
+from distributor.rendering.full_story import story_size
 
 # An issue's web copy is public once it has gone out (never while it is a draft: drafts may
 # carry embargoed or unfinished stories).
@@ -90,25 +97,29 @@ def issue_content_from_rows(
 ) -> IssueContent:
     """The issue and its articles (in issue order, without ``leave_out``) as pure
     :class:`IssueContent`."""
-    ids = [
-        link.article_id
+    links = [
+        link
         for link in sorted(issue.articles, key=lambda link: link.position)
         if link.article_id not in leave_out
     ]
+    ids = [link.article_id for link in links]
+    overrides = {link.article_id: link.excerpt for link in links}
     rows = {
         row.id: row
         for row in session.scalars(select(models.Article).where(models.Article.id.in_(ids)))
     }
+    present = [article_id for article_id in ids if article_id in rows]
+    layout = issue.layout or IssueLayout.EXCERPT
     return IssueContent(
         subject=issue.subject,
         preheader=issue.preheader or "",
         editor_note=issue.editor_note or "",
         language=issue.language or "en",
-        articles=tuple(
-            article_from_row(rows[article_id]) for article_id in ids if article_id in rows
-        ),
+        articles=tuple(article_from_row(rows[article_id]) for article_id in present),
         list_title=_list_title(session, settings, issue),
         issue_id=issue.id,
+        layout=layout,
+        story_layouts=tuple(story_layout(layout, overrides[article_id]) for article_id in present),
     )
 
 
@@ -265,13 +276,70 @@ def preview_issue(session: Session, settings: Settings, issue_id: int) -> IssueP
         fallback_first_name(issue.language or "en"),
     )
     budget = settings.EMAIL_HTML_BUDGET_BYTES
+    warning = size_warning(rendered, budget)
+    if warning is not None:
+        advice = fit_advice(session, settings, issue)
+        if advice:
+            warning = f"{warning} {advice}"
     return IssuePreview(
         issue_id=issue_id,
         rendered=rendered,
         html=html,
         text=text,
         budget_bytes=budget,
-        warning=size_warning(rendered, budget),
+        warning=warning,
+    )
+
+
+@dataclass(frozen=True)
+class LayoutFit:
+    """Which whole stories to show as excerpts so that the issue fits the size budget."""
+
+    article_ids: tuple[int, ...]
+    fits: bool
+    rendered: RenderedIssue
+
+
+def fit_to_budget(session: Session, settings: Settings, issue: models.Issue) -> LayoutFit:
+    """The longest whole stories of ``issue`` switched to excerpts, one by one, until the HTML
+    fits ``EMAIL_HTML_BUDGET_BYTES`` (or no whole story is left). Changes nothing stored."""
+    branding = Branding.from_settings(settings)
+    content = issue_content_from_rows(session, settings, issue)
+    layouts = [content.layout_of(index) for index in range(len(content.articles))]
+    longest_first = sorted(
+        (index for index, value in enumerate(layouts) if value == IssueLayout.FULL),
+        key=lambda index: story_size(content.articles[index]),
+        reverse=True,
+    )
+    switched: list[int] = []
+    rendered = render_issue(content, branding)
+    for index in longest_first:
+        if not rendered.over_budget:
+            break
+        layouts[index] = IssueLayout.EXCERPT
+        article_id = content.articles[index].id
+        if article_id is not None:
+            switched.append(article_id)
+        rendered = render_issue(replace(content, story_layouts=tuple(layouts)), branding)
+    return LayoutFit(tuple(switched), not rendered.over_budget, rendered)
+
+
+def fit_advice(session: Session, settings: Settings, issue: models.Issue) -> str | None:
+    """What to do about an issue over the size budget when it has whole stories: which of
+    them to show as excerpts (None when it has none)."""
+    fit = fit_to_budget(session, settings, issue)
+    if not fit.article_ids:
+        return None
+    names = ", ".join(str(article_id) for article_id in fit.article_ids)
+    if fit.fits:
+        return (
+            f"Show the longest stories as excerpts (article(s) {names}) and it fits: "
+            f"`distributor issues layout {issue.id} {issue.layout} --fit`, or "
+            "“Fit to the size budget” on the issue page."
+        )
+    return (
+        f"Even with every whole story as an excerpt (article(s) {names}) it is over the "
+        "budget: use the excerpt layout and remove a story."
     )
 
 
@@ -293,17 +361,7 @@ def archive_page(
     ):
         raise IssueNotFoundError("no published issue has this address")
     moment = now or SYSTEM_CLOCK.now()
-    embargoed = frozenset(
-        session.scalars(
-            select(models.IssueArticle.article_id)
-            .join(models.Article, models.Article.id == models.IssueArticle.article_id)
-            .where(
-                models.IssueArticle.issue_id == issue.id,
-                models.Article.embargo_until.is_not(None),
-                models.Article.embargo_until > moment,
-            )
-        )
-    )
+    embargoed = embargoed_in_issues(session, [issue.id], moment).get(issue.id, frozenset())
     if not embargoed:
         rendered = render_issue_by_id(session, settings, issue.id)
     else:
@@ -311,4 +369,60 @@ def archive_page(
         if not content.articles:
             raise IssueNotFoundError("no published issue has this address")
         rendered = render_issue(content, Branding.from_settings(settings))
-    return render_web_archive(rendered, web_archive_url(settings, issue))
+    return render_web_archive(
+        rendered,
+        web_archive_url(settings, issue),
+        index_link=archive_index_link(session, settings, issue),
+    )
+
+
+def embargoed_in_issues(
+    session: Session, issue_ids: list[int], now: datetime
+) -> dict[int, frozenset[int]]:
+    """For each issue, the ids of its stories still under embargo at ``now`` (issues with
+    none are left out). Public pages leave these stories out: the web archive's embargo rule."""
+    found: dict[int, set[int]] = {}
+    if not issue_ids:
+        return {}
+    rows = session.execute(
+        select(models.IssueArticle.issue_id, models.IssueArticle.article_id)
+        .join(models.Article, models.Article.id == models.IssueArticle.article_id)
+        .where(
+            models.IssueArticle.issue_id.in_(issue_ids),
+            models.Article.embargo_until.is_not(None),
+            models.Article.embargo_until > now,
+        )
+    )
+    for issue_id, article_id in rows:
+        found.setdefault(issue_id, set()).add(article_id)
+    return {issue_id: frozenset(ids) for issue_id, ids in found.items()}
+
+
+def is_public_issue(issue: models.Issue) -> bool:
+    """True when ``issue`` has gone out, so its web copy may be public (a held issue never
+    started, a draft may carry unfinished or embargoed stories)."""
+    return IssueStatus(issue.status) in PUBLIC_ARCHIVE_STATUSES and issue.started_at is not None
+
+
+def archive_index_link(
+    session: Session, settings: Settings, issue: models.Issue
+) -> tuple[str, str] | None:
+    """(URL, label) of the public archive of the issue's first public list, if it has one."""
+    from distributor.domain.subscribers import ListVisibility
+
+    mailing_list = session.scalar(
+        select(models.MailingList)
+        .join(models.IssueList, models.IssueList.list_id == models.MailingList.id)
+        .where(
+            models.IssueList.issue_id == issue.id,
+            models.MailingList.visibility == ListVisibility.PUBLIC.value,
+        )
+        .order_by(models.MailingList.id)
+        .limit(1)
+    )
+    if mailing_list is None:
+        return None
+    return (
+        newsletter_index_url(settings.PUBLIC_BASE_URL, mailing_list.name),
+        mailing_list.title or mailing_list.name,
+    )

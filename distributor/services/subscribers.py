@@ -46,6 +46,7 @@ from distributor.domain.subscribers import (
     without_addresses,
 )
 from distributor.services import audit, suppression
+from distributor.services.activation import mark_activated
 from distributor.services.provider_events import scrub_events_of
 
 # Double opt-in links stop working after this long; the reader can sign up again.
@@ -430,6 +431,7 @@ def sign_up(
         else:
             membership.status = SubscriptionStatus.CONFIRMED.value
             membership.confirmed_at = now
+            mark_activated(session, subscriber.id, mailing_list.id)
         membership.unsubscribed_at = None
     session.flush()
     needs_email = double and membership.status == SubscriptionStatus.UNCONFIRMED.value
@@ -472,6 +474,7 @@ def confirm_subscription(
     membership.status = SubscriptionStatus.CONFIRMED.value
     membership.confirmed_at = utcnow()
     membership.unsubscribed_at = None
+    mark_activated(session, subscriber_id, list_id)
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is not None:
         # The address is proven: a confirmation for another list need not wait.
@@ -666,6 +669,7 @@ def update_preferences(
                 membership.status = SubscriptionStatus.CONFIRMED.value
                 membership.confirmed_at = now
                 membership.unsubscribed_at = None
+                mark_activated(session, subscriber_id, list_id)
                 joined = True
         elif membership is not None and membership.status != SubscriptionStatus.UNSUBSCRIBED.value:
             suppression.unsubscribe(session, subscriber_id, list_id)

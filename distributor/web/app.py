@@ -97,6 +97,7 @@ ROUTE_MODULES = (
     "email_preview",
     "feeds",
     "public",
+    "newsletters",
     "webhooks",
     "metrics",
     "desk",

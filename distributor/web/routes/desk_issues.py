@@ -24,6 +24,7 @@ from distributor.services.issue_drafts import (
     set_issue_articles,
     update_issue_content,
 )
+from distributor.services.issue_layouts import set_issue_layout
 from distributor.services.issues import (
     EmbargoError,
     IssueError,
@@ -249,6 +250,7 @@ def _issue_view(
                 else None
             ),
             "held": is_held(issue),
+            "excerpt_ids": {entry.article_id for entry in issue.articles if entry.excerpt},
             "due": issue.status == IssueStatus.SCHEDULED
             and issue.send_at is not None
             and issue.send_at <= datetime.now(UTC),
@@ -314,6 +316,47 @@ def save_content(
         return redirect(request, f"/issues/{issue_id}#content")
     flash(request, "Saved. The preview below shows the new version.")
     return redirect(request, f"/issues/{issue_id}#content")
+
+
+@router.post("/issues/{issue_id}/layout", dependencies=[CsrfChecked])
+def save_layout(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    issue_id: int,
+    layout: Annotated[str, Form()] = "excerpt",
+    excerpt: Annotated[list[str], Form()] = [],  # noqa: B006
+    fit: Annotated[str, Form()] = "",
+) -> Response:
+    """Choose excerpts or whole stories, the stories shown as excerpts, or fit to the budget."""
+    _issue_or_404(db, issue_id)
+    try:
+        result = set_issue_layout(
+            db,
+            app_settings(request),
+            issue_id,
+            layout,
+            # The per-story boxes belong to a full issue; switching to excerpts clears them.
+            excerpt_article_ids=_int_list(excerpt) if layout == "full" else [],
+            fit=bool(fit),
+        )
+    except (IssueError, EmailRenderError) as exc:
+        flash(request, f"Layout not changed: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}#layout")
+    if result.over_budget:
+        flash(
+            request,
+            "Layout saved, but the email is still over the size budget: Gmail would clip it. "
+            "Show more stories as excerpts or remove one.",
+            "error",
+        )
+    elif result.fitted_article_ids:
+        count = len(result.fitted_article_ids)
+        flash(request, f"Layout saved: {count} of the longest stories now show as excerpts.")
+    else:
+        flash(request, "Layout saved. The preview below shows the new version.")
+    return redirect(request, f"/issues/{issue_id}#layout")
 
 
 @router.post("/issues/{issue_id}/articles/{article_id}/move", dependencies=[CsrfChecked])

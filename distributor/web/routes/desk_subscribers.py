@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from distributor.db.models import MailingList, Subscriber
 from distributor.domain.addresses import canonical_email
@@ -26,6 +27,7 @@ from distributor.services.subscribers import (
     update_list,
 )
 from distributor.services.suppression import suppress, unsuppress
+from distributor.services.welcome import WelcomeError, checked_markdown, set_welcome, welcome_html
 from distributor.web.auth import AdminUser, CsrfChecked, DbSession, EditorUser, app_settings
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
@@ -306,13 +308,22 @@ def _list_page(
     *,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    welcome: dict[str, Any] | None = None,
 ) -> Response:
+    draft = mailing_list.welcome_markdown or ""
     return render(
         request,
         "desk/list.html.j2",
         {
             "nav": "lists",
             "mailing_list": mailing_list,
+            "welcome": welcome
+            or {
+                "text": draft,
+                "preview": Markup(welcome_html(draft)) if draft else None,  # noqa: S704 - sanitised
+                "error": None,
+                "unsaved": False,
+            },
             "opt_ins": [str(value) for value in OptIn],
             "visibilities": [str(value) for value in ListVisibility],
             "error": error,
@@ -378,6 +389,52 @@ def edit_list(
         )
     flash(request, f"List {mailing_list.name} updated.")
     return redirect(request, "/lists")
+
+
+@router.post("/lists/{list_id}/welcome", dependencies=[CsrfChecked])
+def edit_welcome(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    list_id: int,
+    welcome_markdown: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "save",
+) -> Response:
+    """Preview or save the list's welcome email (Markdown; empty: no welcome email)."""
+    mailing_list = _list_or_404(db, list_id)
+    try:
+        text = checked_markdown(welcome_markdown)
+    except WelcomeError as exc:
+        return _list_page(
+            request,
+            mailing_list,
+            welcome={
+                "text": welcome_markdown,
+                "preview": None,
+                "error": f"Not saved: {exc}.",
+                "unsaved": True,
+            },
+        )
+    if action == "preview":
+        return _list_page(
+            request,
+            mailing_list,
+            welcome={
+                "text": welcome_markdown,
+                "preview": Markup(welcome_html(text)) if text else None,  # noqa: S704 - sanitised
+                "error": None,
+                "unsaved": True,
+            },
+        )
+    set_welcome(db, mailing_list.name, text)
+    flash(
+        request,
+        f"Welcome email of {mailing_list.name} saved."
+        if text
+        else f"List {mailing_list.name} sends no welcome email.",
+    )
+    return redirect(request, f"/lists/{list_id}#welcome")
 
 
 @router.post("/lists/{list_id}/archive", dependencies=[CsrfChecked])

@@ -37,6 +37,7 @@ from distributor.domain.tokens import (
 )
 from distributor.resources import TEMPLATES_DIR
 from distributor.services import subscribers as subscriber_service
+from distributor.services.activation import take_activated
 from distributor.web.throttle import SlidingWindowLimiter
 
 log = logging.getLogger("distributor.web.public")
@@ -78,24 +79,31 @@ def _limiter(request: Request) -> SlidingWindowLimiter:
     return limiter
 
 
-def _page(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+def public_page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The reader page ``templates/web/public/<name>`` with the reader pages' security headers
+    (``headers`` override them)."""
     settings = _settings(request)
     full = {"publisher": settings.PUBLISHER_NAME, "lang": "en", **context}
     response = templates.TemplateResponse(request, f"public/{name}", full, status_code=status_code)
     response.headers.update(_SECURITY_HEADERS)
+    response.headers.update(headers or {})
     return response
 
 
-def _message(
+def message_page(
     request: Request,
     heading: str,
     *paragraphs: str,
     status_code: int = 200,
     link: tuple[str, str] | None = None,
 ) -> HTMLResponse:
-    return _page(
+    return public_page(
         request,
         "message.html.j2",
         {
@@ -110,7 +118,7 @@ def _message(
 
 def _invalid_link(request: Request) -> HTMLResponse:
     # Says nothing about why: a forger learns nothing from the answer.
-    return _message(
+    return message_page(
         request,
         "This link is not valid",
         "The link may be incomplete. Please use the newest link from one of our emails.",
@@ -155,6 +163,20 @@ def enqueue_confirmation(subscriber_id: int, list_id: int) -> None:
         log.warning("could not enqueue the confirmation email", exc_info=True)
 
 
+def enqueue_welcomes(memberships: list[tuple[int, int]]) -> None:
+    """Publish the welcome-email task for memberships that just became active (after commit).
+    A broker outage is logged, not raised: the reader's action has succeeded."""
+    if not memberships:
+        return
+    try:
+        from workers.celery_app import app as celery_app
+
+        for subscriber_id, list_id in memberships:
+            celery_app.send_task("distributor.send_welcome", args=[subscriber_id, list_id])
+    except Exception:
+        log.warning("could not enqueue the welcome email", exc_info=True)
+
+
 # ---------------------------------------------------------------------------------- signup
 @router.get("/signup/{list_name}", response_class=HTMLResponse)
 def signup_form(request: Request, list_name: str) -> Response:
@@ -163,7 +185,7 @@ def signup_form(request: Request, list_name: str) -> Response:
         mailing_list = subscriber_service.find_list(session, list_name)
         # A private list answers like a missing one: its name and title stay unknown.
         if mailing_list is None or not subscriber_service.is_public(mailing_list):
-            return _message(request, "No such newsletter", status_code=404)
+            return message_page(request, "No such newsletter", status_code=404)
         if mailing_list.archived_at is not None:
             return _closed(request, mailing_list.title)
         context = {
@@ -175,12 +197,12 @@ def signup_form(request: Request, list_name: str) -> Response:
             "email": "",
             "error": None,
         }
-    return _page(request, "signup.html.j2", context)
+    return public_page(request, "signup.html.j2", context)
 
 
 def _closed(request: Request, title: str) -> Response:
     """The answer for an archived list: it takes no new readers (410 Gone)."""
-    return _message(
+    return message_page(
         request,
         "This newsletter is closed",
         f"{title} no longer takes new readers.",
@@ -217,7 +239,7 @@ async def signup_submit(request: Request, list_name: str) -> Response:
                 429,
                 **{"Retry-After": wait},
             )
-        response = _message(
+        response = message_page(
             request,
             "Please try again later",
             "Too many signups came from your network.",
@@ -229,7 +251,7 @@ async def signup_submit(request: Request, list_name: str) -> Response:
     if fields is None:
         if as_json:
             return _json({"error": "send a JSON object or a form with an email field"}, 400)
-        return _message(request, "The form could not be read", status_code=400)
+        return message_page(request, "The form could not be read", status_code=400)
     return await run_in_threadpool(_signup, request, list_name, fields, as_json)
 
 
@@ -241,7 +263,7 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
         if mailing_list is None or not subscriber_service.is_public(mailing_list):
             if as_json:
                 return _json({"error": f"no newsletter named {list_name!r}"}, 404)
-            return _message(request, "No such newsletter", status_code=404)
+            return message_page(request, "No such newsletter", status_code=404)
         if mailing_list.archived_at is not None:
             if as_json:
                 return _json({"error": f"the newsletter {list_name!r} is closed"}, 410)
@@ -266,7 +288,7 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             except subscriber_service.SubscriberError as exc:
                 if as_json:
                     return _json({"error": str(exc), "field": "email"}, 422)
-                return _page(
+                return public_page(
                     request,
                     "signup.html.j2",
                     {
@@ -280,20 +302,22 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                     },
                     422,
                 )
+        activated = take_activated(session)
     if result is not None and result.send_confirmation and result.subscriber_id is not None:
         enqueue_confirmation(result.subscriber_id, result.list_id)
+    enqueue_welcomes(activated)
     status = "confirmation_sent" if double else "subscribed"
     if as_json:
         return _json({"status": status, "list": list_name})
     if double:
-        return _message(
+        return message_page(
             request,
             "Check your inbox",
             f"We have sent a link to confirm your subscription to {title}.",
             "If it does not arrive within a few minutes, look in your spam folder.",
             *_cooldown_note(settings),
         )
-    return _message(request, "You are subscribed", f"Welcome to {title}.")
+    return message_page(request, "You are subscribed", f"Welcome to {title}.")
 
 
 def _cooldown_note(settings: Settings) -> tuple[str, ...]:
@@ -323,7 +347,7 @@ def confirm_page(request: Request, token: str) -> Response:
     with unit_of_work(_settings(request).database_url) as session:
         mailing_list = session.get(MailingList, claims.list_id)
         title = mailing_list.title if mailing_list is not None else "this newsletter"
-    return _page(request, "confirm.html.j2", {"list_title": title, "token": token})
+    return public_page(request, "confirm.html.j2", {"list_title": title, "token": token})
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse)
@@ -340,19 +364,21 @@ def confirm(request: Request, token: str) -> Response:
             claims.list_id,
             issued_at=datetime.fromtimestamp(claims.issued_at, tz=UTC),
         )
+        activated = take_activated(session)
+    enqueue_welcomes(activated)
     manage = preferences_url(
         "",
         make_token(settings.secret_key(), MANAGE_PURPOSE, claims.subscriber_id, claims.list_id),
     )
     if result.confirmed:
-        return _message(
+        return message_page(
             request,
             "Subscription confirmed",
             f"Thank you: you will receive {result.list_title}.",
             link=(manage, "Manage your subscriptions"),
         )
     if result.outcome == "left_since":
-        return _message(
+        return message_page(
             request,
             "You left this newsletter",
             "You unsubscribed after this link was sent, so it no longer subscribes you.",
@@ -371,7 +397,7 @@ def unsubscribe_page(request: Request, token: str) -> Response:
     with unit_of_work(_settings(request).database_url) as session:
         mailing_list = session.get(MailingList, claims.list_id)
         title = mailing_list.title if mailing_list is not None else "this newsletter"
-    return _page(request, "unsubscribe.html.j2", {"list_title": title, "token": token})
+    return public_page(request, "unsubscribe.html.j2", {"list_title": title, "token": token})
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -385,7 +411,7 @@ def unsubscribe_now(request: Request, token: str) -> Response:
         return _invalid_link(request)
     with unit_of_work(_settings(request).database_url) as session:
         title = subscriber_service.unsubscribe_member(session, claims.subscriber_id, claims.list_id)
-    return _message(
+    return message_page(
         request,
         "You are unsubscribed",
         f"You will not receive {title or 'this newsletter'} any more.",
@@ -403,7 +429,7 @@ def _preferences_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return _page(
+    return public_page(
         request,
         "preferences.html.j2",
         {
@@ -419,7 +445,7 @@ def _preferences_page(
 
 
 def _gone(request: Request) -> HTMLResponse:
-    return _message(
+    return message_page(
         request, "Nothing to manage", "We keep no subscriptions for this link.", status_code=404
     )
 
@@ -436,7 +462,7 @@ def _preferences_claims(request: Request, token: str) -> TokenClaims | Response:
     try:
         return read_token(settings.secret_key(), MANAGE_PURPOSE, token, max_age)
     except ExpiredToken:
-        return _message(
+        return message_page(
             request,
             "This link has expired",
             f"For your privacy, a link to your preferences works for"
@@ -472,7 +498,7 @@ async def preferences_save(request: Request, token: str) -> Response:
         return claims
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        return _message(request, "The form could not be read", status_code=400)
+        return message_page(request, "The form could not be read", status_code=400)
     form = await request.form()
     wanted: set[int] = set()
     for value in form.getlist("lists"):
@@ -498,6 +524,7 @@ def _save_preferences(
                 language=language or None,
                 name=name or None,
             )
+            activated = take_activated(session)
     except subscriber_service.SubscriberError as exc:
         with unit_of_work(settings.database_url) as session:
             current = subscriber_service.preferences_of(session, claims.subscriber_id)
@@ -506,4 +533,5 @@ def _save_preferences(
         return _preferences_page(request, token, current, error=str(exc), status_code=422)
     if prefs is None:
         return _gone(request)
+    enqueue_welcomes(activated)
     return _preferences_page(request, token, prefs, saved=True)
