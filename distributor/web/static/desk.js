@@ -43,7 +43,32 @@
     tick();
   }
 
+  // Email previews keep their real width (800 px, a 375 px phone) and are scaled down to fit a
+  // narrower screen, so the desktop layout stays the desktop layout on a phone.
+  function fitPreviews() {
+    document.querySelectorAll(".preview-fit").forEach(function (box) {
+      var frame = box.querySelector("iframe");
+      var natural = frame && Number(frame.getAttribute("data-natural-width"));
+      if (!natural) { return; }
+      var scale = Math.min(1, box.clientWidth / natural);
+      var note = box.parentNode.querySelector(".preview-scale");
+      if (scale < 1) {
+        box.classList.add("scaled");
+        frame.style.transform = "scale(" + scale + ")";
+        box.style.height = Math.ceil(frame.offsetHeight * scale) + "px";
+        if (note) { note.textContent = ", shown at " + Math.round(scale * 100) + " %"; }
+      } else {
+        box.classList.remove("scaled");
+        frame.style.transform = "";
+        box.style.height = "";
+        if (note) { note.textContent = ""; }
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-progress-url]").forEach(startProgress);
+    fitPreviews();
+    window.addEventListener("resize", fitPreviews);
   });
 })();
