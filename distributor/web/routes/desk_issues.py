@@ -206,6 +206,8 @@ def _issue_view(
     *,
     preflight: dict[str, Any] | None = None,
     schedule_form: dict[str, str] | None = None,
+    content_form: dict[str, Any] | None = None,
+    test_addresses: str | None = None,
     status_code: int = 200,
 ) -> Response:
     """The issue page; after a schedule or send-now request also the pre-flight dialog, with
@@ -253,6 +255,14 @@ def _issue_view(
             and issue.send_at is not None
             and issue.send_at <= datetime.now(UTC),
             "preflight": preflight,
+            "content_form": content_form
+            or {
+                "subject": issue.subject,
+                "preheader": issue.preheader,
+                "editor_note": issue.editor_note,
+                "list_ids": chosen_lists,
+            },
+            "test_addresses": test_addresses,
         },
         status_code=status_code,
     )
@@ -310,9 +320,15 @@ def save_content(
             list_ids=_int_list(list_id),
         )
     except IssueError as exc:
-        flash(request, f"Not saved: {exc}.", "error")
-        return redirect(request, f"/issues/{issue_id}#content")
-    flash(request, "Saved. The preview below shows the new version.")
+        flash(request, f"Not saved: {exc}.", "error", near="content")
+        typed = {
+            "subject": subject,
+            "preheader": preheader,
+            "editor_note": editor_note,
+            "list_ids": set(_int_list(list_id)),
+        }
+        return _issue_view(request, db, issue_id, content_form=typed, status_code=400)
+    flash(request, "Saved. The preview below shows the new version.", near="content")
     return redirect(request, f"/issues/{issue_id}#content")
 
 
@@ -330,7 +346,7 @@ def move_article(
     try:
         move_issue_article(db, issue_id, article_id, -1 if direction == "up" else 1)
     except IssueError as exc:
-        flash(request, f"Not moved: {exc}.", "error")
+        flash(request, f"Not moved: {exc}.", "error", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -342,9 +358,9 @@ def remove_article(
     try:
         remove_issue_article(db, issue_id, article_id)
     except IssueError as exc:
-        flash(request, f"Not removed: {exc}.", "error")
+        flash(request, f"Not removed: {exc}.", "error", near="stories")
     else:
-        flash(request, "Story removed from the issue.")
+        flash(request, "Story removed from the issue.", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -362,9 +378,9 @@ def set_order(
     try:
         set_issue_articles(db, issue_id, ids)
     except IssueError as exc:
-        flash(request, f"Order not changed: {exc}.", "error")
+        flash(request, f"Order not changed: {exc}.", "error", near="stories")
     else:
-        flash(request, "Stories updated.")
+        flash(request, "Stories updated.", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -377,8 +393,16 @@ def send_test(
     issue_id: int,
     addresses: Annotated[str, Form()] = "",
 ) -> Response:
-    """Send the issue as it is now to a few addresses (marked as a test)."""
+    """Send the issue as it is now to a few addresses (marked as a test).
+
+    A refused test shows the page again with the addresses as the editor typed them.
+    """
     _issue_or_404(db, issue_id)
+
+    def refused(message: str) -> Response:
+        flash(request, message, "error", near="test")
+        return _issue_view(request, db, issue_id, test_addresses=addresses, status_code=400)
+
     wanted = [part for part in re.split(r"[\s,;]+", addresses) if part]
     bad = [address for address in wanted if email_problem(address) is not None]
     if not wanted or bad:
@@ -387,15 +411,11 @@ def send_test(
             if bad
             else "Enter at least one address. "
         )
-        flash(request, message + "Separate addresses with commas or new lines.", "error")
-        return redirect(request, f"/issues/{issue_id}#test")
+        return refused(message + "Separate addresses with commas or new lines.")
     if len(wanted) > MAX_TEST_RECIPIENTS:
-        flash(
-            request,
-            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more.",
-            "error",
+        return refused(
+            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more."
         )
-        return redirect(request, f"/issues/{issue_id}#test")
     from distributor.adapters.email_base import DeliveryError, email_sender_for
     from distributor.services.sending import send_test_copies
 
@@ -404,22 +424,19 @@ def send_test(
     try:
         send_test_copies(db, settings, sender, issue_id, wanted)
     except (IssueError, ValueError) as exc:
-        flash(request, f"Test not sent: {exc}.", "error")
-        return redirect(request, f"/issues/{issue_id}#test")
+        return refused(f"Test not sent: {exc}.")
     except DeliveryError as exc:
-        flash(
-            request,
+        return refused(
             f"The email provider refused the test: {exc}. Check the sender "
-            "settings (SENDGRID_API_KEY or SMTP_URL) and try again.",
-            "error",
+            "settings (SENDGRID_API_KEY or SMTP_URL) and try again."
         )
-        return redirect(request, f"/issues/{issue_id}#test")
     finally:
         sender.close()
     flash(
         request,
         f"Test sent to {', '.join(wanted)}. It arrives within a minute; "
         "the subject starts with [TEST].",
+        near="test",
     )
     return redirect(request, f"/issues/{issue_id}#test")
 
@@ -471,7 +488,9 @@ def schedule(
     except EmbargoError as exc:
         verdict = exc.verdict
     except IssueError as exc:
-        flash(request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error")
+        flash(
+            request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error", near="schedule"
+        )
         return _issue_view(request, db, issue_id, schedule_form=typed, status_code=400)
     if not verdict.may_send or not confirm:
         return _issue_view(

@@ -11,6 +11,39 @@
     }
   });
 
+  // Unsaved edits: a page of several forms (an article's images, bios and notes) warns before
+  // it is left while another form holds typed changes, so saving one block never silently
+  // drops what was typed in the others.
+  function changed(form) {
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (el.type === "hidden" || el.type === "submit" || el.type === "button" || !el.name) {
+        return false;
+      }
+      if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+      if (el.tagName === "SELECT") {
+        return Array.prototype.some.call(el.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+      }
+      return el.value !== el.defaultValue;
+    });
+  }
+  var submitting = null;
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) { submitting = event.target; }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    var forms = document.querySelectorAll("main form[method=post]");
+    var unsaved = Array.prototype.filter.call(forms, function (form) {
+      return form !== submitting && changed(form);
+    });
+    submitting = null;
+    if (unsaved.length) {
+      event.preventDefault();
+      event.returnValue = "";  // older browsers need a value to ask
+    }
+  });
+
   // Live sending progress: poll the JSON endpoint and fill the [data-field] elements.
   function startProgress(box) {
     var url = box.getAttribute("data-progress-url");

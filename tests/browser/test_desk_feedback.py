@@ -1,0 +1,122 @@
+"""Feedback you can see and input you never lose, in a real Chromium against a served desk.
+
+A save's result appears inside the block that was saved (a live region); a refused test send,
+schedule or content save shows the page again with every field as the editor typed it; and
+leaving an article page while another block holds typed changes asks first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM_ARGS, SeededDesk, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _browser_page(
+    playwright: Any, chromium_path: Path, width: int = 1366, height: int = 800
+) -> Any:
+    browser = playwright.chromium.launch(
+        executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+    )
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_a_save_answers_inside_its_block_and_other_blocks_keep_their_edits(
+    seeded_desk: SeededDesk, chromium_path: Path, artifacts_dir: Path, width: int
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path, width, 844)
+        sign_in(page, base)
+        page.goto(f"{base}/articles/{seeded_desk.article_id}")
+        notes = page.locator("#notes-text")
+        notes.fill("Typed but not saved yet.")
+        image = page.locator(".image-card").first
+        image.get_by_label("Alt text").fill("Riders queue in the rain")
+
+        # Saving the image while the notes hold typed text asks before the page is left.
+        asked: list[str] = []
+
+        def stay(dialog: Any) -> None:
+            asked.append(dialog.type)
+            dialog.dismiss()
+
+        page.on("dialog", stay)
+        image.get_by_role("button", name="Save image 1").click()
+        expect(notes).to_have_value("Typed but not saved yet.")
+        assert asked == ["beforeunload"]
+        page.remove_listener("dialog", stay)
+
+        # Saving the notes first, then the image: no question, each answer in its own block.
+        page.get_by_role("button", name="Save notes").click()
+        expect(page.locator("#notes").get_by_role("status")).to_have_text("Notes saved.")
+        expect(page.locator("#notes").get_by_role("status")).to_be_in_viewport()
+        expect(page.locator("#notes-text")).to_have_value("Typed but not saved yet.")
+        image = page.locator(".image-card").first
+        image.get_by_label("Alt text").fill("Riders queue in the rain")
+        image.get_by_role("button", name="Save image 1").click()
+        answer = page.locator(".image-card").first.get_by_role("status")
+        expect(answer).to_contain_text("Image details saved")
+        expect(answer).to_be_in_viewport()
+        # The message is shown once, in its block, not again at the top of the page.
+        expect(page.locator("main > .flash")).to_have_count(0)
+        page.screenshot(path=str(artifacts_dir / "desk-pages" / f"saved-in-block-{width}.png"))
+
+
+def test_refused_test_send_schedule_and_content_keep_what_was_typed(
+    seeded_desk: SeededDesk, chromium_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    issue = f"{base}/issues/{seeded_desk.draft_issue_id}"
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path)
+        sign_in(page, base)
+        page.goto(issue)
+
+        # Test send with one bad address: refused in the test block, the addresses kept.
+        typed = "proof@example.org, not-an-address"
+        page.get_by_label("Addresses").fill(typed)
+        page.get_by_role("button", name="Send test").click()
+        expect(page.locator("#test").get_by_role("alert")).to_contain_text(
+            "These are not email addresses: not-an-address"
+        )
+        expect(page.get_by_label("Addresses")).to_have_value(typed)
+
+        # A time that has passed: refused in the schedule block, date, time and zone kept.
+        page.get_by_label("Date", exact=True).fill("2021-03-04")
+        page.get_by_label("Time", exact=True).fill("10:35")
+        page.get_by_label("Time zone").fill("Asia/Tokyo")
+        page.locator("#schedule-button").click()
+        expect(page.locator("#schedule").get_by_role("alert")).to_contain_text("already passed")
+        expect(page.get_by_label("Date", exact=True)).to_have_value("2021-03-04")
+        expect(page.get_by_label("Time", exact=True)).to_have_value("10:35")
+        expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+
+        # Content without a list: refused in its block, the new note and subject kept.
+        page.goto(issue)
+        page.get_by_role("textbox", name="Subject", exact=True).fill(
+            "A subject typed after the draft"
+        )
+        page.get_by_label("Editor’s note").fill("A note typed after the draft.")
+        page.locator("#content input[name=list_id]").uncheck()
+        page.locator("#content").get_by_role("button", name="Save").click()
+        expect(page.locator("#content").get_by_role("alert")).to_contain_text(
+            "choose at least one list"
+        )
+        expect(page.get_by_role("textbox", name="Subject", exact=True)).to_have_value(
+            "A subject typed after the draft"
+        )
+        expect(page.get_by_label("Editor’s note")).to_have_value("A note typed after the draft.")
+        expect(page.locator("#content input[name=list_id]")).not_to_be_checked()
