@@ -122,6 +122,8 @@ class IssueContent:
     articles: tuple[Article, ...]
     list_title: str
     issue_id: int | None = None
+    # Open the editor's note with "Dear {first name},": off unless the editor asks for it.
+    greeting: bool = False
 
 
 @dataclass(frozen=True)
@@ -475,6 +477,7 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
         "preheader": _preheader(content),
         "list_title": normalise_space(content.list_title),
         "editor_note": _editor_note_paragraphs(content.editor_note),
+        "greeting": content.greeting,
         "articles": [_article_view(article, language, branding) for article in content.articles],
         "why_received": labels.why_received.format(
             list=normalise_space(content.list_title),

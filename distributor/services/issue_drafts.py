@@ -44,8 +44,13 @@ def update_issue_content(
     preheader: str,
     editor_note: str,
     list_ids: list[int],
+    greeting: bool | None = None,
 ) -> Issue:
-    """Replace the subject, preheader, editor's note and lists of an editable issue."""
+    """Replace the subject, preheader, editor's note and lists of an editable issue.
+
+    ``greeting`` turns the "Dear {first name}," line before the note on or off (``None``: as
+    it was).
+    """
     issue = _editable(session, issue_id)
     subject = subject.strip()
     if not subject:
@@ -67,6 +72,8 @@ def update_issue_content(
     issue.subject = subject
     issue.preheader = preheader.strip()
     issue.editor_note = editor_note.strip()
+    if greeting is not None:
+        issue.greeting = greeting
     current = {entry.list_id: entry for entry in issue.lists}
     issue.lists = [current.get(list_id) or IssueList(list_id=list_id) for list_id in wanted]
     _forget_rendering(issue)

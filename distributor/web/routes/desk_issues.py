@@ -260,12 +260,26 @@ def _issue_view(
                 "subject": issue.subject,
                 "preheader": issue.preheader,
                 "editor_note": issue.editor_note,
+                "greeting": issue.greeting,
                 "list_ids": chosen_lists,
             },
             "test_addresses": test_addresses,
+            "greeting_example": _greeting_example(issue.language or "en"),
         },
         status_code=status_code,
     )
+
+
+def _greeting_example(language: str) -> dict[str, str]:
+    """The greeting's words in the issue's language, for the option's label."""
+    from distributor.rendering.labels import labels_for
+
+    labels = labels_for(language)
+    return {
+        "before": labels.greeting_before,
+        "after": labels.greeting_after,
+        "fallback": labels.fallback_first_name,
+    }
 
 
 def _preview_facts(db: DbSession, issue: Issue, settings: Settings) -> dict[str, Any]:
@@ -306,9 +320,10 @@ def save_content(
     subject: Annotated[str, Form()] = "",
     preheader: Annotated[str, Form()] = "",
     editor_note: Annotated[str, Form()] = "",
+    greeting: Annotated[str, Form()] = "",
     list_id: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
-    """Save subject, preheader, editor's note and lists."""
+    """Save subject, preheader, editor's note, the greeting option and lists."""
     _issue_or_404(db, issue_id)
     try:
         update_issue_content(
@@ -318,6 +333,7 @@ def save_content(
             preheader=preheader,
             editor_note=editor_note,
             list_ids=_int_list(list_id),
+            greeting=bool(greeting),
         )
     except IssueError as exc:
         flash(request, f"Not saved: {exc}.", "error", near="content")
@@ -325,6 +341,7 @@ def save_content(
             "subject": subject,
             "preheader": preheader,
             "editor_note": editor_note,
+            "greeting": bool(greeting),
             "list_ids": set(_int_list(list_id)),
         }
         return _issue_view(request, db, issue_id, content_form=typed, status_code=400)
