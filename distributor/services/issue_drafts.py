@@ -94,11 +94,36 @@ def move_issue_article(session: Session, issue_id: int, article_id: int, offset:
 
 
 def set_issue_articles(session: Session, issue_id: int, article_ids: list[int]) -> Issue:
-    """Replace the stories of an editable issue with ``article_ids``, in that order."""
+    """Put an editable issue's stories in the order of ``article_ids``; new ids are added.
+
+    Every story already in the issue must be given a place, each once: a story left out is
+    refused by name, never dropped (taking a story out is :func:`remove_issue_article`).
+    """
     issue = _editable(session, issue_id)
     order = list(dict.fromkeys(article_ids))
     if not order:
         raise IssueError("an issue needs at least one story")
+    repeated = sorted(
+        {article_id for article_id in article_ids if article_ids.count(article_id) > 1}
+    )
+    if repeated:
+        raise IssueError(
+            f"article {', '.join(map(str, repeated))} is listed more than once; "
+            "give each story one place"
+        )
+    left_out = [entry.article_id for entry in issue.articles if entry.article_id not in order]
+    if left_out:
+        titles = {
+            row.id: row.title
+            for row in session.execute(
+                select(Article.id, Article.title).where(Article.id.in_(left_out))
+            )
+        }
+        named = "; ".join(f"{article_id} “{titles.get(article_id, '')}”" for article_id in left_out)
+        raise IssueError(
+            f"the order leaves out {named}; give every story a place "
+            "(use “Remove” to take a story out)"
+        )
     found = set(session.scalars(select(Article.id).where(Article.id.in_(order))))
     missing = [str(article_id) for article_id in order if article_id not in found]
     if missing:

@@ -120,3 +120,55 @@ def test_refused_test_send_schedule_and_content_keep_what_was_typed(
         )
         expect(page.get_by_label("Editor’s note")).to_have_value("A note typed after the draft.")
         expect(page.locator("#content input[name=list_id]")).not_to_be_checked()
+
+
+def _story_order(page: Any) -> list[str]:
+    return [
+        str(item.get_attribute("data-article-id"))
+        for item in page.locator("ol.issue-articles > li").all()
+    ]
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_stories_are_ordered_by_drag_and_drop_by_keyboard_and_by_numbers(
+    seeded_desk: SeededDesk, chromium_path: Path, artifacts_dir: Path, width: int
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path, width, 844)
+        sign_in(page, base)
+        page.goto(f"{base}/issues/{seeded_desk.draft_issue_id}")
+        first, second, third = _story_order(page)
+        # Each story shows the number the order form asks for.
+        stories = page.locator("ol.issue-articles > li")
+        expect(stories.nth(2)).to_contain_text(f"#{third}")
+
+        # Drag the third story onto the first: it goes to the top, saved at once.
+        stories.nth(2).drag_to(stories.nth(0))
+        expect(page.locator("#stories").get_by_role("status")).to_contain_text("Stories updated")
+        assert _story_order(page) == [third, first, second]
+
+        # The keyboard way: focus "Down" on the top story and press Enter.
+        title = stories.first.get_by_role("link").first.inner_text()
+        page.get_by_role("button", name=f"Move “{title}” down").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("ol.issue-articles > li").nth(1)).to_contain_text(title)
+        assert _story_order(page) == [first, third, second]
+
+        # Numbers that leave a story out are refused, naming it; the order is unchanged.
+        page.locator("#stories summary").click()
+        page.get_by_label("Article numbers, in order").fill(f"{second}, {first}")
+        page.get_by_role("button", name="Apply order").click()
+        refusal = page.locator("#stories").get_by_role("alert")
+        expect(refusal).to_contain_text(f"the order leaves out {third}")
+        assert _story_order(page) == [first, third, second]
+        page.screenshot(path=str(artifacts_dir / "desk-pages" / f"order-refused-{width}.png"))
+
+        # A complete order is applied.
+        page.locator("#stories summary").click()
+        page.get_by_label("Article numbers, in order").fill(f"#{second}, #{third}, #{first}")
+        page.get_by_role("button", name="Apply order").click()
+        expect(page.locator("#stories").get_by_role("status")).to_contain_text("Stories updated")
+        assert _story_order(page) == [second, third, first]

@@ -390,10 +390,16 @@ def set_order(
     issue_id: int,
     order: Annotated[str, Form()] = "",
 ) -> Response:
-    """Set the stories and their order from a list of ids (``3, 1, 2``)."""
-    ids = [int(part) for part in re.split(r"[\s,]+", order) if part.isdigit()]
+    """Set the stories and their order from a list of article numbers (``3, 1, 2``)."""
+    parts = [part for part in re.split(r"[\s,;]+", order) if part]
+    not_numbers = [part for part in parts if not part.lstrip("#").isdigit()]
     try:
-        set_issue_articles(db, issue_id, ids)
+        if not_numbers:
+            raise IssueError(
+                f"“{not_numbers[0]}” is not an article number; use the numbers shown beside "
+                "the stories, separated by commas"
+            )
+        set_issue_articles(db, issue_id, [int(part.lstrip("#")) for part in parts])
     except IssueError as exc:
         flash(request, f"Order not changed: {exc}.", "error", near="stories")
     else:

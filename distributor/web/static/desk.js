@@ -44,6 +44,50 @@
     }
   });
 
+  // Drag and drop of an issue's stories fills the "order by numbers" form and sends it; the Up
+  // and Down buttons stay the keyboard's way to move a story.
+  function enableDragOrder(list) {
+    var form = document.getElementById(list.getAttribute("data-order-form"));
+    var input = form && form.querySelector("input[name=order]");
+    if (!input || !form.requestSubmit) { return; }
+    var items = list.querySelectorAll("li[data-article-id]");
+    if (items.length < 2) { return; }
+    var dragged = null;
+    items.forEach(function (item) {
+      item.setAttribute("draggable", "true");
+      item.addEventListener("dragstart", function (event) {
+        dragged = item;
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", item.getAttribute("data-article-id"));
+        item.classList.add("dragging");
+      });
+      item.addEventListener("dragend", function () {
+        item.classList.remove("dragging");
+        dragged = null;
+      });
+      item.addEventListener("dragover", function (event) {
+        if (dragged && dragged !== item) {
+          event.preventDefault();
+          item.classList.add("drop-target");
+        }
+      });
+      item.addEventListener("dragleave", function () { item.classList.remove("drop-target"); });
+      item.addEventListener("drop", function (event) {
+        item.classList.remove("drop-target");
+        if (!dragged || dragged === item) { return; }
+        event.preventDefault();
+        var box = item.getBoundingClientRect();
+        var after = event.clientY > box.top + box.height / 2;
+        list.insertBefore(dragged, after ? item.nextSibling : item);
+        input.value = Array.prototype.map.call(
+          list.querySelectorAll("li[data-article-id]"),
+          function (li) { return li.getAttribute("data-article-id"); }
+        ).join(", ");
+        form.requestSubmit();
+      });
+    });
+  }
+
   // Live sending progress: poll the JSON endpoint and fill the [data-field] elements.
   function startProgress(box) {
     var url = box.getAttribute("data-progress-url");
@@ -102,6 +146,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-progress-url]").forEach(startProgress);
     fitPreviews();
+    document.querySelectorAll("ol[data-order-form]").forEach(enableDragOrder);
     window.addEventListener("resize", fitPreviews);
   });
 })();
