@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from distributor.db.models import Article, Subscriber
 from distributor.db.session import engine_for, unit_of_work
 from distributor.services.demo import DEMO_LIST, ensure_demo_list, load_demo
 from distributor.services.feeds import PartnerSettings, create_partner
+from distributor.services.ingest import add_source
 from distributor.services.issues import create_issue, schedule_issue
 from distributor.services.subscribers import find_list
 from distributor.services.users import create_user
@@ -38,6 +39,7 @@ class SeededDesk:
     subscriber_id: int
     list_id: int
     partner_id: int
+    source_id: int
 
 
 def _seed(database_url: str) -> dict[str, int]:
@@ -62,6 +64,12 @@ def _seed(database_url: str) -> dict[str, int]:
         )
         sent = create_issue(db, [DEMO_LIST], "Last week on the water", [articles[0].id])
         schedule_issue(db, sent.id, datetime.now(UTC))
+        # A polled feed that has been failing: in back-off, next poll in an hour.
+        source = add_source(db, "https://cms.example.net/feed.xml", name="Magazine CMS")
+        source.consecutive_failures = 3
+        source.last_error = "HTTP 503 Service Unavailable from cms.example.net"
+        source.last_polled_at = datetime.now(UTC) - timedelta(minutes=5)
+        source.next_poll_at = datetime.now(UTC) + timedelta(hours=1)
         mailing_list = find_list(db, DEMO_LIST)
         assert mailing_list is not None
         subscriber = db.scalars(select(Subscriber).order_by(Subscriber.id)).first()
@@ -73,6 +81,7 @@ def _seed(database_url: str) -> dict[str, int]:
             "subscriber_id": subscriber.id,
             "list_id": mailing_list.id,
             "partner_id": partner.partner.id,
+            "source_id": source.id,
         }
     engine_for(database_url).dispose()
     return ids

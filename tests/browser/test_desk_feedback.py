@@ -172,3 +172,59 @@ def test_stories_are_ordered_by_drag_and_drop_by_keyboard_and_by_numbers(
         page.get_by_role("button", name="Apply order").click()
         expect(page.locator("#stories").get_by_role("status")).to_contain_text("Stories updated")
         assert _story_order(page) == [second, third, first]
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_sources_page_adds_pauses_resumes_and_removes_feeds(
+    seeded_desk: SeededDesk, chromium_path: Path, artifacts_dir: Path, width: int
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path, width, 844)
+        page.on("dialog", lambda dialog: dialog.accept())  # "Remove …?"
+        sign_in(page, base)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Sources").click()
+        failing = page.locator(f"#source-{seeded_desk.source_id}")
+        expect(failing).to_contain_text("failing ×3")
+        expect(failing).to_contain_text("HTTP 503 Service Unavailable")
+        expect(failing).to_contain_text("3 failed polls in a row: retried after 2 h")
+        page.screenshot(
+            path=str(artifacts_dir / "desk-pages" / f"sources-{width}.png"), full_page=True
+        )
+
+        # A refused address keeps what was typed and says why, in the form's block.
+        page.get_by_label("Feed address").fill("http://127.0.0.1/feed.xml")
+        page.get_by_label("Name").fill("Local test")
+        page.get_by_label("Poll every (minutes)").fill("30")
+        page.get_by_role("button", name="Add feed").click()
+        expect(page.locator("#add-source").get_by_role("alert")).to_contain_text("Not added")
+        expect(page.get_by_label("Feed address")).to_have_value("http://127.0.0.1/feed.xml")
+        expect(page.get_by_label("Name")).to_have_value("Local test")
+        expect(page.get_by_label("Poll every (minutes)")).to_have_value("30")
+
+        page.get_by_label("Feed address").fill("https://wire.example.net/atom.xml")
+        page.get_by_label("Name").fill("Wire desk")
+        page.get_by_role("button", name="Add feed").click()
+        added = page.locator(".source", has_text="Wire desk")
+        expect(added.get_by_role("status")).to_contain_text("polled every 30 min")
+
+        added.get_by_role("button", name="Pause Wire desk").click()
+        added = page.locator(".source", has_text="Wire desk")
+        expect(added).to_contain_text("paused")
+        expect(added).to_contain_text("none while paused")
+        added.get_by_role("button", name="Resume Wire desk").click()
+        added = page.locator(".source", has_text="Wire desk")
+        expect(added.get_by_role("status")).to_contain_text("Resumed")
+        added.get_by_role("button", name="Remove Wire desk").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Removed https://wire.example.net/atom.xml"
+        )
+        expect(page.locator(".source", has_text="Wire desk")).to_have_count(0)
+
+        # Retrying the failing feed forgets its back-off.
+        failing.get_by_role("button", name="Retry Magazine CMS now").click()
+        expect(
+            page.locator(f"#source-{seeded_desk.source_id}").get_by_role("status")
+        ).to_contain_text("Resumed")

@@ -73,6 +73,7 @@ def _page_urls(desk: SeededDesk) -> dict[str, list[tuple[str, str]]]:
         "/partners": [("partners", "/partners")],
         "/partners/{partner_id}": [("partner", f"/partners/{desk.partner_id}")],
         "/admin/users": [("users", "/admin/users")],
+        "/sources": [("sources", "/sources")],
     }
 
 

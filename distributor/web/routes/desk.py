@@ -14,6 +14,7 @@ from distributor.web.routes import (
     desk_auth,
     desk_issues,
     desk_partners,
+    desk_sources,
     desk_subscribers,
 )
 
@@ -23,6 +24,7 @@ for module in (
     desk_articles,
     desk_issues,
     desk_subscribers,
+    desk_sources,
     desk_partners,
     desk_admin,
 ):
