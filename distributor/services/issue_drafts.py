@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from distributor.db.models import Article, Issue, IssueArticle, IssueList, MailingList
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import EDITABLE_STATUSES
-from distributor.services.issues import IssueError, get_issue, refuse_archived
+from distributor.services.issues import IssueError, create_issue, get_issue, refuse_archived
 
 MAX_SUBJECT = 500
 
@@ -155,3 +155,41 @@ def _set_order(session: Session, issue: Issue, order: list[int]) -> Issue:
     session.flush()
     session.expire(issue, ["articles"])
     return issue
+
+
+def duplicate_issue(session: Session, issue_id: int) -> Issue:
+    """A new draft with the subject, preheader, note, greeting, stories and lists of another.
+
+    Any issue can be duplicated, sent or not; archived lists are left out (they take no new
+    issue), and an issue all of whose lists are archived is refused.
+    """
+    source = get_issue(session, issue_id)
+    lists = list(
+        session.scalars(
+            select(MailingList)
+            .join(IssueList, IssueList.list_id == MailingList.id)
+            .where(IssueList.issue_id == issue_id)
+        )
+    )
+    open_lists = [mailing_list.name for mailing_list in lists if mailing_list.archived_at is None]
+    if not open_lists:
+        raise IssueError(
+            f"every list of issue {issue_id} is archived; create a new issue for an open list"
+        )
+    wanted = [entry.article_id for entry in source.articles]
+    existing = set(session.scalars(select(Article.id).where(Article.id.in_(wanted))))
+    stories = [article_id for article_id in wanted if article_id in existing]
+    if not stories:
+        raise IssueError(f"issue {issue_id} has no story left to copy")
+    copy = create_issue(
+        session,
+        open_lists,
+        source.subject,
+        stories,
+        preheader=source.preheader or "",
+        editor_note=source.editor_note or "",
+    )
+    copy.greeting = bool(source.greeting)
+    copy.language = source.language
+    session.flush()
+    return copy

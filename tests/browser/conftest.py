@@ -40,6 +40,8 @@ class SeededDesk:
     list_id: int
     partner_id: int
     source_id: int
+    scheduled_issue_id: int
+    held_issue_id: int
 
 
 def _seed(database_url: str) -> dict[str, int]:
@@ -64,6 +66,11 @@ def _seed(database_url: str) -> dict[str, int]:
         )
         sent = create_issue(db, [DEMO_LIST], "Last week on the water", [articles[0].id])
         schedule_issue(db, sent.id, datetime.now(UTC))
+        scheduled = create_issue(db, [DEMO_LIST], "Next week on the water", [articles[1].id])
+        schedule_issue(db, scheduled.id, datetime.now(UTC) + timedelta(days=2), "Asia/Taipei")
+        held = create_issue(db, [DEMO_LIST], "Held at the harbour", [articles[2].id])
+        held.status = "paused"  # as the dispatcher leaves an issue it held before starting
+        held.paused_reason = "“The leak” is embargoed until 2030-01-01 06:00 UTC"
         # A polled feed that has been failing: in back-off, next poll in an hour.
         source = add_source(db, "https://cms.example.net/feed.xml", name="Magazine CMS")
         source.consecutive_failures = 3
@@ -82,6 +89,8 @@ def _seed(database_url: str) -> dict[str, int]:
             "list_id": mailing_list.id,
             "partner_id": partner.partner.id,
             "source_id": source.id,
+            "scheduled_issue_id": scheduled.id,
+            "held_issue_id": held.id,
         }
     engine_for(database_url).dispose()
     return ids
@@ -117,4 +126,4 @@ def sign_in(page: Any, base: str) -> None:
     page.get_by_label("Email address").fill(ADMIN_EMAIL)
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()

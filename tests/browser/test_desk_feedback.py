@@ -228,3 +228,53 @@ def test_sources_page_adds_pauses_resumes_and_removes_feeds(
         expect(
             page.locator(f"#source-{seeded_desk.source_id}").get_by_role("status")
         ).to_contain_text("Resumed")
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_home_page_shows_what_needs_an_editor_and_issues_can_be_duplicated(
+    seeded_desk: SeededDesk, chromium_path: Path, artifacts_dir: Path, width: int
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path, width, 844)
+        sign_in(page, base)
+        expect(page.locator("#dash-scheduled")).to_contain_text("Next week on the water")
+        expect(page.locator("#dash-stopped")).to_contain_text("Held at the harbour")
+        expect(page.locator("#dash-stopped")).to_contain_text("held “The leak” is embargoed")
+        # The seeded send goes out through the embedded worker: sending now, then last sent.
+        sent = page.locator("#dash-sent")
+        for _ in range(60):
+            if "Last week on the water" in sent.inner_text():
+                break
+            page.wait_for_timeout(1000)
+            page.reload()
+        expect(sent).to_contain_text("Last week on the water")
+        expect(
+            sent.get_by_role("link", name=f"Report of issue #{seeded_desk.sent_issue_id}")
+        ).to_have_attribute("href", f"/issues/{seeded_desk.sent_issue_id}#report")
+        expect(page.locator("#dash-stories")).to_contain_text("to fix")
+        expect(page.locator("#dash-sources")).to_contain_text("Magazine CMS")
+        expect(page.locator("#dash-sources")).to_contain_text("HTTP 503")
+        page.screenshot(
+            path=str(artifacts_dir / "desk-pages" / f"home-{width}.png"), full_page=True
+        )
+
+        # "New issue" on the issues pages leads to choosing stories.
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Issues").click()
+        page.get_by_role("link", name="New issue").click()
+        expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("Tick at least one story")
+
+        # Duplicate the sent issue: a new draft with its subject, stories and lists.
+        page.goto(f"{base}/issues/{seeded_desk.sent_issue_id}")
+        page.get_by_role("button", name="Duplicate issue").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"is a copy of #{seeded_desk.sent_issue_id}"
+        )
+        expect(page.locator("#issue-status")).to_have_text("draft")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Last week on the water")
+        expect(page.locator("ol.issue-articles > li")).to_have_count(1)
+        expect(page.locator("#content input[name=list_id]:checked")).to_have_count(1)
+        expect(page.get_by_role("link", name="New issue")).to_be_visible()

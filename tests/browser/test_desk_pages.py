@@ -56,7 +56,8 @@ def _page_urls(desk: SeededDesk) -> dict[str, list[tuple[str, str]]]:
     """Each page's path template → (screenshot name, address) of the states visited."""
     return {
         "/login": [("login", "/login")],
-        "/": [("articles", "/")],
+        "/": [("home", "/")],
+        "/articles": [("articles", "/articles")],
         "/articles/{article_id}": [("article", f"/articles/{desk.article_id}")],
         "/issues": [("issues", "/issues")],
         "/issues/new": [("issue-new", "/issues/new")],
@@ -141,7 +142,7 @@ def test_every_desk_page_fits_a_phone_and_passes_axe(
                 page.get_by_label("Email address").fill(ADMIN_EMAIL)
                 page.get_by_label("Password").fill(ADMIN_PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
-                expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+                expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()
                 _wait_until_sent(page, base, seeded_desk.sent_issue_id)
                 signed_in = context.storage_state()
             for template, visits in pages.items():
@@ -184,7 +185,7 @@ def test_the_phone_preview_shows_the_email_without_scrolling(
         page.get_by_label("Email address").fill(ADMIN_EMAIL)
         page.get_by_label("Password").fill(ADMIN_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+        expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()
         page.goto(f"{base}/issues/{seeded_desk.draft_issue_id}")
         for selector in ("iframe.preview-desktop", "iframe.preview-mobile"):
             frame = page.locator(selector)

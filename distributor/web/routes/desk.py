@@ -12,6 +12,7 @@ from distributor.web.routes import (
     desk_admin,
     desk_articles,
     desk_auth,
+    desk_home,
     desk_issues,
     desk_partners,
     desk_sources,
@@ -21,6 +22,7 @@ from distributor.web.routes import (
 router = APIRouter(tags=["desk"], include_in_schema=False)
 for module in (
     desk_auth,
+    desk_home,
     desk_articles,
     desk_issues,
     desk_subscribers,

@@ -25,7 +25,7 @@ def _parse_date(value: str, label: str, problems: list[str]) -> date | None:
         return None
 
 
-@router.get("/")
+@router.get("/articles")
 def article_list(
     request: Request,
     *,

@@ -19,6 +19,7 @@ from distributor.domain.preflight import Preflight, moment_text, zone_or_utc
 from distributor.rendering.email import EmailRenderError
 from distributor.services import desk_queries
 from distributor.services.issue_drafts import (
+    duplicate_issue,
     move_issue_article,
     remove_issue_article,
     set_issue_articles,
@@ -109,7 +110,7 @@ def new_issue_page(
             "Tick at least one story in the list, then press “Create issue from selected”.",
             "warn",
         )
-        return redirect(request, "/")
+        return redirect(request, "/articles")
     return _new_issue_form(request, db, ids, {})
 
 
@@ -167,7 +168,7 @@ def create_issue_submit(
             flash(
                 request, "Tick at least one story, then press “Create issue from selected”.", "warn"
             )
-            return redirect(request, "/")
+            return redirect(request, "/articles")
         return _new_issue_form(request, db, ids, {})
     form = {
         "subject": subject,
@@ -190,6 +191,24 @@ def create_issue_submit(
         f"Draft issue #{issue.id} created. Check the preview, send a test, then schedule it.",
     )
     return redirect(request, f"/issues/{issue.id}")
+
+
+@router.post("/issues/{issue_id}/duplicate", dependencies=[CsrfChecked])
+def duplicate(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """A new draft with this issue's content, stories and open lists."""
+    _issue_or_404(db, issue_id)
+    try:
+        copy = duplicate_issue(db, issue_id)
+    except IssueError as exc:
+        flash(request, f"Not duplicated: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}")
+    copy.created_by = user.id
+    flash(
+        request,
+        f"Draft issue #{copy.id} is a copy of #{issue_id}: change what you need, "
+        "check the preview, then schedule it.",
+    )
+    return redirect(request, f"/issues/{copy.id}")
 
 
 # ---------------------------------------------------------------------------- the issue
