@@ -278,3 +278,75 @@ def test_the_home_page_shows_what_needs_an_editor_and_issues_can_be_duplicated(
         expect(page.locator("ol.issue-articles > li")).to_have_count(1)
         expect(page.locator("#content input[name=list_id]:checked")).to_have_count(1)
         expect(page.get_by_role("link", name="New issue")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_readers_are_added_corrected_and_shown_leaving_and_lists_give_their_signup_form(
+    seeded_desk: SeededDesk, chromium_path: Path, artifacts_dir: Path, width: int
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base = seeded_desk.base_url
+    shots = artifacts_dir / "desk-pages"
+    with sync_playwright() as playwright:
+        page = _browser_page(playwright, chromium_path, width, 844)
+        page.on("dialog", lambda dialog: dialog.accept())  # "Unsubscribe this reader …?"
+        sign_in(page, base)
+
+        # Add a reader: without the recorded consent it is refused and the form keeps it all.
+        page.goto(f"{base}/subscribers")
+        page.locator("#add-reader summary").click()
+        page.locator("#new-email").fill("new.reader@example.org")
+        page.locator("#new-name").fill("Nora Reader")
+        page.locator("#new-language").fill("en")
+        page.get_by_role("button", name="Add reader").click()
+        expect(page.locator("#add-reader").get_by_role("alert")).to_contain_text("consent")
+        expect(page.locator("#new-email")).to_have_value("new.reader@example.org")
+        expect(page.locator("#new-name")).to_have_value("Nora Reader")
+        page.get_by_label("The reader agreed to receive this list").check()
+        page.get_by_role("button", name="Add reader").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Added to The Weekly Dispatch, confirmed"
+        )
+        expect(page.get_by_role("heading", level=1)).to_have_text("new.reader@example.org")
+
+        # Correct the address, name and language; a bad language is refused, typing kept.
+        page.locator("#fix-email").fill("nora.reader@example.org")
+        page.locator("#fix-name").fill("Nora Q. Reader")
+        page.locator("#fix-language").fill("not a language!")
+        page.get_by_role("button", name="Save corrections").click()
+        expect(page.locator("#details").get_by_role("alert")).to_contain_text("language:")
+        expect(page.locator("#fix-email")).to_have_value("nora.reader@example.org")
+        page.locator("#fix-language").fill("zh-Hant")
+        page.get_by_role("button", name="Save corrections").click()
+        expect(page.locator("#details").get_by_role("status")).to_contain_text(
+            "address, name, language corrected"
+        )
+        expect(page.get_by_role("heading", level=1)).to_have_text("nora.reader@example.org")
+
+        # A reader who leaves their only list shows as such, here and in the list of readers.
+        page.get_by_role("button", name="Unsubscribe").click()
+        expect(page.locator("#reader-state")).to_contain_text("left every list")
+        page.screenshot(path=str(shots / f"subscriber-left-{width}.png"), full_page=True)
+        page.goto(f"{base}/subscribers?q=nora")
+        expect(page.locator("table")).to_contain_text("left every list")
+
+        # The list page gives its signup address and a form to paste into the publisher's site.
+        page.goto(f"{base}/lists/{seeded_desk.list_id}")
+        expect(page.locator("#signup-url")).to_have_text(f"{base}/signup/weekly")
+        embed = page.locator("#embed-form").input_value()
+        assert f'action="{base}/signup/weekly"' in embed
+        assert 'name="email"' in embed
+        assert "<script" not in embed
+        page.screenshot(path=str(shots / f"list-signup-{width}.png"), full_page=True)
+
+        # A reader who unsubscribes after the issue reached them: delivered and unsubscribed.
+        page.goto(f"{base}/subscribers?q=mara")
+        page.get_by_role("link", name="mara.ellison@example.org").click()
+        page.get_by_role("button", name="Unsubscribe").click()
+        expect(page.locator("#reader-state")).to_contain_text("left every list")
+        page.goto(f"{base}/issues/{seeded_desk.sent_issue_id}")
+        facts = page.locator("#report-facts")
+        expect(facts).to_contain_text("Unsubscribed1")
+        expect(facts).to_contain_text("Delivered1")
+        expect(facts).to_contain_text("Failed0")

@@ -88,6 +88,25 @@
     });
   }
 
+  // "Copy" buttons: copy the named field's text (the list page's signup form).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var id = button.getAttribute("data-copy");
+    var field = document.getElementById(id);
+    var said = document.querySelector('[data-copied="' + id + '"]');
+    if (!field) { return; }
+    field.select();
+    var done = function () { if (said) { said.textContent = "Copied."; } };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        if (said) { said.textContent = "Selected: press Ctrl+C (⌘C) to copy."; }
+      });
+    } else if (said) {
+      said.textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+    }
+  });
+
   // Live sending progress: poll the JSON endpoint and fill the [data-field] elements.
   function startProgress(box) {
     var url = box.getAttribute("data-progress-url");
