@@ -98,6 +98,20 @@ def _overflow(page: Any) -> dict[str, Any]:
     )
 
 
+def _check(page: Any, where: str, screenshot: Path) -> list[str]:
+    """The page's sideways overflow and axe-core problems; a full-page screenshot."""
+    found = []
+    measured = _overflow(page)
+    if measured["scrollWidth"] > measured["innerWidth"]:
+        found.append(
+            f"{where}: scrolls sideways ({measured['scrollWidth']} px > "
+            f"{measured['innerWidth']} px): {measured['culprits']}"
+        )
+    page.screenshot(path=str(screenshot), full_page=True)
+    found.extend(f"{where}: {problem}" for problem in _axe(page))
+    return found
+
+
 def _axe(page: Any) -> list[str]:
     """Serious and critical axe-core violations on the page, described for a person."""
     page.add_script_tag(path=str(AXE))
@@ -153,16 +167,16 @@ def test_every_desk_page_fits_a_phone_and_passes_axe(
                     assert answer is not None, path
                     assert answer.ok, f"{path}: HTTP {answer.status}"
                     page.wait_for_load_state("load")
-                    measured = _overflow(page)
-                    if measured["scrollWidth"] > measured["innerWidth"]:
-                        problems.append(
-                            f"{size} {path}: scrolls sideways ({measured['scrollWidth']} px > "
-                            f"{measured['innerWidth']} px): {measured['culprits']}"
-                        )
-                    page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
-                    problems.extend(f"{size} {path}: {found}" for found in _axe(page))
+                    problems.extend(_check(page, f"{size} {path}", shots / f"{name}-{size}.png"))
                     if template == "/login":
                         context.add_cookies(signed_in["cookies"])
+            # States a form post shows: the pre-flight dialog of "Send now".
+            page.goto(f"{base}/issues/{seeded_desk.draft_issue_id}")
+            page.locator("#send-now").click()
+            expect(page.locator("#preflight")).to_be_visible()
+            problems.extend(
+                _check(page, f"{size} send-now pre-flight", shots / f"preflight-{size}.png")
+            )
             context.close()
         browser.close()
     assert not problems, "\n".join(problems)
