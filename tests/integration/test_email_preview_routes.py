@@ -189,3 +189,33 @@ def test_render_command_names_a_missing_issue(
     result = CliRunner().invoke(cli, ["render", "424242", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert "issue 424242 does not exist" in result.output
+
+
+def test_a_new_issue_takes_the_greeting_option_from_its_form(
+    client: TestClient, settings: Settings, issue_id: int
+) -> None:
+    sign_in(client)
+    with unit_of_work(settings.database_url) as db:
+        issue = db.get(models.Issue, issue_id)
+        assert issue is not None
+        fields = {
+            "subject": "A second issue",
+            "article_id": [str(entry.article_id) for entry in issue.articles][:2],
+            "list_id": [str(entry.list_id) for entry in issue.lists],
+        }
+    form = client.get(f"/issues/new?article_id={fields['article_id'][0]}").text
+    assert 'id="greeting"' in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    created = {}
+    for greeting in ("1", ""):
+        answer = client.post(
+            "/issues",
+            data={**fields, "greeting": greeting, "csrf_token": token.group(1)},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        created[greeting] = int(answer.headers["location"].rsplit("/", 1)[1])
+    with unit_of_work(settings.database_url) as db:
+        assert db.get(models.Issue, created["1"]).greeting is True  # type: ignore[union-attr]
+        assert db.get(models.Issue, created[""]).greeting is False  # type: ignore[union-attr]

@@ -130,6 +130,7 @@ def _new_issue_form(
         "subject": articles[0].title if articles else "",
         "preheader": "",
         "editor_note": "",
+        "greeting": False,
         "list_ids": [open_lists[0].id] if len(open_lists) == 1 else [],
     }
     defaults.update(form)
@@ -158,6 +159,7 @@ def create_issue_submit(
     subject: Annotated[str, Form()] = "",
     preheader: Annotated[str, Form()] = "",
     editor_note: Annotated[str, Form()] = "",
+    greeting: Annotated[str, Form()] = "",
 ) -> Response:
     """Create the draft issue; the article list's button lands on the form first."""
     ids = _int_list(article_id)
@@ -174,6 +176,7 @@ def create_issue_submit(
         "subject": subject,
         "preheader": preheader,
         "editor_note": editor_note,
+        "greeting": bool(greeting),
         "list_ids": list_ids,
     }
     if not list_ids:
@@ -186,6 +189,7 @@ def create_issue_submit(
     except IssueError as exc:
         return _new_issue_form(request, db, ids, form, f"The issue was not created: {exc}.")
     issue.created_by = user.id
+    issue.greeting = bool(greeting)
     flash(
         request,
         f"Draft issue #{issue.id} created. Check the preview, send a test, then schedule it.",
