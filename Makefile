@@ -46,8 +46,11 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 ## system-deps: Debian's Chromium and CJK fonts for the browser tests, SpamAssassin for the
-## spam-score test (needs root and apt)
+## spam-score test (needs root and apt); axe-core for the accessibility test (npm, when Node is
+## installed)
 system-deps:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/browser --no-audit --no-fund --silent; \
+	else echo "Install Node.js (npm) for the accessibility test, then run 'npm ci --prefix tests/browser'"; fi
 	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ] || [ ! -x /usr/bin/spamassassin ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk spamassassin; \

@@ -1,5 +1,5 @@
 """Commands: ``ingest SOURCE [--source NAME]``, ``articles list|show``,
-``sources add|list [--all]|poll``."""
+``sources add|list [--all]|poll|pause|resume|remove``."""
 
 from __future__ import annotations
 
@@ -236,6 +236,56 @@ def list_sources(
             )
 
     emit(rows, as_json, human)
+
+
+def _change_source(reference: str, action: str, as_json: bool) -> None:
+    from distributor.services.ingest import SourceError
+    from distributor.services.sources import pause_source, remove_source, resume_source
+
+    try:
+        with session_scope() as session:
+            if action == "remove":
+                data = {"url": remove_source(session, reference), "removed": True}
+                message = f"removed {data['url']}"
+            else:
+                change = pause_source if action == "pause" else resume_source
+                row = change(session, reference)
+                data = {"id": row.id, "url": row.url, "active": row.active}
+                message = (
+                    f"source {row.id} paused: {row.url} is not polled until resumed"
+                    if action == "pause"
+                    else f"source {row.id} resumed: {row.url} is polled at the next tick"
+                )
+    except SourceError as exc:
+        fail(str(exc))
+    emit(data, as_json, message)
+
+
+@sources_app.command("pause")
+def pause_source(
+    source: str = typer.Argument(..., help="The feed's id, URL or name."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Stop polling a feed until it is resumed (its stories and settings stay)."""
+    _change_source(source, "pause", as_json)
+
+
+@sources_app.command("resume")
+def resume_source(
+    source: str = typer.Argument(..., help="The feed's id, URL or name."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Poll a paused or failing feed again from now, its back-off forgotten."""
+    _change_source(source, "resume", as_json)
+
+
+@sources_app.command("remove")
+def remove_source(
+    source: str = typer.Argument(..., help="The feed's id, URL or name."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Forget a feed that brought no story (one that did can only be paused)."""
+    _change_source(source, "remove", as_json)
 
 
 @sources_app.command("poll")

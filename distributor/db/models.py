@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -352,6 +353,8 @@ class Issue(Base):
     subject: Mapped[str] = mapped_column(String(500))
     preheader: Mapped[str] = mapped_column(String(500), default="")
     editor_note: Mapped[str] = mapped_column(Text, default="")
+    # Whether the note opens with "Dear {first name},": an option the editor sees and sets.
+    greeting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     language: Mapped[str] = mapped_column(String(35), default="en")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     send_at: Mapped[datetime | None] = mapped_column(index=True)

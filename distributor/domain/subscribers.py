@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 from distributor.domain.addresses import normalise_email
@@ -119,3 +120,22 @@ ADDRESS_PLACEHOLDER = "[address]"
 def without_addresses(text: str) -> str:
     """``text`` with every email address replaced by ``[address]``."""
     return _ADDRESS_IN_TEXT.sub(ADDRESS_PLACEHOLDER, text)
+
+
+def reader_state(status: str, memberships: Iterable[str]) -> str:
+    """What the desk calls a reader, from their own status and their memberships' statuses.
+
+    An active reader who unsubscribed from every list they were on "left every list" (they
+    are not mailed, but they are not erased either); one on no list is "on no list"; one whose
+    memberships all wait for confirmation is "unconfirmed".
+    """
+    if status != SubscriberStatus.ACTIVE:
+        return status
+    states = set(memberships)
+    if not states:
+        return "on no list"
+    if states == {SubscriptionStatus.UNSUBSCRIBED}:
+        return "left every list"
+    if SubscriptionStatus.CONFIRMED not in states:
+        return "unconfirmed"
+    return "active"

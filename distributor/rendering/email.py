@@ -135,6 +135,9 @@ class IssueContent:
             return self.story_layouts[index]
         return self.layout
 
+    # Open the editor's note with "Dear {first name},": off unless the editor asks for it.
+    greeting: bool = False
+
 
 @dataclass(frozen=True)
 class Branding:
@@ -518,6 +521,7 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
         "preheader": _preheader(content),
         "list_title": normalise_space(content.list_title),
         "editor_note": _editor_note_paragraphs(content.editor_note),
+        "greeting": content.greeting,
         "articles": [
             _article_view(
                 article, language, branding, full=content.layout_of(index) == IssueLayout.FULL

@@ -14,7 +14,7 @@ from distributor.db.models import Article, Issue, IssueArticle, IssueList, Maili
 from distributor.domain.header_text import line_break_problem
 from distributor.domain.issues import EDITABLE_STATUSES
 from distributor.services import audit
-from distributor.services.issues import IssueError, get_issue, refuse_archived
+from distributor.services.issues import IssueError, create_issue, get_issue, refuse_archived
 
 MAX_SUBJECT = 500
 
@@ -45,8 +45,13 @@ def update_issue_content(
     preheader: str,
     editor_note: str,
     list_ids: list[int],
+    greeting: bool | None = None,
 ) -> Issue:
-    """Replace the subject, preheader, editor's note and lists of an editable issue."""
+    """Replace the subject, preheader, editor's note and lists of an editable issue.
+
+    ``greeting`` turns the "Dear {first name}," line before the note on or off (``None``: as
+    it was).
+    """
     issue = _editable(session, issue_id)
     before = {
         "subject": issue.subject,
@@ -74,6 +79,8 @@ def update_issue_content(
     issue.subject = subject
     issue.preheader = preheader.strip()
     issue.editor_note = editor_note.strip()
+    if greeting is not None:
+        issue.greeting = greeting
     current = {entry.list_id: entry for entry in issue.lists}
     issue.lists = [current.get(list_id) or IssueList(list_id=list_id) for list_id in wanted]
     _forget_rendering(issue)
@@ -101,11 +108,36 @@ def move_issue_article(session: Session, issue_id: int, article_id: int, offset:
 
 
 def set_issue_articles(session: Session, issue_id: int, article_ids: list[int]) -> Issue:
-    """Replace the stories of an editable issue with ``article_ids``, in that order."""
+    """Put an editable issue's stories in the order of ``article_ids``; new ids are added.
+
+    Every story already in the issue must be given a place, each once: a story left out is
+    refused by name, never dropped (taking a story out is :func:`remove_issue_article`).
+    """
     issue = _editable(session, issue_id)
     order = list(dict.fromkeys(article_ids))
     if not order:
         raise IssueError("an issue needs at least one story")
+    repeated = sorted(
+        {article_id for article_id in article_ids if article_ids.count(article_id) > 1}
+    )
+    if repeated:
+        raise IssueError(
+            f"article {', '.join(map(str, repeated))} is listed more than once; "
+            "give each story one place"
+        )
+    left_out = [entry.article_id for entry in issue.articles if entry.article_id not in order]
+    if left_out:
+        titles = {
+            row.id: row.title
+            for row in session.execute(
+                select(Article.id, Article.title).where(Article.id.in_(left_out))
+            )
+        }
+        named = "; ".join(f"{article_id} “{titles.get(article_id, '')}”" for article_id in left_out)
+        raise IssueError(
+            f"the order leaves out {named}; give every story a place "
+            "(use “Remove” to take a story out)"
+        )
     found = set(session.scalars(select(Article.id).where(Article.id.in_(order))))
     missing = [str(article_id) for article_id in order if article_id not in found]
     if missing:
@@ -142,3 +174,41 @@ def _set_order(session: Session, issue: Issue, order: list[int]) -> Issue:
             session, "issue.stories", "issue", issue.id, changes={"articles": [before, order]}
         )
     return issue
+
+
+def duplicate_issue(session: Session, issue_id: int) -> Issue:
+    """A new draft with the subject, preheader, note, greeting, stories and lists of another.
+
+    Any issue can be duplicated, sent or not; archived lists are left out (they take no new
+    issue), and an issue all of whose lists are archived is refused.
+    """
+    source = get_issue(session, issue_id)
+    lists = list(
+        session.scalars(
+            select(MailingList)
+            .join(IssueList, IssueList.list_id == MailingList.id)
+            .where(IssueList.issue_id == issue_id)
+        )
+    )
+    open_lists = [mailing_list.name for mailing_list in lists if mailing_list.archived_at is None]
+    if not open_lists:
+        raise IssueError(
+            f"every list of issue {issue_id} is archived; create a new issue for an open list"
+        )
+    wanted = [entry.article_id for entry in source.articles]
+    existing = set(session.scalars(select(Article.id).where(Article.id.in_(wanted))))
+    stories = [article_id for article_id in wanted if article_id in existing]
+    if not stories:
+        raise IssueError(f"issue {issue_id} has no story left to copy")
+    copy = create_issue(
+        session,
+        open_lists,
+        source.subject,
+        stories,
+        preheader=source.preheader or "",
+        editor_note=source.editor_note or "",
+    )
+    copy.greeting = bool(source.greeting)
+    copy.language = source.language
+    session.flush()
+    return copy

@@ -114,6 +114,7 @@ def issue_content_from_rows(
         subject=issue.subject,
         preheader=issue.preheader or "",
         editor_note=issue.editor_note or "",
+        greeting=bool(issue.greeting),
         language=issue.language or "en",
         articles=tuple(article_from_row(rows[article_id]) for article_id in present),
         list_title=_list_title(session, settings, issue),

@@ -6,11 +6,13 @@ token and any flash messages to the context, and sends the session cookie when i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import lxml.html
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -107,30 +109,105 @@ def report_rows(report: object) -> list[tuple[str, str]]:
     return rows
 
 
+MISSING_ALT = "No alt text yet: add it under Images above"
+
+
+def story_body_for_desk(body_html: str, images: Iterable[Any]) -> Markup:
+    """The stored story body for the desk, each ``<img>`` given the alt text the desk knows.
+
+    A story's body often carries images without alt text; the desk keeps alt text on its image
+    records (editable on the article page). The body shows that text, or says plainly that it is
+    missing, so an editor using a screen reader hears the same problem the checks list.
+    """
+    if not body_html.strip():
+        return Markup("")
+    alts = {image.url: (image.alt or "").strip() for image in images}
+    fragment = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    for img in fragment.iter("img"):
+        if not (img.get("alt") or "").strip():
+            img.set("alt", alts.get(img.get("src") or "") or MISSING_ALT)
+    inner = "".join(lxml.html.tostring(child, encoding="unicode") for child in fragment)
+    # The body was sanitised at ingest; this only re-serialises it with the alt attributes.
+    return escape(fragment.text or "") + Markup(inner)  # noqa: S704
+
+
 templates.env.filters["datetime"] = desk_datetime
 templates.env.filters["bytes"] = format_bytes
 templates.env.filters["language_tag"] = shown_language_tag
 templates.env.filters["language_name"] = shown_language_name
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["report_rows"] = report_rows
+templates.env.globals["story_body_for_desk"] = story_body_for_desk
 
 
-def flash(request: Request, message: str, kind: str = "ok") -> None:
-    """Show ``message`` on the next page this browser renders (kind: ok, warn, error)."""
+def flash(request: Request, message: str, kind: str = "ok", *, near: str = "") -> None:
+    """Show ``message`` on the next page this browser renders (kind: ok, warn, error).
+
+    ``near`` names the id of the block the message is about (``image-3``); the page shows the
+    message inside that block, where the editor's eyes are after the save, and at the top when
+    the page has no such block.
+    """
     data = session_data(request)
     messages = list(data.get("f", []))
-    messages.append([kind, message])
+    messages.append([kind, message, near])
     data["f"] = messages[-5:]
     mark_session_changed(request)
 
 
-def _take_flashes(request: Request) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Flash:
+    """One message to show: ok, warn or error, and the block it is about (if any)."""
+
+    kind: str
+    text: str
+    near: str = ""
+
+
+class FlashBox:
+    """The messages of one page; blocks take theirs, the top of the page shows the rest."""
+
+    def __init__(self, messages: list[Flash]) -> None:
+        self._messages = messages
+        self._placed: set[int] = set()
+
+    def here(self, near: str) -> Markup:
+        """The messages about block ``near``, as live regions, marked as shown."""
+        found = [
+            (index, message)
+            for index, message in enumerate(self._messages)
+            if message.near == near and index not in self._placed
+        ]
+        self._placed.update(index for index, _ in found)
+        return Markup("").join(_flash_html(message) for _, message in found)
+
+    def rest(self) -> Markup:
+        """The messages no block took."""
+        return Markup("").join(
+            _flash_html(message)
+            for index, message in enumerate(self._messages)
+            if index not in self._placed
+        )
+
+
+def _flash_html(message: Flash) -> Markup:
+    role = "alert" if message.kind == "error" else "status"
+    return Markup('<div class="flash flash-{}" role="{}">{}</div>').format(
+        message.kind, role, message.text
+    )
+
+
+def _take_flashes(request: Request) -> FlashBox:
     data = session_data(request)
     messages = data.pop("f", None)
     if not messages:
-        return []
+        return FlashBox([])
     mark_session_changed(request)
-    return [(str(kind), str(text)) for kind, text in messages]
+    return FlashBox(
+        [
+            Flash(str(item[0]), str(item[1]), str(item[2] if len(item) > 2 else ""))
+            for item in messages
+        ]
+    )
 
 
 def render(

@@ -126,6 +126,13 @@ def test_editor_reviews_composes_schedules_and_sees_the_report(
         shot("01-sign-in-error")
         page.get_by_label("Password").fill(EDITOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        # The desk's home lists what needs fixing: the story whose photo has no credit.
+        expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()
+        expect(page.locator("#dash-stories")).to_contain_text(
+            "The ferry workers who keep the island running"
+        )
+        shot("02-home")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Articles").click()
         expect(page.get_by_role("heading", name="Articles")).to_be_visible()
         expect(page.get_by_text("3 articles")).to_be_visible()
         shot("02-article-list")
@@ -277,6 +284,7 @@ def test_send_now_is_refused_for_an_embargo_then_confirmed_with_the_recipient_co
         page.get_by_label("Email address").fill(EDITOR_EMAIL)
         page.get_by_label("Password").fill(EDITOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Articles").click()
         expect(page.get_by_role("heading", name="Articles")).to_be_visible()
         for title in ("A night at the fish market", secret):
             page.get_by_label(f"Select “{title}”").check()

@@ -30,7 +30,7 @@ EDITOR = ("editor@example.org", "editor password 1")
 def issue_id(settings: Settings) -> int:
     with unit_of_work(settings.database_url) as db:
         create_user(db, EDITOR[0], EDITOR[1], name="Ed Editor", role="editor")
-        return store_issue(db, [english_article(index) for index in range(6)])
+        return store_issue(db, [english_article(index) for index in range(6)], greeting=False)
 
 
 @pytest.fixture
@@ -51,6 +51,45 @@ def sign_in(client: TestClient) -> None:
     assert response.status_code == 303
 
 
+def test_the_greeting_is_a_visible_option_and_previewed(
+    client: TestClient, settings: Settings, issue_id: int
+) -> None:
+    sign_in(client)
+    page = client.get(f"/issues/{issue_id}").text
+    box = re.search(r'<input id="greeting"[^>]*>', page)
+    assert box
+    assert "checked" not in box.group(0)
+    assert "Open with a greeting: “Dear {first name},”" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    with unit_of_work(settings.database_url) as db:
+        issue = db.get(models.Issue, issue_id)
+        assert issue is not None
+        fields = {
+            "subject": issue.subject,
+            "preheader": issue.preheader,
+            "editor_note": "Dear readers, this week is about rivers.",
+            "list_id": [str(entry.list_id) for entry in issue.lists],
+            "csrf_token": token.group(1),
+        }
+    saved = client.post(
+        f"/issues/{issue_id}/content", data={**fields, "greeting": "1"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    page = client.get(f"/issues/{issue_id}").text
+    box = re.search(r'<input id="greeting"[^>]*>', page)
+    assert box
+    assert "checked" in box.group(0)
+    shown = visible_text(client.get(f"/issues/{issue_id}/preview/desktop").text)
+    assert "Dear reader,Dear readers, this week is about rivers." in shown
+    assert "Dear reader,\n\nDear readers," in client.get(f"/issues/{issue_id}/preview/text").text
+    # Unticked, the note stands alone: no "Dear reader," before the editor's own greeting.
+    client.post(f"/issues/{issue_id}/content", data=fields, follow_redirects=False)
+    shown = visible_text(client.get(f"/issues/{issue_id}/preview/desktop").text)
+    assert "Dear reader," not in shown
+    assert "Dear readers, this week is about rivers." in shown
+
+
 @pytest.mark.parametrize("kind", ["desktop", "mobile", "text", "size"])
 def test_previews_need_an_editor(client: TestClient, issue_id: int, kind: str) -> None:
     response = client.get(f"/issues/{issue_id}/preview/{kind}", follow_redirects=False)
@@ -64,7 +103,7 @@ def test_previews_for_a_signed_in_editor(client: TestClient, issue_id: int) -> N
     assert desktop.status_code == 200
     assert desktop.headers["content-type"].startswith("text/html")
     assert "script-src 'none'" in desktop.headers["content-security-policy"]
-    assert "Dear reader," in visible_text(desktop.text)
+    assert "Dear reader," not in visible_text(desktop.text)  # the greeting is off by default
     for token in PLACEHOLDERS:
         assert token not in desktop.text
 
@@ -150,3 +189,33 @@ def test_render_command_names_a_missing_issue(
     result = CliRunner().invoke(cli, ["render", "424242", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert "issue 424242 does not exist" in result.output
+
+
+def test_a_new_issue_takes_the_greeting_option_from_its_form(
+    client: TestClient, settings: Settings, issue_id: int
+) -> None:
+    sign_in(client)
+    with unit_of_work(settings.database_url) as db:
+        issue = db.get(models.Issue, issue_id)
+        assert issue is not None
+        fields = {
+            "subject": "A second issue",
+            "article_id": [str(entry.article_id) for entry in issue.articles][:2],
+            "list_id": [str(entry.list_id) for entry in issue.lists],
+        }
+    form = client.get(f"/issues/new?article_id={fields['article_id'][0]}").text
+    assert 'id="greeting"' in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    created = {}
+    for greeting in ("1", ""):
+        answer = client.post(
+            "/issues",
+            data={**fields, "greeting": greeting, "csrf_token": token.group(1)},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        created[greeting] = int(answer.headers["location"].rsplit("/", 1)[1])
+    with unit_of_work(settings.database_url) as db:
+        assert db.get(models.Issue, created["1"]).greeting is True  # type: ignore[union-attr]
+        assert db.get(models.Issue, created[""]).greeting is False  # type: ignore[union-attr]

@@ -220,7 +220,7 @@ def test_desk_shows_each_storys_language(tmp_path: Path, database_url: str) -> N
         issue_id = issue.id
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         sign_in(client)
-        listing = client.get("/").text
+        listing = client.get("/articles").text
         assert '<abbr title="Chinese (Traditional)">zh-Hant</abbr>' in listing
         assert '<abbr title="English">en</abbr>' in listing
         article = client.get(f"/articles/{ids['river-towns']}").text

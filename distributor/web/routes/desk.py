@@ -13,19 +13,23 @@ from distributor.web.routes import (
     desk_admin,
     desk_articles,
     desk_auth,
+    desk_home,
     desk_issues,
     desk_partners,
     desk_schedules,
+    desk_sources,
     desk_subscribers,
 )
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
 for module in (
     desk_auth,
+    desk_home,
     desk_articles,
     desk_issues,
     desk_schedules,
     desk_subscribers,
+    desk_sources,
     desk_partners,
     desk_admin,
     desk_account,

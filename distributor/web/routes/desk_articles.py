@@ -25,7 +25,7 @@ def _parse_date(value: str, label: str, problems: list[str]) -> date | None:
         return None
 
 
-@router.get("/")
+@router.get("/articles")
 def article_list(
     request: Request,
     *,
@@ -113,9 +113,13 @@ def update_image(
     try:
         update_image_fields(db, article_id, image_id, caption=caption, credit=credit, alt=alt)
     except ArticleEditError as exc:
-        flash(request, str(exc), "error")
+        flash(request, str(exc), "error", near=f"image-{image_id}")
         return redirect(request, f"/articles/{article_id}#image-{image_id}")
-    flash(request, "Image details saved. Partners receive the corrected story.")
+    flash(
+        request,
+        "Image details saved. Partners receive the corrected story.",
+        near=f"image-{image_id}",
+    )
     return redirect(request, f"/articles/{article_id}#image-{image_id}")
 
 
@@ -135,9 +139,9 @@ def update_author(
     try:
         update_author_bio(db, author_id, bio)
     except ArticleEditError as exc:
-        flash(request, str(exc), "error")
+        flash(request, str(exc), "error", near=f"author-{author_id}")
         return redirect(request, f"/articles/{article_id}#author-{author_id}")
-    flash(request, "Author bio saved.")
+    flash(request, "Author bio saved.", near=f"author-{author_id}")
     return redirect(request, f"/articles/{article_id}#author-{author_id}")
 
 
@@ -157,7 +161,7 @@ def update_notes(
     try:
         update_article_notes(db, article_id, lines)
     except ArticleEditError as exc:
-        flash(request, str(exc), "error")
+        flash(request, str(exc), "error", near="notes")
         return redirect(request, f"/articles/{article_id}#notes")
-    flash(request, "Notes saved.")
+    flash(request, "Notes saved.", near="notes")
     return redirect(request, f"/articles/{article_id}#notes")

@@ -19,6 +19,7 @@ from distributor.domain.preflight import Preflight, moment_text, zone_or_utc
 from distributor.rendering.email import EmailRenderError
 from distributor.services import desk_queries
 from distributor.services.issue_drafts import (
+    duplicate_issue,
     move_issue_article,
     remove_issue_article,
     set_issue_articles,
@@ -110,7 +111,7 @@ def new_issue_page(
             "Tick at least one story in the list, then press “Create issue from selected”.",
             "warn",
         )
-        return redirect(request, "/")
+        return redirect(request, "/articles")
     return _new_issue_form(request, db, ids, {})
 
 
@@ -130,6 +131,7 @@ def _new_issue_form(
         "subject": articles[0].title if articles else "",
         "preheader": "",
         "editor_note": "",
+        "greeting": False,
         "list_ids": [open_lists[0].id] if len(open_lists) == 1 else [],
     }
     defaults.update(form)
@@ -158,6 +160,7 @@ def create_issue_submit(
     subject: Annotated[str, Form()] = "",
     preheader: Annotated[str, Form()] = "",
     editor_note: Annotated[str, Form()] = "",
+    greeting: Annotated[str, Form()] = "",
 ) -> Response:
     """Create the draft issue; the article list's button lands on the form first."""
     ids = _int_list(article_id)
@@ -168,12 +171,13 @@ def create_issue_submit(
             flash(
                 request, "Tick at least one story, then press “Create issue from selected”.", "warn"
             )
-            return redirect(request, "/")
+            return redirect(request, "/articles")
         return _new_issue_form(request, db, ids, {})
     form = {
         "subject": subject,
         "preheader": preheader,
         "editor_note": editor_note,
+        "greeting": bool(greeting),
         "list_ids": list_ids,
     }
     if not list_ids:
@@ -186,11 +190,30 @@ def create_issue_submit(
     except IssueError as exc:
         return _new_issue_form(request, db, ids, form, f"The issue was not created: {exc}.")
     issue.created_by = user.id
+    issue.greeting = bool(greeting)
     flash(
         request,
         f"Draft issue #{issue.id} created. Check the preview, send a test, then schedule it.",
     )
     return redirect(request, f"/issues/{issue.id}")
+
+
+@router.post("/issues/{issue_id}/duplicate", dependencies=[CsrfChecked])
+def duplicate(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -> Response:
+    """A new draft with this issue's content, stories and open lists."""
+    _issue_or_404(db, issue_id)
+    try:
+        copy = duplicate_issue(db, issue_id)
+    except IssueError as exc:
+        flash(request, f"Not duplicated: {exc}.", "error")
+        return redirect(request, f"/issues/{issue_id}")
+    copy.created_by = user.id
+    flash(
+        request,
+        f"Draft issue #{copy.id} is a copy of #{issue_id}: change what you need, "
+        "check the preview, then schedule it.",
+    )
+    return redirect(request, f"/issues/{copy.id}")
 
 
 # ---------------------------------------------------------------------------- the issue
@@ -207,6 +230,8 @@ def _issue_view(
     *,
     preflight: dict[str, Any] | None = None,
     schedule_form: dict[str, str] | None = None,
+    content_form: dict[str, Any] | None = None,
+    test_addresses: str | None = None,
     status_code: int = 200,
 ) -> Response:
     """The issue page; after a schedule or send-now request also the pre-flight dialog, with
@@ -255,9 +280,31 @@ def _issue_view(
             and issue.send_at is not None
             and issue.send_at <= datetime.now(UTC),
             "preflight": preflight,
+            "content_form": content_form
+            or {
+                "subject": issue.subject,
+                "preheader": issue.preheader,
+                "editor_note": issue.editor_note,
+                "greeting": issue.greeting,
+                "list_ids": chosen_lists,
+            },
+            "test_addresses": test_addresses,
+            "greeting_example": _greeting_example(issue.language or "en"),
         },
         status_code=status_code,
     )
+
+
+def _greeting_example(language: str) -> dict[str, str]:
+    """The greeting's words in the issue's language, for the option's label."""
+    from distributor.rendering.labels import labels_for
+
+    labels = labels_for(language)
+    return {
+        "before": labels.greeting_before,
+        "after": labels.greeting_after,
+        "fallback": labels.fallback_first_name,
+    }
 
 
 def _preview_facts(db: DbSession, issue: Issue, settings: Settings) -> dict[str, Any]:
@@ -298,9 +345,10 @@ def save_content(
     subject: Annotated[str, Form()] = "",
     preheader: Annotated[str, Form()] = "",
     editor_note: Annotated[str, Form()] = "",
+    greeting: Annotated[str, Form()] = "",
     list_id: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
-    """Save subject, preheader, editor's note and lists."""
+    """Save subject, preheader, editor's note, the greeting option and lists."""
     _issue_or_404(db, issue_id)
     try:
         update_issue_content(
@@ -310,11 +358,19 @@ def save_content(
             preheader=preheader,
             editor_note=editor_note,
             list_ids=_int_list(list_id),
+            greeting=bool(greeting),
         )
     except IssueError as exc:
-        flash(request, f"Not saved: {exc}.", "error")
-        return redirect(request, f"/issues/{issue_id}#content")
-    flash(request, "Saved. The preview below shows the new version.")
+        flash(request, f"Not saved: {exc}.", "error", near="content")
+        typed = {
+            "subject": subject,
+            "preheader": preheader,
+            "editor_note": editor_note,
+            "greeting": bool(greeting),
+            "list_ids": set(_int_list(list_id)),
+        }
+        return _issue_view(request, db, issue_id, content_form=typed, status_code=400)
+    flash(request, "Saved. The preview below shows the new version.", near="content")
     return redirect(request, f"/issues/{issue_id}#content")
 
 
@@ -373,7 +429,7 @@ def move_article(
     try:
         move_issue_article(db, issue_id, article_id, -1 if direction == "up" else 1)
     except IssueError as exc:
-        flash(request, f"Not moved: {exc}.", "error")
+        flash(request, f"Not moved: {exc}.", "error", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -385,9 +441,9 @@ def remove_article(
     try:
         remove_issue_article(db, issue_id, article_id)
     except IssueError as exc:
-        flash(request, f"Not removed: {exc}.", "error")
+        flash(request, f"Not removed: {exc}.", "error", near="stories")
     else:
-        flash(request, "Story removed from the issue.")
+        flash(request, "Story removed from the issue.", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -400,14 +456,20 @@ def set_order(
     issue_id: int,
     order: Annotated[str, Form()] = "",
 ) -> Response:
-    """Set the stories and their order from a list of ids (``3, 1, 2``)."""
-    ids = [int(part) for part in re.split(r"[\s,]+", order) if part.isdigit()]
+    """Set the stories and their order from a list of article numbers (``3, 1, 2``)."""
+    parts = [part for part in re.split(r"[\s,;]+", order) if part]
+    not_numbers = [part for part in parts if not part.lstrip("#").isdigit()]
     try:
-        set_issue_articles(db, issue_id, ids)
+        if not_numbers:
+            raise IssueError(
+                f"“{not_numbers[0]}” is not an article number; use the numbers shown beside "
+                "the stories, separated by commas"
+            )
+        set_issue_articles(db, issue_id, [int(part.lstrip("#")) for part in parts])
     except IssueError as exc:
-        flash(request, f"Order not changed: {exc}.", "error")
+        flash(request, f"Order not changed: {exc}.", "error", near="stories")
     else:
-        flash(request, "Stories updated.")
+        flash(request, "Stories updated.", near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -420,8 +482,16 @@ def send_test(
     issue_id: int,
     addresses: Annotated[str, Form()] = "",
 ) -> Response:
-    """Send the issue as it is now to a few addresses (marked as a test)."""
+    """Send the issue as it is now to a few addresses (marked as a test).
+
+    A refused test shows the page again with the addresses as the editor typed them.
+    """
     _issue_or_404(db, issue_id)
+
+    def refused(message: str) -> Response:
+        flash(request, message, "error", near="test")
+        return _issue_view(request, db, issue_id, test_addresses=addresses, status_code=400)
+
     wanted = [part for part in re.split(r"[\s,;]+", addresses) if part]
     bad = [address for address in wanted if email_problem(address) is not None]
     if not wanted or bad:
@@ -430,15 +500,11 @@ def send_test(
             if bad
             else "Enter at least one address. "
         )
-        flash(request, message + "Separate addresses with commas or new lines.", "error")
-        return redirect(request, f"/issues/{issue_id}#test")
+        return refused(message + "Separate addresses with commas or new lines.")
     if len(wanted) > MAX_TEST_RECIPIENTS:
-        flash(
-            request,
-            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more.",
-            "error",
+        return refused(
+            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more."
         )
-        return redirect(request, f"/issues/{issue_id}#test")
     from distributor.adapters.email_base import DeliveryError, email_sender_for
     from distributor.services.sending import send_test_copies
 
@@ -447,22 +513,19 @@ def send_test(
     try:
         send_test_copies(db, settings, sender, issue_id, wanted)
     except (IssueError, ValueError) as exc:
-        flash(request, f"Test not sent: {exc}.", "error")
-        return redirect(request, f"/issues/{issue_id}#test")
+        return refused(f"Test not sent: {exc}.")
     except DeliveryError as exc:
-        flash(
-            request,
+        return refused(
             f"The email provider refused the test: {exc}. Check the sender "
-            "settings (SENDGRID_API_KEY or SMTP_URL) and try again.",
-            "error",
+            "settings (SENDGRID_API_KEY or SMTP_URL) and try again."
         )
-        return redirect(request, f"/issues/{issue_id}#test")
     finally:
         sender.close()
     flash(
         request,
         f"Test sent to {', '.join(wanted)}. It arrives within a minute; "
         "the subject starts with [TEST].",
+        near="test",
     )
     return redirect(request, f"/issues/{issue_id}#test")
 
@@ -514,7 +577,9 @@ def schedule(
     except EmbargoError as exc:
         verdict = exc.verdict
     except IssueError as exc:
-        flash(request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error")
+        flash(
+            request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error", near="schedule"
+        )
         return _issue_view(request, db, issue_id, schedule_form=typed, status_code=400)
     if not verdict.may_send or not confirm:
         return _issue_view(

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from distributor.db.models import MailingList, Subscriber
 from distributor.domain.addresses import canonical_email
 from distributor.domain.subscribers import ListVisibility, OptIn, SuppressionReason
 from distributor.services import desk_queries
+from distributor.services.subscriber_edits import correct_subscriber, reader_states
 from distributor.services.subscriber_import import import_subscribers
 from distributor.services.subscribers import (
     SubscriberError,
@@ -46,7 +47,21 @@ def subscribers_page(
     list_id: str = "",
     page: int = 1,
 ) -> Response:
-    """Search subscribers by address or name, status and list."""
+    """Search subscribers by address or name, status and list; a form to add a reader."""
+    return _subscribers_page(request, db, q=q, status=status, list_id=list_id, page=page)
+
+
+def _subscribers_page(
+    request: Request,
+    db: DbSession,
+    *,
+    q: str = "",
+    status: str = "",
+    list_id: str = "",
+    page: int = 1,
+    new_reader: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     chosen_list = int(list_id) if list_id.isdigit() else None
     rows, total = desk_queries.search_subscribers(db, q, status, chosen_list, page)
     return render(
@@ -55,13 +70,61 @@ def subscribers_page(
         {
             "nav": "subscribers",
             "subscribers": rows,
+            "states": reader_states(db, rows),
             "total": total,
             "raw": {"q": q, "status": status, "list_id": list_id},
             "lists": desk_queries.list_mailing_lists(db),
             "page": max(1, page),
             "page_size": desk_queries.PAGE_SIZE,
+            "new_reader": new_reader or {},
         },
+        status_code=status_code,
     )
+
+
+@router.post("/subscribers", dependencies=[CsrfChecked])
+def add_reader(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+    list_id: Annotated[str, Form()] = "",
+    consent: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a reader to a list, confirmed: the editor records that the reader agreed (the desk
+    sends no confirmation email, so a reader without recorded consent is not added)."""
+    typed = {
+        "email": email,
+        "name": name,
+        "language": language,
+        "list_id": list_id,
+        "consent": bool(consent),
+    }
+    mailing_list = db.get(MailingList, int(list_id)) if list_id.isdigit() else None
+    try:
+        if mailing_list is None:
+            raise SubscriberError("choose the list to add the reader to")
+        if not consent:
+            raise SubscriberError(
+                "tick “The reader agreed to receive this list”: readers are added only with "
+                "their consent"
+            )
+        membership = add_subscriber(
+            db,
+            email,
+            mailing_list.name,
+            name=name or None,
+            language=language or None,
+            confirmed=True,
+        )
+    except SubscriberError as exc:
+        flash(request, f"Not added: {exc}.", "error", near="add-reader")
+        return _subscribers_page(request, db, new_reader=typed, status_code=400)
+    flash(request, f"Added to {mailing_list.title or mailing_list.name}, confirmed.")
+    return redirect(request, f"/subscribers/{membership.subscriber_id}")
 
 
 @router.get("/subscribers/import")
@@ -135,7 +198,17 @@ def subscriber_page(
     request: Request, *, db: DbSession, user: EditorUser, subscriber_id: int
 ) -> Response:
     """One reader: lists, status, history of what they received, suppression."""
-    subscriber = _subscriber_or_404(db, subscriber_id)
+    return _subscriber_view(request, db, _subscriber_or_404(db, subscriber_id))
+
+
+def _subscriber_view(
+    request: Request,
+    db: DbSession,
+    subscriber: Subscriber,
+    *,
+    correction: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     details = subscriber_details(db, subscriber.email) if subscriber.email else None
     return render(
         request,
@@ -143,12 +216,44 @@ def subscriber_page(
         {
             "nav": "subscribers",
             "subscriber": subscriber,
+            "state": reader_states(db, [subscriber])[subscriber.id],
             "details": details,
-            "memberships": desk_queries.subscriber_memberships(db, subscriber_id),
-            "history": desk_queries.subscriber_history(db, subscriber_id),
+            "memberships": desk_queries.subscriber_memberships(db, subscriber.id),
+            "history": desk_queries.subscriber_history(db, subscriber.id),
             "lists": desk_queries.list_mailing_lists(db),
+            "correction": correction
+            or {
+                "email": subscriber.email or "",
+                "name": subscriber.name or "",
+                "language": subscriber.language or "",
+            },
         },
+        status_code=status_code,
     )
+
+
+@router.post("/subscribers/{subscriber_id}/details", dependencies=[CsrfChecked])
+def correct_details(
+    request: Request,
+    *,
+    db: DbSession,
+    user: EditorUser,
+    subscriber_id: int,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+) -> Response:
+    """Correct the reader's address, name and language."""
+    subscriber = _subscriber_or_404(db, subscriber_id)
+    try:
+        changed = correct_subscriber(db, subscriber_id, email=email, name=name, language=language)
+    except SubscriberError as exc:
+        flash(request, f"Not saved: {exc}.", "error", near="details")
+        typed = {"email": email, "name": name, "language": language}
+        return _subscriber_view(request, db, subscriber, correction=typed, status_code=400)
+    message = f"Saved: {', '.join(changed)} corrected." if changed else "Nothing changed."
+    flash(request, message, near="details")
+    return redirect(request, f"/subscribers/{subscriber_id}#details")
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=[CsrfChecked])
@@ -327,6 +432,9 @@ def _list_page(
             "opt_ins": [str(value) for value in OptIn],
             "visibilities": [str(value) for value in ListVisibility],
             "error": error,
+            "signup_url": f"{app_settings(request).PUBLIC_BASE_URL.rstrip('/')}"
+            f"/signup/{mailing_list.name}",
+            "embed_form": _embed_form(request, mailing_list),
             "form": form
             or {
                 "title": mailing_list.title,
@@ -337,6 +445,23 @@ def _list_page(
             },
         },
         status_code=400 if error else 200,
+    )
+
+
+def _embed_form(request: Request, mailing_list: MailingList) -> str:
+    """A signup form to paste into the publisher's own pages (posts to our signup address)."""
+    action = f"{app_settings(request).PUBLIC_BASE_URL.rstrip('/')}/signup/{mailing_list.name}"
+    title = mailing_list.title or mailing_list.name
+    field = f"signup-{mailing_list.name}-email"
+    return (
+        f'<form method="post" action="{escape(action)}">\n'
+        f'  <label for="{escape(field)}">Email address</label>\n'
+        f'  <input type="email" id="{escape(field)}" name="email" required autocomplete="email">\n'
+        "  <!-- Left empty by people; bots that fill it are ignored. -->\n"
+        '  <div style="position:absolute;left:-10000px" aria-hidden="true">'
+        '<input type="text" name="website" tabindex="-1" autocomplete="off"></div>\n'
+        f'  <button type="submit">Subscribe to {escape(title)}</button>\n'
+        "</form>"
     )
 
 

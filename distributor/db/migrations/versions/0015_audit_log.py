@@ -4,7 +4,7 @@
   the actor, the action, its target and the before/after of the changed fields.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 00:10:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import distributor.db.models
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
