@@ -58,7 +58,7 @@ def test_the_editor_chooses_whole_stories_and_writes_the_welcome_email(
         page.get_by_label("Email address").fill(EDITOR_EMAIL)
         page.get_by_label("Password").fill(EDITOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+        expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()
 
         # Layout: excerpts by default; choose whole stories, then one story as an excerpt.
         page.goto(f"{base}/issues/{issue_id}")

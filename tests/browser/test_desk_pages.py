@@ -75,6 +75,9 @@ def _page_urls(desk: SeededDesk) -> dict[str, list[tuple[str, str]]]:
         "/partners/{partner_id}": [("partner", f"/partners/{desk.partner_id}")],
         "/admin/users": [("users", "/admin/users")],
         "/sources": [("sources", "/sources")],
+        "/schedules": [("schedules", "/schedules")],
+        "/account/tokens": [("tokens", "/account/tokens")],
+        "/admin/audit": [("audit", "/admin/audit")],
     }
 
 

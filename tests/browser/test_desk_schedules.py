@@ -41,7 +41,7 @@ def test_editor_adds_pauses_and_resumes_a_schedule(
         page.get_by_label("Email address").fill(EDITOR_EMAIL)
         page.get_by_label("Password").fill(EDITOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Articles")).to_be_visible()
+        expect(page.get_by_role("heading", name="Today at the desk")).to_be_visible()
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedules").click()
         expect(page.get_by_role("heading", name="Schedules", exact=True)).to_be_visible()

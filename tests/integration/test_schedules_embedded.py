@@ -51,7 +51,9 @@ def test_the_embedded_ticks_make_the_draft_and_tell_the_desk(
     runtime = EmbeddedRuntime(create_celery(settings), tick_seconds=0.2)
     runtime.start()
     try:
-        deadline = time.monotonic() + 60
+        # Up to the next occurrence as well: under a loaded machine the first tick can land
+        # after this minute's occurrence was judged (the story then goes in the next one).
+        deadline = time.monotonic() + 150
         while time.monotonic() < deadline and not read_outbox(
             settings.outbox_dir, "desk-notification-"
         ):

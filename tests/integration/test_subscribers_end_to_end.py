@@ -35,7 +35,7 @@ READER = "reader@example.org"
 STAYER = "stays@example.org"
 
 
-def _wait_for_mail(folder: Path, prefix: str, timeout: float = 30.0) -> Message:
+def _wait_for_mail(folder: Path, prefix: str, timeout: float = 90.0) -> Message:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = read_outbox(folder, prefix) if folder.exists() else []
