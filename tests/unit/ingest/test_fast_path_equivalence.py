@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from distributor.domain.articles import Image
-from distributor.ingest import credits, feeds
+from distributor.ingest import credits, normalise, raw_entries
 from distributor.ingest.credits import _CHINESE, _LABEL_REACH, _LABELLED, _first_colon
 from distributor.ingest.extract import (
     bios,
@@ -39,7 +39,7 @@ from distributor.ingest.extract.bios import (
 )
 from distributor.ingest.extract.chrome import _CHROME_FIRST, _CHROME_START
 from distributor.ingest.extract.markup import _holds_image, _parse_fragment
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest.pipeline import parse_feed
 from tests.conftest import SHARED_DIR
 from tests.unit.ingest.test_sanitise_hostile import HOSTILE
 
@@ -81,7 +81,16 @@ def _plain_code() -> Iterator[None]:
     patch = pytest.MonkeyPatch()
     try:
         # Each extraction pass module holds its own reference to the helpers it imports.
-        for module in (credits, feeds, bios, bylines, chinese_credits, images, markup):
+        for module in (
+            credits,
+            raw_entries,
+            normalise,
+            bios,
+            bylines,
+            chinese_credits,
+            images,
+            markup,
+        ):
             patch.setattr(module, "normalise_space", _plain_normalise_space)
         patch.setattr(bios, "_may_hold_bio_heading", _plain_may_hold_bio_heading)
         for module in (bylines, chrome, images, notes):
