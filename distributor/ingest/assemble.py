@@ -18,6 +18,7 @@ from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from distributor.domain.articles import Article, Author, Image
+from distributor.domain.text import normalise_space
 from distributor.ingest.extract import ExtractedBody, assign_bios
 from distributor.ingest.languages import SAMPLE_CHARS, LanguageDecision, decide_language
 from distributor.ingest.normalise import FeedContext, NormalisedEntry
@@ -72,7 +73,7 @@ def assemble_article(
 def _sample_text(body_html: str, size: int) -> str:
     """Rough plain text of the start of a (sanitised) body: enough to tell its language,
     many times cheaper than a full HTML-to-text conversion."""
-    return " ".join(html.unescape(_TAG.sub(" ", body_html[:size])).split())
+    return normalise_space(html.unescape(_TAG.sub(" ", body_html[:size])))
 
 
 def merge_images(first: Iterable[Image], second: Iterable[Image]) -> tuple[Image, ...]:

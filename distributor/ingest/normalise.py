@@ -28,7 +28,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from distributor.domain.articles import Image
 from distributor.domain.languages import language_tag_or_none
-from distributor.ingest.credits import normalise_space, split_caption
+from distributor.domain.text import normalise_space
+from distributor.ingest.credits import split_caption
 from distributor.ingest.extract import BioBlock, split_names, title_case_if_shouting
 from distributor.ingest.raw_entries import RawEntry, RawItem, RawMedia
 from distributor.ingest.reading import FeedDocument

@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from distributor.ingest.credits import normalise_space
+from distributor.domain.text import normalise_space
 from distributor.ingest.extract import BioBlock
 from distributor.ingest.reading import FeedDocument
 from distributor.ingest.sanitise import html_to_text, plain_text

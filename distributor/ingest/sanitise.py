@@ -40,6 +40,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from lxml import etree
 
+from distributor.domain.text import normalise_space
 from distributor.ingest.parsing import parse_fragment
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -81,7 +82,6 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
 _EMPTY_BLOCKS = re.compile(r"<(p|div|span|figure|figcaption)>\s*(?:<br>\s*)*</\1>")
-_SPACE = re.compile(r"\s+")
 # Control characters, spaces and DEL: removed from URLs kept as data.
 _URL_INVISIBLE = re.compile("[\x00-\x20\x7f]")
 # What urljoin does something with beyond keeping the path: query, fragment, parameters, and
@@ -270,11 +270,11 @@ def html_to_text(markup: str | None) -> str:
     if not markup or not markup.strip():
         return ""
     if "<" not in markup and "&" not in markup:
-        return _SPACE.sub(" ", markup).strip()
+        return normalise_space(markup)
     fragment = parse_fragment(markup)
     etree.strip_elements(fragment, *_NOT_DISPLAYED, with_tail=False)
     text: str = etree.tostring(fragment, method="text", encoding="unicode")
-    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+    return normalise_space(text)
 
 
 # What parse_fragment keeps that shows no text (its content is code or data).
@@ -286,4 +286,4 @@ def plain_text(value: str | None) -> str:
     if not value:
         return ""
     text = html_to_text(value) if ("<" in value or "&" in value) else value
-    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+    return normalise_space(text)

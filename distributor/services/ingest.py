@@ -41,7 +41,9 @@ from distributor.domain.articles import (
     is_http_guid,
 )
 from distributor.domain.sources import BUILTIN_KINDS, SourceKind, builtin_address
+from distributor.domain.text import normalise_space
 from distributor.ingest.document import parse_document
+from distributor.ingest.pipeline import EMPTY_FEED_WARNING
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.services.article_edits import reapply_fixes
 from distributor.services.events import article_changed
@@ -50,7 +52,6 @@ log = logging.getLogger("distributor.ingest")
 
 MAX_BACKOFF = timedelta(hours=24)
 MIN_INTERVAL_SECONDS = 60
-EMPTY_FEED = "the feed has no items"
 # Articles stored per transaction by a poll: a large feed never holds the write lock for long.
 STORE_CHUNK = 500
 
@@ -108,7 +109,7 @@ def author_key(author: Author) -> str:
     """How one person is recognised across articles: the profile URL, else the name."""
     if author.profile_url:
         return "url:" + author.profile_url.strip().lower()
-    return "name:" + " ".join(author.name.casefold().split())
+    return "name:" + normalise_space(author.name.casefold())
 
 
 def snapshot_of(article: Article) -> dict[str, Any]:
@@ -707,7 +708,7 @@ def ingest_source(
         outcome = IngestOutcome(report=report, stored=outcome.stored if outcome else StoreResult())
     source.last_polled_at = now
     empty_feed = outcome.report.items_seen == 0 and all(
-        problem.reason == EMPTY_FEED for problem in outcome.report.problems
+        problem.reason == EMPTY_FEED_WARNING for problem in outcome.report.problems
     )
     if (outcome.ok and not failed) or empty_feed:
         source.consecutive_failures = 0

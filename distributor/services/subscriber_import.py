@@ -53,6 +53,7 @@ from distributor.domain.subscribers import (
     SubscriptionStatus,
     SuppressionReason,
 )
+from distributor.domain.text import normalise_space
 from distributor.services.subscribers import (
     SubscriberError,
     language_problem,
@@ -223,7 +224,7 @@ class _Validator:
             # Whether someone asked to be erased is itself personal: not said to editors.
             why = "" if reason == SuppressionReason.ERASED.value else f" ({reason})"
             return ImportProblem(line, f"{address} is suppressed{why}, not imported", "email")
-        name = " ".join(header.cell(row, "name").split()) or None
+        name = normalise_space(header.cell(row, "name")) or None
         if name is not None and (problem := name_problem(name)):
             return ImportProblem(line, problem, "name")
         language = header.cell(row, "language") or None

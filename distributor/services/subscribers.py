@@ -45,6 +45,7 @@ from distributor.domain.subscribers import (
     SuppressionReason,
     without_addresses,
 )
+from distributor.domain.text import normalise_space
 from distributor.services import suppression
 from distributor.services.provider_events import scrub_events_of
 
@@ -102,7 +103,7 @@ def name_problem(name: str) -> str | None:
 def _clean_name(name: str | None) -> str | None:
     if name is None or not name.strip():
         return None
-    cleaned = " ".join(name.split())
+    cleaned = normalise_space(name)
     problem = name_problem(cleaned)
     if problem:
         raise SubscriberError(problem)

@@ -50,7 +50,6 @@ CORPUS = SHARED_DIR / "corpus" / "feeds"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 BASE = "https://fixture.example.org/stories/1"
 EVERY_CHARACTER = [chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000]
-SPACES = [ch for ch in EVERY_CHARACTER if ch.isspace()]
 
 
 # ------------------------------------------------------------------ the plain code
@@ -106,26 +105,6 @@ def _both(function: Callable[[], Any]) -> tuple[Any, Any]:
     with _plain_code():
         plain = function()
     return plain, function()
-
-
-# ------------------------------------------------------------------ whitespace
-def test_the_only_printable_space_is_the_ascii_space() -> None:
-    assert [ch for ch in SPACES if ch.isprintable()] == [" "]
-
-
-@pytest.mark.parametrize("space", SPACES)
-def test_normalise_space_collapses_every_space_as_split_does(space: str) -> None:
-    for text in (
-        f"a{space}b", f"{space}a", f"a{space}", f"a {space}b", f"a{space}{space}b", space,
-        f"“quoted”{space}三环路", f"a{space} b", f" {space} ",
-    ):  # fmt: skip
-        assert credits.normalise_space(text) == _plain_normalise_space(text), repr(text)
-
-
-def test_normalise_space_keeps_other_characters_as_split_does() -> None:
-    for ch in EVERY_CHARACTER[:0x3100]:
-        for text in (f"a{ch}b", f"{ch}", f"a  {ch}", f"{ch} b "):
-            assert credits.normalise_space(text) == _plain_normalise_space(text), repr(text)
 
 
 # ------------------------------------------------------------------ chrome
