@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db import models
 from distributor.db.mapping import article_from_row
 from distributor.domain.articles import (
@@ -297,7 +298,7 @@ def store_articles(
     article is matched by (source, GUID) only: the same GUID from another source is another
     story, so no source can revise, retitle or un-embargo a story it did not send.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     result = StoreResult()
     if not articles:
         return result
@@ -559,7 +560,7 @@ def add_source(
             interval_seconds=interval_seconds,
             active=poll,
             consecutive_failures=0,
-            next_poll_at=now or datetime.now(UTC),
+            next_poll_at=now or SYSTEM_CLOCK.now(),
         )
         session.add(row)
     elif poll:
@@ -570,7 +571,9 @@ def add_source(
     return row
 
 
-def builtin_source(session: Session, kind: SourceKind) -> models.Source:
+def builtin_source(
+    session: Session, kind: SourceKind, *, now: datetime | None = None
+) -> models.Source:
     """The built-in source of ``kind`` (api or desk), created on first use.
 
     Two processes creating it at once both end with the same row: the address is unique,
@@ -591,7 +594,7 @@ def builtin_source(session: Session, kind: SourceKind) -> models.Source:
                     interval_seconds=MIN_INTERVAL_SECONDS,
                     active=False,
                     consecutive_failures=0,
-                    created_at=datetime.now(UTC),
+                    created_at=now or SYSTEM_CLOCK.now(),
                 )
             )
     except IntegrityError:
@@ -665,7 +668,7 @@ def ingest_source(
     nothing here holds one while waiting on the network or the parser. A chunk that fails is
     rolled back; chunks stored before it stay.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     url, etag, last_modified, source_id = source.url, source.etag, source.last_modified, source.id
     session.commit()
     report = IngestReport(source=url)
@@ -734,7 +737,7 @@ def poll_due_sources(
     """Poll every active source whose next poll time has come; results by source URL.
 
     Each source is committed on its own (see :func:`ingest_source`)."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     due = session.scalars(
         select(models.Source)
         .where(models.Source.kind == SourceKind.FEED.value)

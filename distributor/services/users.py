@@ -28,8 +28,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
-from distributor.db.models import User, UTCDateTime, utcnow
+from distributor.db.models import User, UTCDateTime
 from distributor.domain.addresses import email_problem, normalise_email
 
 ROLES = ("editor", "admin")
@@ -142,7 +143,7 @@ def authenticate(
     even with the right password until the lock ends; ``locked_until`` on the result is for
     the caller's records, never for the person signing in.
     """
-    now = now or utcnow()
+    now = now or SYSTEM_CLOCK.now()
     user = find_user(session, email)
     if user is None:
         _check_dummy(password)
