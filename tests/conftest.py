@@ -42,11 +42,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """The corpus and the official schemas are test data every run needs: say so once.
 
     Services given a bare session (no settings) hash addresses with the process key: in tests
-    that is the key of :func:`make_settings`'s fixed secret, as in every test app.
+    that is the key of :func:`make_settings`'s fixed secret, as in every test app. Passwords
+    are hashed with argon2id at small costs (the defaults cost a tenth of a second a hash).
     """
+    from argon2 import PasswordHasher
+
     from distributor.services.suppression import use_address_key
+    from distributor.services.users import use_password_hasher
 
     use_address_key(load_settings({"SECRET_KEY": TEST_SECRET_KEY}))
+    # Still argon2id, at costs that take a millisecond instead of a tenth of a second.
+    use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     if not (SHARED_DIR / "schemas").is_dir() or not (SHARED_DIR / "corpus" / "feeds").is_dir():
         pytest.exit(
             f"test data not found at {SHARED_DIR} (schemas/ and corpus/feeds/): put the shared"
@@ -65,12 +71,14 @@ _SERVICE_FIXTURES = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the services its fixtures use (``database_url`` counts as
-    PostgreSQL in its ``postgres`` parametrisation)."""
+    """Mark each test with the services its fixtures use (a fixture parametrised over
+    databases, such as ``database_url``, counts as PostgreSQL in its ``postgres`` run)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgres":
+        if callspec is not None and any(
+            isinstance(value, str) and value == "postgres" for value in callspec.params.values()
+        ):
             fixtures.add("postgres_url")
         for marker, names in _SERVICE_FIXTURES.items():
             if fixtures & names:
