@@ -59,6 +59,8 @@ def parse_feed(
                 continue
             story = extract_story(fields.body_markup, fields.link, fields.title)
             clean = sanitise_story(story.body_html, fields.summary_markup, fields.link)
+            # An item's own warnings are reported once its body has been read: one that
+            # fails there is reported by its error alone.
             for warning in fields.warnings:
                 report.warn(warning, raw.label)
             language = story_language(fields, clean, feed)
