@@ -312,6 +312,7 @@ def test_unsubscribed_after_the_snapshot_gets_nothing(
     assert progress["skipped"] == 1
 
 
+@pytest.mark.slow  # fault injection: waits out a real request timeout
 def test_ambiguous_batch_is_confirmed_by_events_and_not_sent_again(
     db: Session, tmp_path: Path, database_url: str
 ) -> None:
