@@ -24,8 +24,8 @@ from xml.sax.saxutils import escape
 
 from distributor.db.migrate import upgrade
 from distributor.db.session import engine_for, unit_of_work, warm_up_orm
-from distributor.ingest.feeds import parse_feed
 from distributor.ingest.languages import warm_up as warm_up_language_model
+from distributor.ingest.pipeline import parse_feed
 from distributor.services.ingest import store_articles
 
 PARAGRAPH = (

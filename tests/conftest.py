@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -42,11 +43,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """The corpus and the official schemas are test data every run needs: say so once.
 
     Services given a bare session (no settings) hash addresses with the process key: in tests
-    that is the key of :func:`make_settings`'s fixed secret, as in every test app.
+    that is the key of :func:`make_settings`'s fixed secret, as in every test app. Passwords
+    are hashed with argon2id at small costs (the defaults cost a tenth of a second a hash).
     """
     from distributor.services.suppression import use_address_key
+    from distributor.services.users import use_password_hasher
 
     use_address_key(load_settings({"SECRET_KEY": TEST_SECRET_KEY}))
+    use_password_hasher(TEST_PASSWORD_HASHER)
     if not (SHARED_DIR / "schemas").is_dir() or not (SHARED_DIR / "corpus" / "feeds").is_dir():
         pytest.exit(
             f"test data not found at {SHARED_DIR} (schemas/ and corpus/feeds/): put the shared"
@@ -65,12 +69,14 @@ _SERVICE_FIXTURES = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the services its fixtures use (``database_url`` counts as
-    PostgreSQL in its ``postgres`` parametrisation)."""
+    """Mark each test with the services its fixtures use (a fixture parametrised over
+    databases, such as ``database_url``, counts as PostgreSQL in its ``postgres`` run)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgres":
+        if callspec is not None and any(
+            isinstance(value, str) and value == "postgres" for value in callspec.params.values()
+        ):
             fixtures.add("postgres_url")
         for marker, names in _SERVICE_FIXTURES.items():
             if fixtures & names:
@@ -102,6 +108,20 @@ def free_port() -> int:
 
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
+# Still argon2id, at costs that take a millisecond instead of a tenth of a second.
+TEST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def default_password_costs() -> Iterator[None]:
+    """argon2-cffi's default costs for one test (one that compares how long checks take)."""
+    from distributor.services.users import use_password_hasher
+
+    use_password_hasher(PasswordHasher())
+    try:
+        yield
+    finally:
+        use_password_hasher(TEST_PASSWORD_HASHER)
 
 
 def make_settings(tmp_path: Path, database_url: str = "", **overrides: str) -> Settings:

@@ -13,6 +13,7 @@ from typing import Any
 
 from celery.signals import worker_init
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import get_settings
 from workers.celery_app import PERIODIC, app
 
@@ -181,7 +182,7 @@ def rebuild_feeds(
     from distributor.services import feeds
 
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     with unit_of_work(settings.database_url) as session:
         report = feeds.rebuild_feeds(session, settings, article_ids, now, partner_ids or ())
         _time_next_release(session, now)
@@ -206,7 +207,7 @@ def push_partners() -> dict[str, Any]:
         partial(unit_of_work, settings.database_url),
         settings,
         _partner_push_sender(),
-        lambda: datetime.now(UTC),
+        SYSTEM_CLOCK.now,
     )
     return {
         "delivered": report.delivered,
@@ -223,7 +224,7 @@ def release_embargoes() -> dict[str, Any]:
     from distributor.services import events
 
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     with unit_of_work(settings.database_url) as session:
         decision = events.release_embargoes(session, now)
         _time_next_release(session, now)

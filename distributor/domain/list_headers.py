@@ -13,6 +13,8 @@ import ipaddress
 import re
 from email.header import Header
 
+from distributor.domain.text import normalise_space
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Printable ASCII without the two characters a quoted-string must escape.
 _PLAIN_PHRASE = re.compile(r"^[\x20-\x7e]*$")
@@ -36,7 +38,7 @@ def list_id_header(name: str, title: str | None, namespace: str) -> str:
     ASCII for every provider; control characters never reach the header.
     """
     label = f"<{name}.{namespace}>"
-    phrase = " ".join(_CONTROL.sub(" ", title or "").split())
+    phrase = normalise_space(_CONTROL.sub(" ", title or ""))
     if not phrase:
         return label
     if _PLAIN_PHRASE.match(phrase):

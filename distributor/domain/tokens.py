@@ -19,9 +19,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import time
 from dataclasses import dataclass
 from functools import lru_cache
+
+from distributor.clock import SYSTEM_CLOCK
 
 TOKEN_VERSION = 1
 _TAG_BYTES = 16
@@ -169,7 +170,7 @@ class TokenSigner:
 
     def make(self, subscriber_id: int, list_id: int, issued_at: int | None = None) -> str:
         """The token for ``subscriber_id`` on ``list_id`` (see :func:`make_token`)."""
-        when = int(time.time()) if issued_at is None else issued_at
+        when = int(SYSTEM_CLOCK.now().timestamp()) if issued_at is None else issued_at
         payload = _encode_varint(subscriber_id) + self._varint(list_id) + self._varint(when)
         if len(payload) > _MAX_PAYLOAD_BYTES:
             raise ValueError("token values are too large")
@@ -227,7 +228,7 @@ def read_token(
     if not hmac.compare_digest(tag, _tag(secret, purpose_bytes, payload)):
         raise InvalidToken("token signature does not match (forged, altered or wrong purpose)")
     subscriber_id, list_id, issued_at = _decode_varints(payload, 3)
-    current = int(time.time()) if now is None else now
+    current = int(SYSTEM_CLOCK.now().timestamp()) if now is None else now
     if issued_at > current + _ALLOWED_CLOCK_SKEW_SECONDS:
         raise InvalidToken("token was issued in the future")
     if max_age_seconds is not None and current - issued_at > max_age_seconds:

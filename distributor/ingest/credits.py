@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from distributor.domain.text import normalise_space
+
 _SPACE = re.compile(r"\s+")
 
 # Where a credit label may start: the beginning, or after a sentence end / separator.
@@ -103,20 +105,6 @@ class CaptionParts:
 
     caption: str | None
     credit: str | None
-
-
-def normalise_space(text: str | None) -> str:
-    """Collapse runs of whitespace (newlines, tabs, NBSP) to single spaces and trim."""
-    if not text:
-        return ""
-    # The usual case, a text that is already normal, is kept as it is: " " is the only
-    # character both printable and a space to str.split() (tested over every code point), so
-    # a printable text with no doubled, leading or trailing " " has nothing to collapse. The
-    # test is several times cheaper than splitting into words and joining them again.
-    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
-        return text
-    # str.split() splits on every Unicode space (NBSP, ideographic space).
-    return " ".join(text.split())
 
 
 def _clean_caption(text: str) -> str | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from distributor.domain.articles import Article
-from distributor.ingest.feeds import parse_feed
 from distributor.ingest.json_schema import parse_json_document
+from distributor.ingest.pipeline import parse_feed
 from distributor.ingest.report import IngestReport, NotAFeedError
 
 

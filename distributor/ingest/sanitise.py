@@ -1,7 +1,8 @@
 """Sanitising article HTML on the way in (nh3, an allow-list).
 
 Everything stored in ``articles.body_html`` has been through :func:`sanitise_html`, so no output
-(email, feed, partner push) ever carries executable content. The policy:
+(email, feed, partner push) ever carries executable content; in the feed pipeline
+(:mod:`distributor.ingest.pipeline`) that is stage 5, :func:`sanitise_story`. The policy:
 
 - **Kept**: article structure: headings, paragraphs, line breaks, lists, blockquote, pre/code,
   emphasis, figure/figcaption, tables, plain ``div``/``span`` wrappers, ``img`` (src, alt,
@@ -32,12 +33,14 @@ from __future__ import annotations
 import html as html_lib
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 from lxml import etree
 
+from distributor.domain.text import normalise_space
 from distributor.ingest.parsing import parse_fragment
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -79,7 +82,6 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
 _EMPTY_BLOCKS = re.compile(r"<(p|div|span|figure|figcaption)>\s*(?:<br>\s*)*</\1>")
-_SPACE = re.compile(r"\s+")
 # Control characters, spaces and DEL: removed from URLs kept as data.
 _URL_INVISIBLE = re.compile("[\x00-\x20\x7f]")
 # What urljoin does something with beyond keeping the path: query, fragment, parameters, and
@@ -157,6 +159,27 @@ def _clean(markup: str, base_url: str | None) -> str:
     if not unsure:
         return cleaned
     return nh3.clean(markup, url_relative=("rewrite_with_base", base_url), **_policy())
+
+
+@dataclass(frozen=True, slots=True)
+class SanitisedStory:
+    """Stage 5 of the feed pipeline's output: what of one story may be stored as it is."""
+
+    body_html: str
+    dek: str | None
+
+
+# A dek is a standfirst, not a second body: a longer summary is cut at a word.
+MAX_DEK_CHARS = 600
+
+
+def sanitise_story(story_markup: str, summary_markup: str, base_url: str) -> SanitisedStory:
+    """Stage 5 of the feed pipeline: the extracted story markup through the allow-list (URLs
+    resolved against the story's link ``base_url``) and the summary as a plain-text dek."""
+    dek = html_to_text(summary_markup) or None
+    if dek and len(dek) > MAX_DEK_CHARS:
+        dek = dek[: MAX_DEK_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return SanitisedStory(body_html=sanitise_html(story_markup, base_url), dek=dek)
 
 
 def sanitise_html(markup: str, base_url: str | None = None) -> str:
@@ -247,11 +270,11 @@ def html_to_text(markup: str | None) -> str:
     if not markup or not markup.strip():
         return ""
     if "<" not in markup and "&" not in markup:
-        return _SPACE.sub(" ", markup).strip()
+        return normalise_space(markup)
     fragment = parse_fragment(markup)
     etree.strip_elements(fragment, *_NOT_DISPLAYED, with_tail=False)
     text: str = etree.tostring(fragment, method="text", encoding="unicode")
-    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+    return normalise_space(text)
 
 
 # What parse_fragment keeps that shows no text (its content is code or data).
@@ -263,4 +286,4 @@ def plain_text(value: str | None) -> str:
     if not value:
         return ""
     text = html_to_text(value) if ("<" in value or "&" in value) else value
-    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+    return normalise_space(text)

@@ -1,9 +1,10 @@
 """Reading well-formed RSS 2.0 and Atom 1.0 documents with one lxml parse, as feedparser would.
 
 feedparser reads a document through a SAX pipeline that costs about a millisecond per item, and
-:mod:`distributor.ingest.feeds` then reads the same bytes again with lxml. For the common case,
-a well-formed UTF-8 RSS 2.0 or Atom 1.0 document, :func:`read_strictly` parses once with lxml
-and builds, for every item, the mapping of the fields ``feeds`` reads from a feedparser entry
+:mod:`distributor.ingest.raw_entries` then reads the same bytes again with lxml. For the common
+case, a well-formed UTF-8 RSS 2.0 or Atom 1.0 document, :func:`read_strictly` parses once with
+lxml and builds, for every item, the mapping of the fields the pipeline reads from a feedparser
+entry
 (title, link, links, id, guidislink, content, summary, authors, dates, tags, language, rights,
 feedburner_origlink) following feedparser's own rules: which element wins when several carry a
 field (the shallowest, else the last), a second ``<description>`` or a ``media:description``
@@ -145,7 +146,7 @@ _MODELLED = (
     | {"media_title", "abstract", "content", "link", "guid", "id", "enclosure", "itunes_category"}
     | {"media_content", "media_group", "item", "entry", "channel", "feed", "rss"}
 )
-# Handlers feedparser has that only fill keys ``feeds`` never reads: walked, values ignored.
+# Handlers feedparser has that only fill keys the pipeline never reads: walked, values ignored.
 _HARMLESS = frozenset(
     {
         "contributor", "dc_contributor", "dc_publisher", "webmaster", "subtitle", "tagline",
@@ -182,7 +183,7 @@ FEEDPARSER_HANDLED = frozenset(
         "width", "xhtml_body",
     }
 )  # fmt: skip
-# Entry keys ``feeds`` reads: an unmodelled element stored under one of them means decline.
+# Entry keys the pipeline reads: an unmodelled element stored under one of them means decline.
 _READ_KEYS = frozenset(
     {
         "title", "link", "links", "id", "guidislink", "content", "summary", "authors", "author",
@@ -239,7 +240,7 @@ _WINDOWS_1252 = {
 }
 
 # Comments and processing instructions stay in the tree, as in the recovering parse of
-# ``feeds._read_raw_items``, so both read the same tree.
+# ``reading.item_elements``, so both read the same tree.
 _STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -324,7 +325,7 @@ def _parse_date(value: str) -> time.struct_time | None:
 
 @dataclass(slots=True)
 class StrictDocument:
-    """What feedparser would have returned, for the parts ``feeds`` reads."""
+    """What feedparser would have returned, for the parts the pipeline reads."""
 
     version: str
     feed: dict[str, Any]

@@ -40,7 +40,8 @@ from distributor import resources
 from distributor.domain.articles import Article, Author, Image
 from distributor.domain.issues import IssueLayout
 from distributor.domain.languages import language_tag_or_none, script_of
-from distributor.rendering.excerpts import article_excerpt, normalise_space
+from distributor.domain.text import normalise_space
+from distributor.rendering.excerpts import article_excerpt
 from distributor.rendering.full_story import story_blocks
 from distributor.rendering.labels import (
     EmailLabels,

@@ -15,6 +15,7 @@ import lxml.html
 from lxml import etree
 
 from distributor.domain.articles import Article
+from distributor.domain.text import normalise_space
 
 ELLIPSIS = "…"
 
@@ -24,7 +25,6 @@ _CJK = (
     "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 )
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
-_WHITESPACE = re.compile(r"\s+")
 # Punctuation that reads badly right before an ellipsis.
 _TRAILING_PUNCTUATION = ",;:、，；：—–-([{（【《“‘\"' "
 CREDIT_LINE = re.compile(
@@ -33,11 +33,6 @@ CREDIT_LINE = re.compile(
 _SKIPPED_CONTAINERS = frozenset({"figure", "figcaption", "aside", "table", "nav", "footer"})
 STOP_HEADINGS = frozenset({"about the author", "关于作者", "關於作者", "作者简介", "作者簡介"})
 HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-
-
-def normalise_space(text: str) -> str:
-    """Collapse runs of whitespace (including newlines) to single spaces and trim."""
-    return _WHITESPACE.sub(" ", text).strip()
 
 
 def _is_cjk(token: str) -> bool:

@@ -16,12 +16,12 @@ import lxml.html
 from lxml import etree
 
 from distributor.domain.articles import Article, Image
+from distributor.domain.text import normalise_space
 from distributor.rendering.excerpts import (
     CREDIT_LINE,
     HEADINGS,
     STOP_HEADINGS,
     inside_skipped_container,
-    normalise_space,
 )
 
 

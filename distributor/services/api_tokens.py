@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distributor.db.models import ApiToken, User, utcnow
+from distributor.clock import SYSTEM_CLOCK
+from distributor.db.models import ApiToken, User
 from distributor.services import audit
 
 TOKEN_PREFIX = "dtok_"  # noqa: S105 - a marker, not a credential
@@ -42,7 +43,7 @@ def create_token(session: Session, user: User, name: str = "") -> IssuedToken:
         name=name,
         digest=digest_of(secret),
         prefix=secret[:12],
-        created_at=utcnow(),
+        created_at=SYSTEM_CLOCK.now(),
     )
     session.add(token)
     session.flush()
@@ -72,7 +73,7 @@ def revoke_token(
     if token is None or (token.user_id != user.id and not any_user):
         raise TokenError(f"there is no token {token_id} of yours")
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = SYSTEM_CLOCK.now()
         session.flush()
         audit.record(
             session, "token.revoke", "user", user.email, summary=f"API token {token.prefix}…"
@@ -92,7 +93,7 @@ def user_for_token(
     user = session.get(User, token.user_id)
     if user is None or not user.password_hash.startswith("$"):
         return None  # a disabled account's tokens stop working with it
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     last = token.last_used_at
     if last is None or (moment - last).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
         session.execute(

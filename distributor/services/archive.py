@@ -35,6 +35,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, DateTime, LargeBinary
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Base, UTCDateTime
 from distributor.services import audit
@@ -156,7 +157,7 @@ def export_archive(session: Session, settings: Settings, out: Path) -> ArchiveSu
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "schema_revision": revision,
-            "written_at": datetime.now(UTC).isoformat(),
+            "written_at": SYSTEM_CLOCK.now().isoformat(),
             "address_key_fingerprint": key_fingerprint(settings),
             "tables": files,
             "not_included": {

@@ -31,6 +31,7 @@ from distributor.db.models import (
     Image,
 )
 from distributor.domain import articles as domain
+from distributor.domain.text import normalise_space
 from distributor.services import audit
 
 IMAGE_FIELDS = ("caption", "credit", "alt")
@@ -45,7 +46,7 @@ class ArticleEditError(ValueError):
 
 
 def _clean(text: str | None) -> str | None:
-    value = " ".join((text or "").split())
+    value = normalise_space(text)
     return value or None
 
 

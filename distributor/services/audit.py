@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distributor.db.models import AuditEntry, utcnow
+from distributor.clock import SYSTEM_CLOCK
+from distributor.db.models import AuditEntry
 
 ACTOR_KEY = "distributor.actor"
 
@@ -102,7 +103,7 @@ def record(
     if who is None:
         return None
     entry = AuditEntry(
-        at=utcnow(),
+        at=SYSTEM_CLOCK.now(),
         actor_kind=who.kind,
         actor=who.name[:320],
         user_id=who.user_id,

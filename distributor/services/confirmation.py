@@ -13,9 +13,8 @@ never asked for it:
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from sqlalchemy import or_, update
@@ -27,8 +26,9 @@ from distributor.adapters.email_base import (
     OutgoingRecipient,
     email_sender_for,
 )
+from distributor.clock import SYSTEM_CLOCK, Clock
 from distributor.config import Settings
-from distributor.db.models import MailingList, Subscriber, Subscription, utcnow
+from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
@@ -77,7 +77,12 @@ def _wording_for(language: str | None) -> tuple[str, _Wording]:
 
 
 def build_confirmation(
-    settings: Settings, subscriber: Subscriber, mailing_list: MailingList, token: str
+    settings: Settings,
+    subscriber: Subscriber,
+    mailing_list: MailingList,
+    token: str,
+    *,
+    now: datetime | None = None,
 ) -> OutgoingBatch:
     """The confirmation message for ``subscriber`` on ``mailing_list`` (one recipient).
 
@@ -86,6 +91,7 @@ def build_confirmation(
     assert subscriber.email is not None
     language, words = _wording_for(subscriber.language or mailing_list.language)
     title = mailing_list.title or mailing_list.name
+    sent_ms = int((now or SYSTEM_CLOCK.now()).timestamp() * 1000)
     link = confirm_url(settings.PUBLIC_BASE_URL, token)
     days = CONFIRM_MAX_AGE_SECONDS // 86400
     greeting = words.greeting
@@ -119,7 +125,7 @@ def build_confirmation(
         recipients=[recipient],
         reply_to=settings.MAIL_REPLY_TO,
         categories=["confirmation"],
-        reference=f"confirmation-s{subscriber.id}-l{mailing_list.id}-{int(time.time() * 1000)}",
+        reference=f"confirmation-s{subscriber.id}-l{mailing_list.id}-{sent_ms}",
     )
 
 
@@ -129,6 +135,8 @@ def send_confirmation(
     subscriber_id: int,
     list_id: int,
     sender: EmailSender | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> bool:
     """Send the confirmation email if the membership still awaits it; True when sent.
 
@@ -154,9 +162,10 @@ def send_confirmation(
     if blocked is not None and blocked.reason != SuppressionReason.ERASED.value:
         return False
     token = make_token(settings.secret_key(), CONFIRM_PURPOSE, subscriber_id, list_id)
-    message = build_confirmation(settings, subscriber, mailing_list, token)
+    now = clock.now()
+    message = build_confirmation(settings, subscriber, mailing_list, token, now=now)
     previous = subscriber.confirmation_sent_at
-    if not _claim_address(session, settings, subscriber_id):
+    if not _claim_address(session, settings, subscriber_id, now):
         log.info("confirmation for list %s not sent: the address got one recently", list_id)
         return False
     own_sender = sender is None
@@ -179,9 +188,8 @@ def send_confirmation(
     return True
 
 
-def _claim_address(session: Session, settings: Settings, subscriber_id: int) -> bool:
+def _claim_address(session: Session, settings: Settings, subscriber_id: int, now: datetime) -> bool:
     """Mark the address as just sent a confirmation, unless it got one within the cool-down."""
-    now = utcnow()
     cutoff = now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN_SECONDS)
     claimed = session.execute(
         update(Subscriber)

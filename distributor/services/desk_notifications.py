@@ -34,8 +34,9 @@ from distributor.adapters.email_base import (
     TransientDeliveryError,
     email_sender_for,
 )
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
-from distributor.db.models import DeskNotification, Issue, User, utcnow
+from distributor.db.models import DeskNotification, Issue, User
 
 log = logging.getLogger("distributor.desk_notifications")
 
@@ -78,7 +79,7 @@ def record_notification(
         "detail": detail,
         "status": "pending",
         "attempts": 0,
-        "created_at": utcnow(),
+        "created_at": SYSTEM_CLOCK.now(),
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -174,7 +175,12 @@ def deliver_notifications(
     try:
         for notification_id in pending:
             _deliver_one(
-                session, settings, chosen, notification_id, report=report, now=now or utcnow()
+                session,
+                settings,
+                chosen,
+                notification_id,
+                report=report,
+                now=now or SYSTEM_CLOCK.now(),
             )
     finally:
         if own_sender:

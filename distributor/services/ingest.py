@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distributor.adapters.feed_fetcher import FeedFetcher, FeedFetchError
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db import models
 from distributor.db.mapping import article_from_row
 from distributor.domain.articles import (
@@ -41,7 +42,9 @@ from distributor.domain.articles import (
     is_http_guid,
 )
 from distributor.domain.sources import BUILTIN_KINDS, SourceKind, builtin_address
+from distributor.domain.text import normalise_space
 from distributor.ingest.document import parse_document
+from distributor.ingest.pipeline import EMPTY_FEED_WARNING
 from distributor.ingest.report import IngestReport, NotAFeedError
 from distributor.metrics import INGEST_ITEMS, INGEST_PROBLEMS
 from distributor.services.article_edits import reapply_fixes
@@ -51,7 +54,6 @@ log = logging.getLogger("distributor.ingest")
 
 MAX_BACKOFF = timedelta(hours=24)
 MIN_INTERVAL_SECONDS = 60
-EMPTY_FEED = "the feed has no items"
 # Articles stored per transaction by a poll: a large feed never holds the write lock for long.
 STORE_CHUNK = 500
 
@@ -109,7 +111,7 @@ def author_key(author: Author) -> str:
     """How one person is recognised across articles: the profile URL, else the name."""
     if author.profile_url:
         return "url:" + author.profile_url.strip().lower()
-    return "name:" + " ".join(author.name.casefold().split())
+    return "name:" + normalise_space(author.name.casefold())
 
 
 def snapshot_of(article: Article) -> dict[str, Any]:
@@ -297,7 +299,7 @@ def store_articles(
     article is matched by (source, GUID) only: the same GUID from another source is another
     story, so no source can revise, retitle or un-embargo a story it did not send.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     result = StoreResult()
     if not articles:
         return result
@@ -559,7 +561,7 @@ def add_source(
             interval_seconds=interval_seconds,
             active=poll,
             consecutive_failures=0,
-            next_poll_at=now or datetime.now(UTC),
+            next_poll_at=now or SYSTEM_CLOCK.now(),
         )
         session.add(row)
     elif poll:
@@ -570,7 +572,9 @@ def add_source(
     return row
 
 
-def builtin_source(session: Session, kind: SourceKind) -> models.Source:
+def builtin_source(
+    session: Session, kind: SourceKind, *, now: datetime | None = None
+) -> models.Source:
     """The built-in source of ``kind`` (api or desk), created on first use.
 
     Two processes creating it at once both end with the same row: the address is unique,
@@ -591,7 +595,7 @@ def builtin_source(session: Session, kind: SourceKind) -> models.Source:
                     interval_seconds=MIN_INTERVAL_SECONDS,
                     active=False,
                     consecutive_failures=0,
-                    created_at=datetime.now(UTC),
+                    created_at=now or SYSTEM_CLOCK.now(),
                 )
             )
     except IntegrityError:
@@ -681,7 +685,7 @@ def ingest_source(
     nothing here holds one while waiting on the network or the parser. A chunk that fails is
     rolled back; chunks stored before it stay.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     url, etag, last_modified, source_id = source.url, source.etag, source.last_modified, source.id
     session.commit()
     report = IngestReport(source=url)
@@ -724,7 +728,7 @@ def ingest_source(
         outcome = IngestOutcome(report=report, stored=outcome.stored if outcome else StoreResult())
     source.last_polled_at = now
     empty_feed = outcome.report.items_seen == 0 and all(
-        problem.reason == EMPTY_FEED for problem in outcome.report.problems
+        problem.reason == EMPTY_FEED_WARNING for problem in outcome.report.problems
     )
     if (outcome.ok and not failed) or empty_feed:
         source.consecutive_failures = 0
@@ -752,7 +756,7 @@ def poll_due_sources(
     """Poll every active source whose next poll time has come; results by source URL.
 
     Each source is committed on its own (see :func:`ingest_source`)."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     due = session.scalars(
         select(models.Source)
         .where(models.Source.kind == SourceKind.FEED.value)

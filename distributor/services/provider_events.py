@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from distributor.db.models import Delivery, Subscriber, Suppression, utcnow
+from distributor.clock import SYSTEM_CLOCK
+from distributor.db.models import Delivery, Subscriber, Suppression
 from distributor.db.models import ProviderEvent as StoredEvent
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.provider_events import EventKind, ProviderEvent, ProviderEventPost
@@ -95,13 +96,13 @@ def scrubbed_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def scrub_events_of(session: Session, address_hash: str) -> int:
+def scrub_events_of(session: Session, address_hash: str, *, now: datetime | None = None) -> int:
     """Scrub the stored payloads of every event about the address hashed ``address_hash``
     (erasure); returns how many rows changed. The rows stay, so issue reports still count."""
     ids_payloads = session.execute(
         select(StoredEvent.id, StoredEvent.payload).where(StoredEvent.email_hash == address_hash)
     ).all()
-    stamp = utcnow()
+    stamp = now or SYSTEM_CLOCK.now()
     for event_id, payload in ids_payloads:
         session.execute(
             update(StoredEvent)
@@ -119,14 +120,14 @@ def purge_expired_payloads(
     ago; returns how many. The caller commits, and calls again while the answer is ``limit``
     (short transactions: SQLite has one writer, and a one-click unsubscribe must not wait
     behind the purge)."""
-    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    stamp = now or SYSTEM_CLOCK.now()
+    cutoff = stamp - timedelta(days=retention_days)
     rows = session.execute(
         select(StoredEvent.id, StoredEvent.payload)
         .where(StoredEvent.received_at < cutoff, StoredEvent.scrubbed_at.is_(None))
         .order_by(StoredEvent.id)
         .limit(limit)
     ).all()
-    stamp = utcnow()
     for event_id, payload in rows:
         session.execute(
             update(StoredEvent)
@@ -209,13 +210,14 @@ def record_provider_events(
     post: ProviderEventPost,
     *,
     soft_bounce_limit: int = SOFT_BOUNCE_LIMIT,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Store new events, move ledger rows, run the handlers; returns a summary.
 
     The post's malformed entries (its adapter counted them) are reported as invalid; the
     rest are still recorded. Does not commit (the caller's unit of work does).
     """
-    received_at = utcnow()
+    received_at = now or SYSTEM_CLOCK.now()
     hasher = address_hasher()
     rows_by_id: dict[str, dict[str, Any]] = {}
     events_by_id: dict[str, ProviderEvent] = {}

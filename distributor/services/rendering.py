@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -215,7 +214,7 @@ class Personaliser:
         self._web = checked_personal_url("web_url", web_url)
         self._signer = token_signer(settings.secret_key(), MANAGE_PURPOSE)
         self._fallback = fallback_first_name(language)
-        self._issued_at = int(time.time()) if issued_at is None else issued_at
+        self._issued_at = int(SYSTEM_CLOCK.now().timestamp()) if issued_at is None else issued_at
 
     def substitutions(
         self,

@@ -11,11 +11,12 @@ is paused instead, and the refusal says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db import models
 from distributor.domain.sources import SourceKind
 from distributor.services.ingest import SourceError, backoff_delay, find_source
@@ -53,7 +54,7 @@ def resume_source(session: Session, reference: str, now: datetime | None = None)
     source = _feed(session, reference)
     source.active = True
     source.consecutive_failures = 0
-    source.next_poll_at = now or datetime.now(UTC)
+    source.next_poll_at = now or SYSTEM_CLOCK.now()
     session.flush()
     return source
 

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,13 +38,13 @@ from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK, Clock
 from distributor.db.models import (
     MailingList,
     Subscriber,
     Subscription,
     Suppression,
     UTCDateTime,
-    utcnow,
 )
 from distributor.domain.addresses import canonical_email, email_problem
 from distributor.domain.languages import normalise_language_tag
@@ -53,6 +54,7 @@ from distributor.domain.subscribers import (
     SubscriptionStatus,
     SuppressionReason,
 )
+from distributor.domain.text import normalise_space
 from distributor.services import audit
 from distributor.services.subscribers import (
     SubscriberError,
@@ -224,7 +226,7 @@ class _Validator:
             # Whether someone asked to be erased is itself personal: not said to editors.
             why = "" if reason == SuppressionReason.ERASED.value else f" ({reason})"
             return ImportProblem(line, f"{address} is suppressed{why}, not imported", "email")
-        name = " ".join(header.cell(row, "name").split()) or None
+        name = normalise_space(header.cell(row, "name")) or None
         if name is not None and (problem := name_problem(name)):
             return ImportProblem(line, problem, "name")
         language = header.cell(row, "language") or None
@@ -321,10 +323,10 @@ class _Prepared:
 class _BulkLoader:
     """Merges validated rows into the database a chunk at a time."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.postgres = session.get_bind().dialect.name == "postgresql"
-        self.now = utcnow()
+        self.now = now
         self.analyzed = False
         if self.postgres:
             # The merge is planned as a costly statement, and JIT-compiling it took longer
@@ -536,6 +538,7 @@ def import_subscribers(
     *,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ImportReport:
     """Import the CSV ``source`` into ``list_name``; report every bad row by line number.
 
@@ -569,7 +572,7 @@ def import_subscribers(
         report.problems.extend(header.problems)
         report.ignored_columns = header.ignored
         validator = _Validator(session, mailing_list)
-        loader = _BulkLoader(session)
+        loader = _BulkLoader(session, clock.now())
         # Reading and checking rows (Python) overlaps with merging the previous chunk (the
         # database): one chunk in flight, and the session is only ever used by one thread
         # at a time (the validator needs the database only when it is created).

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from distributor.adapters.outbox import erase_outbox_messages
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db.models import (
     Delivery,
     Issue,
@@ -26,7 +27,6 @@ from distributor.db.models import (
     Subscriber,
     Subscription,
     Suppression,
-    utcnow,
 )
 from distributor.domain.addresses import canonical_email, email_problem
 from distributor.domain.header_text import line_break_problem
@@ -45,6 +45,7 @@ from distributor.domain.subscribers import (
     SuppressionReason,
     without_addresses,
 )
+from distributor.domain.text import normalise_space
 from distributor.services import audit, suppression
 from distributor.services.activation import mark_activated
 from distributor.services.provider_events import scrub_events_of
@@ -103,7 +104,7 @@ def name_problem(name: str) -> str | None:
 def _clean_name(name: str | None) -> str | None:
     if name is None or not name.strip():
         return None
-    cleaned = " ".join(name.split())
+    cleaned = normalise_space(name)
     problem = name_problem(cleaned)
     if problem:
         raise SubscriberError(problem)
@@ -260,7 +261,7 @@ def _archived_message(mailing_list: MailingList) -> str:
 _UNFINISHED_SENDS = (IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED)
 
 
-def archive_list(session: Session, name: str) -> MailingList:
+def archive_list(session: Session, name: str, *, now: datetime | None = None) -> MailingList:
     """Archive the list ``name``: no new readers, no new sends; members and history stay.
 
     Refused while an issue for the list is scheduled, sending or paused (cancel it, or let
@@ -285,7 +286,7 @@ def archive_list(session: Session, name: str) -> MailingList:
             " archiving the list"
         )
     before = audit.snapshot(mailing_list, AUDITED_LIST_FIELDS)
-    mailing_list.archived_at = utcnow()
+    mailing_list.archived_at = now or SYSTEM_CLOCK.now()
     session.flush()
     _audit_list(session, "list.archive", mailing_list, before)
     return mailing_list
@@ -389,6 +390,7 @@ def sign_up(
     email: str,
     *,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> SignupResult:
     """Sign ``email`` up to ``list_name`` the way the list asks (single or double opt-in).
 
@@ -419,7 +421,7 @@ def sign_up(
         return SignupResult(None, mailing_list.id, "suppressed", False, mailing_list.opt_in)
     subscriber = _get_or_create_subscriber(session, email, None, clean_language)
     membership = session.get(Subscription, (subscriber.id, mailing_list.id))
-    now = utcnow()
+    now = now or SYSTEM_CLOCK.now()
     if membership is None:
         membership = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id)
         session.add(membership)
@@ -452,7 +454,12 @@ class ConfirmResult:
 
 
 def confirm_subscription(
-    session: Session, subscriber_id: int, list_id: int, issued_at: datetime | None = None
+    session: Session,
+    subscriber_id: int,
+    list_id: int,
+    issued_at: datetime | None = None,
+    *,
+    now: datetime | None = None,
 ) -> ConfirmResult:
     """Confirm a double opt-in membership. Idempotent: a second click changes nothing.
 
@@ -472,7 +479,7 @@ def confirm_subscription(
     ):
         return ConfirmResult(False, title, "left_since")
     membership.status = SubscriptionStatus.CONFIRMED.value
-    membership.confirmed_at = utcnow()
+    membership.confirmed_at = now or SYSTEM_CLOCK.now()
     membership.unsubscribed_at = None
     mark_activated(session, subscriber_id, list_id)
     subscriber = session.get(Subscriber, subscriber_id)
@@ -506,6 +513,7 @@ def add_subscriber(
     name: str | None = None,
     language: str | None = None,
     confirmed: bool = False,
+    now: datetime | None = None,
 ) -> Subscription:
     """Add ``email`` to ``list_name`` by an operator (confirmed when they say consent exists)."""
     mailing_list = require_open_list(session, list_name)
@@ -523,12 +531,12 @@ def add_subscriber(
             subscriber_id=subscriber.id,
             list_id=mailing_list.id,
             status=SubscriptionStatus.UNCONFIRMED.value,
-            created_at=utcnow(),
+            created_at=now or SYSTEM_CLOCK.now(),
         )
         session.add(membership)
     if confirmed and membership.status != SubscriptionStatus.CONFIRMED.value:
         membership.status = SubscriptionStatus.CONFIRMED.value
-        membership.confirmed_at = utcnow()
+        membership.confirmed_at = now or SYSTEM_CLOCK.now()
         membership.unsubscribed_at = None
     session.flush()
     if status_before != membership.status:
@@ -609,6 +617,7 @@ def update_preferences(
     wanted_list_ids: set[int],
     language: str | None,
     name: str | None,
+    now: datetime | None = None,
 ) -> Preferences | None:
     """Apply a reader's choices: join the lists in ``wanted_list_ids``, leave the others.
 
@@ -634,7 +643,7 @@ def update_preferences(
         )
     subscriber.language = _clean_language(language)
     subscriber.name = _clean_name(name)
-    now = utcnow()
+    now = now or SYSTEM_CLOCK.now()
     memberships = {
         row.list_id: row
         for row in session.scalars(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings, get_settings
 from distributor.db.models import (
     Delivery,
@@ -26,7 +28,6 @@ from distributor.db.models import (
     Subscriber,
     Subscription,
     Suppression,
-    utcnow,
 )
 from distributor.domain.issues import DeliveryStatus
 from distributor.domain.provider_events import EventKind, ProviderEvent
@@ -139,7 +140,12 @@ def unsuppress(session: Session, email: str) -> bool:
 
 
 def unsubscribe(
-    session: Session, subscriber_id: int, list_id: int | None, *, mark_delivery: bool = True
+    session: Session,
+    subscriber_id: int,
+    list_id: int | None,
+    *,
+    mark_delivery: bool = True,
+    now: datetime | None = None,
 ) -> int:
     """End ``subscriber_id``'s membership of ``list_id`` (all lists when None), at once.
 
@@ -147,7 +153,7 @@ def unsubscribe(
     ``mark_delivery`` the most recent delivery on that list is marked unsubscribed, so the
     report of the issue the reader left from counts it.
     """
-    now = utcnow()
+    now = now or SYSTEM_CLOCK.now()
     conditions = [
         Subscription.subscriber_id == subscriber_id,
         Subscription.status != SubscriptionStatus.UNSUBSCRIBED.value,
@@ -195,7 +201,7 @@ def _set_delivery_status(delivery: Delivery | None, status: DeliveryStatus) -> N
         allowed = (*_REACHED_STATUSES, DeliveryStatus.UNSUBSCRIBED.value)
     if delivery is not None and delivery.status in allowed:
         delivery.status = status.value
-        delivery.updated_at = utcnow()
+        delivery.updated_at = SYSTEM_CLOCK.now()
 
 
 def _subscriber_by_hash(session: Session, address_hash: str) -> Subscriber | None:

@@ -28,8 +28,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
-from distributor.db.models import User, UTCDateTime, utcnow
+from distributor.db.models import User, UTCDateTime
 from distributor.domain.addresses import email_problem, normalise_email
 from distributor.services import audit
 
@@ -67,6 +68,16 @@ class SignInResult:
     user: User | None
     error: str | None = None
     locked_until: datetime | None = None
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash and check passwords with ``hasher`` in this process from now on. The test suite
+    uses argon2id with small costs (each default hash takes about a tenth of a second);
+    everything else keeps argon2-cffi's defaults. Hashes made with other costs still verify:
+    the costs are stored in each hash, and a sign-in rehashes with the current ones."""
+    global _hasher, _DUMMY_HASH  # noqa: PLW0603 - one hasher per process, like the address key
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("no such user: timing equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -150,7 +161,7 @@ def authenticate(
     even with the right password until the lock ends; ``locked_until`` on the result is for
     the caller's records, never for the person signing in.
     """
-    now = now or utcnow()
+    now = now or SYSTEM_CLOCK.now()
     user = find_user(session, email)
     if user is None:
         _check_dummy(password)

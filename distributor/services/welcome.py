@@ -40,6 +40,7 @@ from distributor.adapters.email_base import (
     TransientDeliveryError,
     email_sender_for,
 )
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import (
     Issue,
@@ -48,7 +49,6 @@ from distributor.db.models import (
     Subscriber,
     Subscription,
     WelcomeDelivery,
-    utcnow,
 )
 from distributor.domain.links import MANAGE_PURPOSE, preferences_url, unsubscribe_url
 from distributor.domain.list_headers import list_id_header, list_id_namespace
@@ -328,7 +328,7 @@ def send_welcome(
         if own_sender:
             chosen.close()
     claim.status = WelcomeStatus.SENT
-    claim.sent_at = utcnow()
+    claim.sent_at = SYSTEM_CLOCK.now()
     claim.provider_message_id = receipt.provider_message_id
     session.commit()
     return True

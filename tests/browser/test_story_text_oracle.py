@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from distributor.ingest import feeds
-from distributor.ingest.extract import ExtractedBody, extract_body
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest import pipeline
+from distributor.ingest.extract import ExtractedBody, extract_body, extract_story
+from distributor.ingest.pipeline import parse_feed
 from distributor.ingest.sanitise import html_to_text
 from tests.conftest import SHARED_DIR
 
@@ -204,18 +204,20 @@ def test_generated_broken_markup_keeps_every_sentence_chromium_shows(chromium_pa
 # ---------------------------------------------------------------------------- corpus
 def _corpus_items(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, str, ExtractedBody]]:
     """(feed, raw body, title, extracted) for every item the ingest reads from the corpus: the
-    real :func:`extract_body` is called by the real feed reader, and its answers recorded."""
+    real :func:`extract_story` is called by the real feed pipeline, and each body it is given
+    recorded with what the pipeline stores of it (the story after sanitising)."""
     calls: list[tuple[str, Any, str, ExtractedBody]] = []
     current = {"feed": ""}
 
     def recording(
         markup: str | None, base_url: str | None = None, title: str | None = None
     ) -> ExtractedBody:
-        result = extract_body(markup, base_url, title)
-        calls.append((current["feed"], markup or "", title or "", result))
-        return result
+        calls.append(
+            (current["feed"], markup or "", title or "", extract_body(markup, base_url, title))
+        )
+        return extract_story(markup, base_url, title)
 
-    monkeypatch.setattr(feeds, "extract_body", recording)
+    monkeypatch.setattr(pipeline, "extract_story", recording)
     for path in sorted(CORPUS.iterdir()):
         if path.suffix in (".md",) or not path.is_file():
             continue

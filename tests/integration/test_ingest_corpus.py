@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest.pipeline import parse_feed
 from tests.conftest import SHARED_DIR, require_service
 
 # Exhaustive or process-spawning: left out of `make test-fast`.

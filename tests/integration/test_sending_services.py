@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from distributor.adapters.email_base import email_sender_for
 from distributor.adapters.sendgrid_webhook import provider_events
+from distributor.clock import FixedClock
 from distributor.config import Settings
 from distributor.db.models import Delivery, IssueList, ProviderEvent, SendBatch, Subscription
 from distributor.db.session import unit_of_work
@@ -76,10 +77,28 @@ def _issue_with_audience(db: Session, readers: int) -> int:
     return issue.id
 
 
-def _run(db: Session, settings: Settings, issue_id: int, seconds: float = 30) -> dict[str, Any]:
+def _run(
+    db: Session,
+    settings: Settings,
+    issue_id: int,
+    seconds: float = 30,
+    clock: FixedClock | None = None,
+) -> dict[str, Any]:
+    """Send the issue inline; with ``clock``, waits move that clock instead of sleeping."""
     sender = email_sender_for(settings)
     sending.dispatch_due(db, settings)
-    sending.run_sending_inline(db, settings, sender, issue_id, max_seconds=seconds)
+    if clock is None:
+        sending.run_sending_inline(db, settings, sender, issue_id, max_seconds=seconds)
+    else:
+        sending.run_sending_inline(
+            db,
+            settings,
+            sender,
+            issue_id,
+            max_seconds=seconds,
+            clock=clock,
+            sleep=lambda waited: clock.advance(timedelta(seconds=waited)),
+        )
     return issue_progress(db, issue_id)
 
 
@@ -158,7 +177,8 @@ def test_rate_limits_and_server_errors_are_retried_without_duplicates(
         issue_id = _issue_with_audience(db, 600)
         sending.start_issue_now(db, issue_id)
         db.commit()
-        progress = _run(db, settings, issue_id, seconds=60)
+        # Waits for retries move the clock: no real back-off time passes.
+        progress = _run(db, settings, issue_id, seconds=60, clock=FixedClock(datetime.now(UTC)))
     finally:
         fake.stop()
     assert fake.state.requests[429] + fake.state.requests[500] > 0
@@ -292,6 +312,7 @@ def test_unsubscribed_after_the_snapshot_gets_nothing(
     assert progress["skipped"] == 1
 
 
+@pytest.mark.slow  # fault injection: waits out a real request timeout
 def test_ambiguous_batch_is_confirmed_by_events_and_not_sent_again(
     db: Session, tmp_path: Path, database_url: str
 ) -> None:
@@ -340,7 +361,7 @@ def test_ambiguous_batch_without_trace_is_sent_again_after_the_grace_period(
     assert sending.reconcile_batches(db, settings).requeued == []  # within the grace period
     later = datetime.now(UTC) + timedelta(seconds=5)
     assert sending.reconcile_batches(db, settings, now=later).requeued == [batch_id]
-    progress = _run(db, settings, issue_id)
+    progress = _run(db, settings, issue_id, clock=FixedClock(later))
     assert progress["status"] == IssueStatus.SENT
     assert sum(fake.state.accepted.values()) == 40
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from distributor.adapters.outbox import OutboxEmailSender
@@ -71,6 +72,7 @@ def _recipients(settings: Settings, issue_id: int) -> dict[str, str]:
     return {str(email): str(status) for email, status in rows}
 
 
+@pytest.mark.slow  # end to end: an embedded worker thread delivers every email
 def test_signup_confirm_receive_one_click_and_excluded_next_time(
     tmp_path: Path, sqlite_url: str, use_settings: Callable[[Settings], Settings]
 ) -> None:

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -92,6 +93,7 @@ def test_parallel_wrong_passwords_are_counted_and_lock_at_the_limit(
         assert right.status_code != 303  # locked: the right password waits too
 
 
+@pytest.mark.usefixtures("default_password_costs")  # the timing compared is the hash's
 def test_answers_do_not_tell_whether_an_account_exists(tmp_path: Path, sqlite_url: str) -> None:
     settings = _settings(tmp_path, sqlite_url, LOGIN_FAILURES_PER_CLIENT="1000")
     with TestClient(create_app(settings)) as client:

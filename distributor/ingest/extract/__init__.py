@@ -19,8 +19,10 @@ story (sanitised) plus what it found around it:
 - **chrome**: "Loading…", share/newsletter/related boxes, "Continue reading…", "The post …
   appeared first on …", the section label before the byline, a repeated headline.
 
-The body is parsed as a browser parses it (:mod:`distributor.ingest.parsing`) and the story
-sanitised last (:mod:`distributor.ingest.sanitise`). Pure: lxml in memory, no I/O.
+This is stage 4 of the feed pipeline (:mod:`distributor.ingest.pipeline`). The body is parsed
+as a browser parses it (:mod:`distributor.ingest.parsing`); :func:`extract_story` leaves the
+story unsanitised for the next stage, :func:`extract_body` sanitises it too
+(:mod:`distributor.ingest.sanitise`). Pure: lxml in memory, no I/O.
 
 One module per pass, run in this order by :mod:`.body`: :mod:`.chrome`, :mod:`.bylines`,
 :mod:`.bios`, :mod:`.chinese_credits`, :mod:`.notes`, :mod:`.images`; :mod:`.markup` holds the
@@ -28,7 +30,7 @@ lxml helpers they share.
 """
 
 from distributor.ingest.extract.bios import BioBlock, assign_bios
-from distributor.ingest.extract.body import ExtractedBody, extract_body
+from distributor.ingest.extract.body import ExtractedBody, extract_body, extract_story
 from distributor.ingest.extract.bylines import split_names, title_case_if_shouting
 from distributor.ingest.extract.markup import BLOCK_TAGS, HEADING_TAGS
 
@@ -39,6 +41,7 @@ __all__ = [
     "ExtractedBody",
     "assign_bios",
     "extract_body",
+    "extract_story",
     "split_names",
     "title_case_if_shouting",
 ]

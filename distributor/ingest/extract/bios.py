@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from distributor.domain.articles import Author
-from distributor.ingest.credits import normalise_space
+from distributor.domain.text import normalise_space
 from distributor.ingest.extract.markup import (
     HEADING_TAGS,
     _lowered,

@@ -1,8 +1,9 @@
-"""The public entry point: :func:`extract_body` runs the passes in order over one body."""
+"""The public entry point: :func:`extract_story` runs the passes in order over one body;
+:func:`extract_body` also sanitises the story (what the feed pipeline does in its next stage)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -28,7 +29,8 @@ from distributor.ingest.sanitise import sanitise_html
 
 @dataclass(frozen=True, slots=True)
 class ExtractedBody:
-    """The story body and what was taken out of it."""
+    """The story body and what was taken out of it. ``body_html`` is the story's markup as
+    the passes left it (:func:`extract_story`) or sanitised (:func:`extract_body`)."""
 
     body_html: str
     images: tuple[Image, ...] = ()
@@ -41,7 +43,17 @@ class ExtractedBody:
 def extract_body(
     markup: str | None, base_url: str | None = None, title: str | None = None
 ) -> ExtractedBody:
-    """Split a raw CMS body into story, images, byline, bios, notes (see module doc)."""
+    """Split a raw CMS body into story, images, byline, bios, notes (see package doc), the
+    story sanitised."""
+    story = extract_story(markup, base_url, title)
+    return replace(story, body_html=sanitise_html(story.body_html, base_url))
+
+
+def extract_story(
+    markup: str | None, base_url: str | None = None, title: str | None = None
+) -> ExtractedBody:
+    """Split a raw CMS body into story, images, byline, bios, notes; the story markup is not
+    sanitised yet (see package doc)."""
     if not markup or not markup.strip():
         return ExtractedBody(body_html="")
     _TEXT_CACHE.texts.clear()
@@ -70,7 +82,7 @@ def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedB
     images = _collect_images(root, base_url)
     body = _inner_html(root)
     return ExtractedBody(
-        body_html=sanitise_html(body, base_url),
+        body_html=body,
         images=tuple(images),
         bios=tuple(bios + credit_bios),
         notes=tuple(dict.fromkeys(notes)),

@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from distributor.ingest.credits import normalise_space
+from distributor.domain.text import normalise_space
 from distributor.ingest.extract.markup import (
     HEADING_TAGS,
     _holds_image,

@@ -7,7 +7,8 @@ import re
 from lxml import etree
 
 from distributor.domain.articles import Image
-from distributor.ingest.credits import CaptionParts, normalise_space, split_caption
+from distributor.domain.text import normalise_space
+from distributor.ingest.credits import CaptionParts, split_caption
 from distributor.ingest.extract.markup import (
     _HTML_PARSER,
     _classes,

@@ -7,7 +7,7 @@ import threading
 
 from lxml import etree
 
-from distributor.ingest.credits import normalise_space
+from distributor.domain.text import normalise_space
 from distributor.ingest.parsing import parse_fragment
 
 BLOCK_TAGS = frozenset(

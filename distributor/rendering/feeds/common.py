@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import mimetypes
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from distributor.domain.languages import (
     script_of,
 )
 from distributor.domain.partners import FeedFormat, Visibility, territory_allows, visibility
+from distributor.domain.text import normalise_space, stored_html_text
 
 # The namespace of Distributor's own elements (author bios, notes, usage terms). Stable
 # forever: partners' parsers key on it. Documented in docs/feeds.md.
@@ -42,7 +42,6 @@ DEFAULT_ATTRIBUTION = "First published by {publisher} — read the original at {
 
 # Characters a tag's specific part may hold unencoded (RFC 4151: pchar, "/" and "?").
 _TAG_SAFE = "-._~!$&'()*+,;=:@/?"
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,20 +217,12 @@ def image_copyright(article: Article, image: Image) -> str | None:
     return image.copyright or article.rights
 
 
-def plain_text(fragment: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    if not fragment.strip():
-        return ""
-    text = lxml.html.fragment_fromstring(fragment, create_parent="div").text_content()
-    return _WHITESPACE.sub(" ", text).strip()
-
-
 def summary_text(article: Article, words: int = 60) -> str:
     """The plain-text summary: the dek (already plain text), else the first ``words`` words
     of the body."""
     if article.dek and article.dek.strip():
         return one_line(article.dek)
-    parts = plain_text(article.body_html).split(" ")
+    parts = stored_html_text(article.body_html).split(" ")
     if len(parts) <= words:
         return " ".join(parts)
     return " ".join(parts[:words]) + " …"
@@ -241,7 +232,7 @@ def one_line(text: str) -> str:
     """Plain text with its whitespace collapsed. Stored titles and deks are plain text
     already (ingest decoded them once): they are never parsed as HTML again, so a headline
     about ``<b>`` tags keeps its words and ``&amp;`` stays those five characters."""
-    return _WHITESPACE.sub(" ", text).strip()
+    return normalise_space(text)
 
 
 def clean_title(title: str) -> str:

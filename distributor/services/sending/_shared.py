@@ -1,6 +1,6 @@
 """Internal to the sending package: what several of its modules share.
 
-The logger, the clock, the attempt limit, the doorbell's type, and the one UPDATE that moves
+The logger, the attempt limit, the doorbell's type, and the one UPDATE that moves
 pending ledger rows of a batch.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -22,11 +22,6 @@ log = logging.getLogger("distributor.sending")
 
 # Rings the doorbell of one batch (publishes its task).
 Publisher = Callable[[int], None]
-
-
-def utcnow() -> datetime:
-    """The wall clock, aware UTC."""
-    return datetime.now(UTC)
 
 
 def mark_deliveries(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -17,12 +16,13 @@ from distributor.adapters.email_base import (
     SendReceipt,
     TransientDeliveryError,
 )
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchEvent, IssueEvent, IssueStatus
 from distributor.metrics import count_provider_answer
 from distributor.services.desk_notifications import NotificationKind, record_notification
-from distributor.services.sending._shared import log, utcnow
+from distributor.services.sending._shared import log
 from distributor.services.sending.content import (
     batch_tags,
     build_outgoing_batch,
@@ -93,7 +93,7 @@ def send_batch(
     settings: Settings,
     sender: EmailSender,
     batch_id: int,
-    now: Callable[[], datetime] = utcnow,
+    now: Callable[[], datetime] = SYSTEM_CLOCK.now,
 ) -> BatchOutcome:
     """Claim, send and record one batch. A second call for the same batch does nothing.
 
@@ -112,7 +112,7 @@ def send_batch(
         return held
     rows = session.execute(_RECIPIENTS_SQL, {"batch": batch_id}).all()
     content = issue_content(session, settings, issue)
-    personaliser = content_personaliser(settings, content, int(time.time()))
+    personaliser = content_personaliser(settings, content, int(SYSTEM_CLOCK.now().timestamp()))
     recipients, skipped = ledger_recipients(personaliser, rows, content.list_headers)
     session.commit()
     if not recipients:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from distributor.adapters.email_base import EmailSender, SendReceipt
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
-from distributor.services.sending._shared import utcnow
 from distributor.services.sending.content import (
     build_outgoing_batch,
     content_personaliser,
@@ -42,7 +42,7 @@ def send_test_copies(
         raise ValueError(f"give valid addresses for a test send (bad: {', '.join(bad) or 'none'})")
     issue = get_issue(session, issue_id)
     prefix = "[TEST] "
-    verdict = embargo_verdict(session, issue_id, now or utcnow(), issue.schedule_timezone)
+    verdict = embargo_verdict(session, issue_id, now or SYSTEM_CLOCK.now(), issue.schedule_timezone)
     if verdict.earliest_allowed is not None:
         desk = {
             email.casefold()

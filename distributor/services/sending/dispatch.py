@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue
 from distributor.domain.issues import IssueEvent, IssueStatus
 from distributor.services import audit
 from distributor.services.desk_notifications import NotificationKind, record_notification
 from distributor.services.rendering import render_issue_by_id
-from distributor.services.sending._shared import Publisher, log, utcnow
+from distributor.services.sending._shared import Publisher, log
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.sending.ledger import write_ledger_chunk
 from distributor.services.sending.publish import publish_pending_batches
@@ -83,7 +84,7 @@ def start_issue_now(session: Session, issue_id: int, now: datetime | None = None
     )
 
     require_open_audience(session, issue_id)
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     issue = get_issue(session, issue_id)
     refuse_early_send(session, issue_id, moment, issue.schedule_timezone, send_now=True)
     status_before = issue.status
@@ -188,7 +189,7 @@ def dispatch_due(
     """
     report = DispatchReport()
     started = time.perf_counter()
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     session.commit()
     report.held = hold_embargoed_due_issues(session, moment)
     for _ in range(max_issues):
@@ -255,7 +256,7 @@ def _write_ledger(
         batches += chunk.batches
         if publish is not None and chunk.batches:
             # Stamped with the wall clock: these batches were queued now, not at dispatch.
-            publish_pending_batches(session, settings, publish, max(moment, utcnow()))
+            publish_pending_batches(session, settings, publish, max(moment, SYSTEM_CLOCK.now()))
         if chunk.done:
             # Nobody to send to, or every batch already sent: the issue is done now.
             finish_issue_if_done(session, issue_id, moment)

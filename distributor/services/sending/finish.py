@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchStatus, IssueEvent
 from distributor.services.desk_notifications import NotificationKind, record_notification
-from distributor.services.sending._shared import utcnow
 from distributor.services.transitions import move
 
 NON_TERMINAL_BATCH = (
@@ -28,7 +28,7 @@ def finish_issue_if_done(session: Session, issue_id: int, now: datetime | None =
     ``ledger_done`` is read first: it is committed with the last chunk's batches, so the batch
     query after it (a later snapshot) sees every batch of the issue.
     """
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     ledger_done = session.execute(
         select(Issue.ledger_done).where(Issue.id == issue_id)
     ).scalar_one_or_none()

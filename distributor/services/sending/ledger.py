@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch, UTCDateTime
 from distributor.domain.issues import IssueStatus
-from distributor.services.sending._shared import utcnow
 
 # One chunk of the ledger. ``candidates`` is the cursor: the next members of the issue's lists
 # in subscriber order after ``:after``; the ledger takes those who are still active and have an
@@ -129,7 +129,7 @@ def write_ledger_chunk(
             Issue.status.in_([IssueStatus.SENDING, IssueStatus.PAUSED]),
         )
         # The wall clock, not ``now``: a long ledger must look alive while it is written.
-        .values(ledger_touched_at=max(now, utcnow()))
+        .values(ledger_touched_at=max(now, SYSTEM_CLOCK.now()))
         .execution_options(synchronize_session=False)
     )
     if touched.rowcount != 1:  # type: ignore[attr-defined]

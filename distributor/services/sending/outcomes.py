@@ -16,6 +16,7 @@ from distributor.adapters.email_base import (
     SendReceipt,
     TransientDeliveryError,
 )
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import (
@@ -24,7 +25,7 @@ from distributor.domain.issues import (
     IssueEvent,
 )
 from distributor.services.desk_notifications import NotificationKind, record_notification
-from distributor.services.sending._shared import log, mark_deliveries, utcnow
+from distributor.services.sending._shared import log, mark_deliveries
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
 
@@ -140,7 +141,7 @@ def _count_failure(session: Session, settings: Settings, issue_id: int, reason: 
                 session,
                 NotificationKind.PAUSED,
                 issue_id,
-                event_key=utcnow().isoformat(),
+                event_key=SYSTEM_CLOCK.now().isoformat(),
                 detail=reason_text,
             )
         log.error("issue %s paused after %s consecutive failures: %s", issue_id, failures, reason)

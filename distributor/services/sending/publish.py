@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchEvent, BatchStatus, IssueStatus
-from distributor.services.sending._shared import Publisher, utcnow
+from distributor.services.sending._shared import Publisher
 from distributor.services.transitions import move_all
 
 PUBLISH_CHUNK = 200
@@ -30,7 +31,7 @@ def publish_pending_batches(
 
     A publish failure (broker down) leaves the rest as they were: the next sweep tries again.
     """
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     lost_before = moment - _lost_after(settings)
     due = SendBatch.next_attempt_at.is_not(None) & (SendBatch.next_attempt_at <= moment)
     lost = SendBatch.next_attempt_at.is_(None) & (

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import ProviderEvent, SendBatch
 from distributor.domain.issues import BATCH_TRANSITIONS, BatchEvent, BatchStatus, DeliveryStatus
 from distributor.domain.provider_events import ACCEPTANCE_KINDS
 from distributor.metrics import RECONCILIATIONS
-from distributor.services.sending._shared import log, mark_deliveries, utcnow
+from distributor.services.sending._shared import log, mark_deliveries
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.transitions import move
 
@@ -42,7 +43,7 @@ def reconcile_batches(
     ``SEND_RECONCILE_GRACE_SECONDS`` is queued to be sent again (the documented duplicate
     window: events that arrive later than the grace period).
     """
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     grace = timedelta(seconds=settings.SEND_RECONCILE_GRACE_SECONDS)
     report = ReconcileReport()
     batches = session.execute(

@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import Issue, SendBatch
 from distributor.domain.issues import BatchEvent, IssueStatus
-from distributor.services.sending._shared import Publisher, log, utcnow
+from distributor.services.sending._shared import Publisher, log
 from distributor.services.sending.finish import finish_issue_if_done
 from distributor.services.sending.publish import publish_pending_batches
 from distributor.services.transitions import move_all
@@ -30,7 +31,7 @@ def sweep_batches(
     session: Session, settings: Settings, publish: Publisher, now: datetime | None = None
 ) -> SweepReport:
     """Expire leases (-> ambiguous), re-publish due or lost batches, finish issues. Commits."""
-    moment = now or utcnow()
+    moment = now or SYSTEM_CLOCK.now()
     report = SweepReport()
     report.expired_leases = move_all(
         session,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest.pipeline import parse_feed
 from distributor.ingest.report import NotAFeedError
 from tests.support.paths import SHARED_DIR
 

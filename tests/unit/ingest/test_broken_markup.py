@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -212,6 +213,7 @@ def _tag_soup(draw: st.DrawFn) -> tuple[str, list[str]]:
     return "".join(parts), words
 
 
+@pytest.mark.slow  # generated: 300 examples
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_tag_soup())
 def test_generated_tag_soup_keeps_every_word(soup: tuple[str, list[str]]) -> None:
@@ -251,6 +253,7 @@ def test_generated_unclosed_dangerous_element_keeps_the_story_after_it(
     assert not re.search(r"<(script|style|iframe|template|svg|math)", body.body_html)
 
 
+@pytest.mark.slow  # generated: 300 examples
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_tag_soup())
 def test_fast_path_builds_the_tree_the_walk_builds(soup: tuple[str, list[str]]) -> None:

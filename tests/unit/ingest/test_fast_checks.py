@@ -13,7 +13,7 @@ from distributor.ingest.extract.images import (
     _PIXEL_WORDS,
     _is_pixel_url,
 )
-from distributor.ingest.feeds import _CONTROL_CHARS, _has_control_characters
+from distributor.ingest.reading import _CONTROL_CHARS, _has_control_characters
 from distributor.ingest.sanitise import join_url
 from distributor.ingest.strict_reader import _C1_CONTROLS, _has_c1_controls
 

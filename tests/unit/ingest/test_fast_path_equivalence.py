@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from distributor.domain.articles import Image
-from distributor.ingest import credits, feeds
+from distributor.ingest import credits, normalise, raw_entries
 from distributor.ingest.credits import _CHINESE, _LABEL_REACH, _LABELLED, _first_colon
 from distributor.ingest.extract import (
     bios,
@@ -39,7 +39,7 @@ from distributor.ingest.extract.bios import (
 )
 from distributor.ingest.extract.chrome import _CHROME_FIRST, _CHROME_START
 from distributor.ingest.extract.markup import _holds_image, _parse_fragment
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest.pipeline import parse_feed
 from tests.conftest import SHARED_DIR
 from tests.unit.ingest.test_sanitise_hostile import HOSTILE
 
@@ -50,7 +50,6 @@ CORPUS = SHARED_DIR / "corpus" / "feeds"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 BASE = "https://fixture.example.org/stories/1"
 EVERY_CHARACTER = [chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000]
-SPACES = [ch for ch in EVERY_CHARACTER if ch.isspace()]
 
 
 # ------------------------------------------------------------------ the plain code
@@ -81,7 +80,16 @@ def _plain_code() -> Iterator[None]:
     patch = pytest.MonkeyPatch()
     try:
         # Each extraction pass module holds its own reference to the helpers it imports.
-        for module in (credits, feeds, bios, bylines, chinese_credits, images, markup):
+        for module in (
+            credits,
+            raw_entries,
+            normalise,
+            bios,
+            bylines,
+            chinese_credits,
+            images,
+            markup,
+        ):
             patch.setattr(module, "normalise_space", _plain_normalise_space)
         patch.setattr(bios, "_may_hold_bio_heading", _plain_may_hold_bio_heading)
         for module in (bylines, chrome, images, notes):
@@ -97,26 +105,6 @@ def _both(function: Callable[[], Any]) -> tuple[Any, Any]:
     with _plain_code():
         plain = function()
     return plain, function()
-
-
-# ------------------------------------------------------------------ whitespace
-def test_the_only_printable_space_is_the_ascii_space() -> None:
-    assert [ch for ch in SPACES if ch.isprintable()] == [" "]
-
-
-@pytest.mark.parametrize("space", SPACES)
-def test_normalise_space_collapses_every_space_as_split_does(space: str) -> None:
-    for text in (
-        f"a{space}b", f"{space}a", f"a{space}", f"a {space}b", f"a{space}{space}b", space,
-        f"“quoted”{space}三环路", f"a{space} b", f" {space} ",
-    ):  # fmt: skip
-        assert credits.normalise_space(text) == _plain_normalise_space(text), repr(text)
-
-
-def test_normalise_space_keeps_other_characters_as_split_does() -> None:
-    for ch in EVERY_CHARACTER[:0x3100]:
-        for text in (f"a{ch}b", f"{ch}", f"a  {ch}", f"{ch} b "):
-            assert credits.normalise_space(text) == _plain_normalise_space(text), repr(text)
 
 
 # ------------------------------------------------------------------ chrome

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from distributor.ingest.feeds import parse_feed
 from distributor.ingest.json_schema import parse_json_articles, parse_json_document
+from distributor.ingest.pipeline import parse_feed
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 

@@ -17,9 +17,9 @@ from distributor.domain.languages import (
     primary_language,
     same_language_for_readers,
 )
-from distributor.ingest.feeds import parse_feed
 from distributor.ingest.json_schema import parse_json_document
 from distributor.ingest.languages import LanguageSource, decide_language
+from distributor.ingest.pipeline import parse_feed
 from tests.support.paths import SHARED_DIR
 
 CORPUS = SHARED_DIR / "corpus" / "feeds"

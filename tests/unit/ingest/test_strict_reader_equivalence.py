@@ -15,7 +15,7 @@ import feedparser
 import feedparser.mixin
 import pytest
 
-from distributor.ingest.feeds import parse_feed
+from distributor.ingest.pipeline import parse_feed
 from distributor.ingest.strict_reader import FEEDPARSER_HANDLED, read_strictly
 from tests.conftest import SHARED_DIR
 

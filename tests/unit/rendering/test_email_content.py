@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from distributor.domain.text import normalise_space
 from distributor.rendering.email import (
     PLACEHOLDERS,
     UNSUBSCRIBE_URL,
@@ -14,7 +15,6 @@ from distributor.rendering.email import (
     personalise,
     render_issue,
 )
-from distributor.rendering.excerpts import normalise_space
 from tests.factories.email_stories import branding, issue_content
 from tests.unit.rendering.email_properties import (
     allowed_image_urls,
