@@ -243,9 +243,22 @@ def _email_sender() -> Any:
     from distributor.adapters.email_base import email_sender_for
 
     settings = get_settings()
-    sender = _email_senders.get(settings.sender_kind)
+    # Keyed by everything that shapes the sender: settings chosen anew in this process (a
+    # test, a re-configured embedded service) never reuse a sender bound to the old ones.
+    key = "|".join(
+        str(part)
+        for part in (
+            settings.sender_kind,
+            settings.outbox_dir,
+            settings.SMTP_URL,
+            settings.SENDGRID_API_HOST,
+            settings.SENDGRID_API_KEY,
+            settings.SENDGRID_TIMEOUT_SECONDS,
+        )
+    )
+    sender = _email_senders.get(key)
     if sender is None:
-        sender = _email_senders[settings.sender_kind] = email_sender_for(settings)
+        sender = _email_senders[key] = email_sender_for(settings)
     return sender
 
 
