@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test test-fast setup lock system-deps lint typecheck pytest wheel-test bench clean
+.PHONY: serve test test-fast setup lock system-deps lint typecheck pytest wheel-test bench clean \
+        i18n-extract i18n-update i18n-compile i18n-init catalogues
 
 ## serve: install, migrate the SQLite database, load the demo and run on http://127.0.0.1:8000
 serve: setup
@@ -20,9 +21,9 @@ FAST_MARKERS := not postgres and not redis and not browser and not slow and not 
 test-fast: setup
 	$(BIN)/pytest tests/unit tests/integration -m "$(FAST_MARKERS)" -q
 
-## setup: the virtualenv, installed within the versions pinned in requirements.lock; re-runs
-## when pyproject.toml, setup.py or the lock change
-setup: $(VENV)/.installed
+## setup: the virtualenv, installed within the versions pinned in requirements.lock (re-runs
+## when pyproject.toml, setup.py or the lock change), and the compiled message catalogues
+setup: $(VENV)/.installed catalogues
 
 $(VENV)/.installed: pyproject.toml setup.py requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -30,6 +31,44 @@ $(VENV)/.installed: pyproject.toml setup.py requirements.lock
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+## Message catalogues (gettext, Babel): one domain per audience, one folder per language.
+LOCALE_DIR := distributor/locale
+DOMAINS    := email public desk
+PO_FILES   := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/*.po)
+MO_FILES   := $(PO_FILES:.po=.mo)
+
+## catalogues: compile every .po that changed into its .mo (part of setup)
+catalogues: $(MO_FILES)
+
+$(LOCALE_DIR)/%.mo: $(LOCALE_DIR)/%.po $(VENV)/.installed
+	@$(BIN)/pybabel compile -i $< -o $@ -l $(word 3,$(subst /, ,$<))
+
+## i18n-extract: gather the messages the code and templates use into one .pot per domain
+i18n-extract: setup
+	@for domain in $(DOMAINS); do \
+	  $(BIN)/pybabel extract -F $(LOCALE_DIR)/$$domain.cfg --no-location --sort-output \
+	    --project=Distributor --msgid-bugs-address=none -o $(LOCALE_DIR)/$$domain.pot . || exit 1; \
+	done
+
+## i18n-update: bring every language's .po up to date with the .pot files (then translate)
+i18n-update: i18n-extract
+	@for domain in $(DOMAINS); do \
+	  $(BIN)/pybabel update -D $$domain -i $(LOCALE_DIR)/$$domain.pot -d $(LOCALE_DIR) \
+	    --no-fuzzy-matching --ignore-obsolete || exit 1; \
+	done
+
+## i18n-compile: compile every catalogue now, with statistics
+i18n-compile: setup
+	@for domain in $(DOMAINS); do $(BIN)/pybabel compile --statistics -D $$domain -d $(LOCALE_DIR) || exit 1; done
+
+## i18n-init LANG=xx: start the catalogues of a new language (then add it to SHIPPED_LANGUAGES
+## in distributor/i18n.py)
+i18n-init: i18n-extract
+	@test -n "$(LANG)" || { echo "Say which language: make i18n-init LANG=de"; exit 2; }
+	@for domain in $(DOMAINS); do \
+	  $(BIN)/pybabel init -D $$domain -i $(LOCALE_DIR)/$$domain.pot -d $(LOCALE_DIR) -l $(LANG) || exit 1; \
+	done
 
 ## lock: resolve pyproject.toml's dependencies (dev extra included) afresh in a throw-away
 ## virtualenv and pin every installed version in requirements.lock; run after changing them

@@ -41,6 +41,7 @@ from distributor.domain.articles import Article, Author, Image
 from distributor.domain.issues import IssueLayout
 from distributor.domain.languages import language_tag_or_none, script_of
 from distributor.domain.text import normalise_space
+from distributor.i18n import install_in
 from distributor.rendering.excerpts import article_excerpt
 from distributor.rendering.full_story import story_blocks
 from distributor.rendering.labels import (
@@ -608,6 +609,7 @@ def _environment(autoescape: bool, templates_dir: Path = TEMPLATES_DIR) -> jinja
         auto_reload=False,
     )
     environment.filters["wrap"] = _wrap
+    install_in(environment)
     return environment
 
 

@@ -37,6 +37,7 @@ from distributor.adapters.email_base import (
 from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import DeskNotification, Issue, User
+from distributor.i18n import install_in
 
 log = logging.getLogger("distributor.desk_notifications")
 
@@ -107,6 +108,7 @@ _environment = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+install_in(_environment)
 
 
 @dataclass(frozen=True, slots=True)

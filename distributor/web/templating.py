@@ -23,6 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from distributor.domain.languages import language_name, language_tag_or_none
+from distributor.i18n import install_in
 from distributor.resources import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
@@ -36,6 +37,7 @@ from distributor.web.auth import (
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR / "web"))
 # Our templates end in ".html.j2", which select_autoescape() would not escape: force it on.
 templates.env.autoescape = True
+install_in(templates.env)
 
 
 def format_datetime(
