@@ -23,7 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from distributor.domain.languages import language_name, language_tag_or_none
-from distributor.i18n import install_in
+from distributor.i18n import choose_language, install_in, text_direction, use_language
 from distributor.resources import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
@@ -212,6 +212,15 @@ def _take_flashes(request: Request) -> FlashBox:
     )
 
 
+def desk_language(request: Request) -> str:
+    """The desk's language for this request: the signed-in user's choice, else the browser's
+    ``Accept-Language``, else English."""
+    user = getattr(request.state, "desk_user", None)
+    return choose_language(
+        getattr(user, "language", None), accept_language=request.headers.get("accept-language")
+    )
+
+
 def render(
     request: Request,
     name: str,
@@ -219,10 +228,14 @@ def render(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """Render ``templates/web/<name>`` as a desk page."""
+    """Render ``templates/web/<name>`` as a desk page, in the desk language of the request."""
     settings = app_settings(request)
+    user = getattr(request.state, "desk_user", None)
+    language = desk_language(request)
     full: dict[str, Any] = {
-        "user": getattr(request.state, "desk_user", None),
+        "user": user,
+        "lang": language,
+        "dir": text_direction(language),
         "settings": settings,
         "csrf_token": csrf_token(request),
         "flashes": _take_flashes(request),
@@ -230,7 +243,9 @@ def render(
         "now_utc": datetime.now(UTC),
     }
     full.update(context or {})
-    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    with use_language(language):
+        response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers["Content-Language"] = language
     # Pages carry per-session tokens; never let a shared cache keep them.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -35,6 +35,7 @@ from distributor.domain.tokens import (
     make_token,
     read_token,
 )
+from distributor.i18n import install_in
 from distributor.resources import TEMPLATES_DIR
 from distributor.services import subscribers as subscriber_service
 from distributor.services.activation import take_activated
@@ -46,6 +47,7 @@ router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR / "web"))
 # Jinja's default only escapes *.html files; ours end in .j2, and readers type into these pages.
 templates.env.autoescape = True
+install_in(templates.env)
 
 HONEYPOT_FIELD = "website"
 RATE_WINDOW_SECONDS = 3600.0
