@@ -494,6 +494,26 @@ def list_articles(session: Session, limit: int = 50, offset: int = 0) -> list[Ar
     return [article_from_row(row) for row in rows]
 
 
+def article_for_api(article: Article, now: datetime, *, with_id: bool) -> dict[str, Any]:
+    """The JSON the article APIs answer for one story: its snapshot and whether it is under
+    embargo at ``now`` (``/api/v1`` adds the id; the older ``/api/articles`` never had it)."""
+    data = snapshot_of(article)
+    if with_id:
+        data["id"] = article.id
+    data["embargoed"] = article.is_embargoed(now)
+    return data
+
+
+def articles_for_api(
+    session: Session, now: datetime, *, limit: int, offset: int, with_id: bool
+) -> list[dict[str, Any]]:
+    """:func:`article_for_api` of a page of :func:`list_articles`."""
+    return [
+        article_for_api(article, now, with_id=with_id)
+        for article in list_articles(session, limit=limit, offset=offset)
+    ]
+
+
 # ------------------------------------------------------------------------------ documents
 def ingest_document(
     session: Session,

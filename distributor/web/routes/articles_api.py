@@ -90,26 +90,19 @@ def get_articles(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
     """Stored articles, newest first, with credits, bios and notes."""
-    from distributor.services.ingest import list_articles, snapshot_of
+    from distributor.services.ingest import articles_for_api
 
-    now = datetime.now(UTC)
-    items = []
-    for article in list_articles(db, limit=limit, offset=offset):
-        data = snapshot_of(article)
-        data["embargoed"] = article.is_embargoed(now)
-        items.append(data)
+    items = articles_for_api(db, datetime.now(UTC), limit=limit, offset=offset, with_id=False)
     return JSONResponse(_json_ready({"articles": items, "limit": limit, "offset": offset}))
 
 
 @router.get("/{article_id}")
 def get_article(article_id: int, _key: ApiKey, db: DbSession) -> JSONResponse:
     """One stored article."""
+    from distributor.services.ingest import article_for_api
     from distributor.services.ingest import get_article as load
-    from distributor.services.ingest import snapshot_of
 
     article = load(db, article_id)
     if article is None:
         raise HTTPException(404, f"No article with id {article_id}.")
-    data = snapshot_of(article)
-    data["embargoed"] = article.is_embargoed(datetime.now(UTC))
-    return JSONResponse(_json_ready(data))
+    return JSONResponse(_json_ready(article_for_api(article, datetime.now(UTC), with_id=False)))

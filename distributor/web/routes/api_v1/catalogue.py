@@ -13,10 +13,10 @@ from distributor.adapters.safe_http import AddressPolicy, UnsafeURLError, check_
 from distributor.services.ingest import (
     SourceError,
     add_source,
+    article_for_api,
+    articles_for_api,
     get_article,
-    list_articles,
     list_sources,
-    snapshot_of,
     source_as_dict,
 )
 from distributor.web.auth import DbSession, app_settings
@@ -39,13 +39,7 @@ def articles_index(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
     """Stored stories, newest first, with credits, bios, notes and embargo state."""
-    now = datetime.now(UTC)
-    items = []
-    for article in list_articles(db, limit=limit, offset=offset):
-        data = snapshot_of(article)
-        data["id"] = article.id
-        data["embargoed"] = article.is_embargoed(now)
-        items.append(data)
+    items = articles_for_api(db, datetime.now(UTC), limit=limit, offset=offset, with_id=True)
     return answer({"articles": items, "limit": limit, "offset": offset})
 
 
@@ -55,10 +49,7 @@ def article_show(article_id: int, caller: ApiCaller, db: DbSession) -> JSONRespo
     article = get_article(db, article_id)
     if article is None:
         refuse(404, f"there is no article {article_id}")
-    data = snapshot_of(article)
-    data["id"] = article.id
-    data["embargoed"] = article.is_embargoed(datetime.now(UTC))
-    return answer(data)
+    return answer(article_for_api(article, datetime.now(UTC), with_id=True))
 
 
 @router.get("/sources")
