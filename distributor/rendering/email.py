@@ -870,23 +870,27 @@ def render_web_archive(
     links back to it above the issue.
     """
     page = _EMAIL_ONLY_BLOCK.sub("", rendered.html)
+    language_match = re.search(r'<html lang="([^"]+)"', page)
+    language = language_match.group(1) if language_match else "en"
+    direction = text_direction(language)
     navigation = ""
     if index_link is not None:
         url = _safe_url(index_link[0])
         if url is not None:
+            # "Back" points to where lines start: left, or right in a right-to-left issue.
+            back = "&rarr;" if direction == "rtl" else "&larr;"
             navigation = (
-                '<nav style="max-width:600px;margin:0 auto;padding:12px 16px;font:15px/1.5 '
-                'Georgia,serif"><a href="'
+                f'<nav dir="{direction}" style="max-width:600px;margin:0 auto;padding:12px 16px;'
+                'font:15px/1.5 Georgia,serif"><a href="'
                 + html.escape(url)
-                + '" id="archive-index-link">&larr; '
+                + f'" id="archive-index-link">{back} <bdi>'
                 + html.escape(_clean(index_link[1]))
-                + "</a></nav>"
+                + "</bdi></a></nav>"
             )
     # A web page has landmarks (an email has none): the whole copy is the page's main content.
     page = _BODY_OPEN.sub(lambda match: match.group() + navigation + "<main>", page, count=1)
     page = _BODY_CLOSE.sub("</main></body>", page, count=1)
-    language_match = re.search(r'<html lang="([^"]+)"', page)
-    name = fallback_name or fallback_first_name(language_match.group(1) if language_match else "en")
+    name = fallback_name or fallback_first_name(language)
     values = {
         UNSUBSCRIBE_URL: "",
         PREFERENCES_URL: "",
