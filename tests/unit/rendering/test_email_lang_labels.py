@@ -381,3 +381,16 @@ def test_sample_stories_are_what_they_claim() -> None:
     assert "ي" not in persian
     assert "ك" not in persian
     assert "\u200c" in persian
+
+
+def test_partner_feeds_head_the_bios_in_the_story_language() -> None:
+    from distributor.rendering.feeds.common import about_the_authors
+
+    assert about_the_authors("en", 1) == "About the author"
+    assert about_the_authors("en", 2) == "About the authors"
+    assert about_the_authors("zh-TW", 2) == "關於作者"
+    assert about_the_authors("zh-Hans", 1) == "关于作者"
+    assert about_the_authors("es", 2) == "Sobre los autores"
+    assert about_the_authors("fr", 1) == "À propos de l’auteur"
+    assert about_the_authors("ar", 2) == "عن الكاتبَين"
+    assert about_the_authors("de", 2) == "About the authors"
