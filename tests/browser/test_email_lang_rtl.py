@@ -123,3 +123,29 @@ def test_a_left_to_right_story_in_an_arabic_issue_keeps_its_own_direction(
         assert arabic, width
         assert all(p["direction"] == "ltr" and p["align"] == "left" for p in english), english
         assert all(p["direction"] == "rtl" for p in arabic), arabic
+
+
+def test_a_traditional_chinese_issue_with_long_latin_words_fits_a_phone(
+    chromium_path: Path, artifacts_dir: Path
+) -> None:
+    from dataclasses import replace
+
+    from distributor.adapters.browser_screenshots import render_in_chromium
+
+    long_url = "https://example.org/" + "a" * 120
+    article = replace(
+        story("zh-Hant"),
+        notes=(f"*資料來源：{long_url}",),
+        title="港邊的修船師傅，" + "Supercalifragilisticexpialidocious" * 2,
+    )
+    content = issue_in("zh-Hant", articles=(article, story("zh-Hant", 1)))
+    html, _text = personalise(render_issue(content, branding()), RECIPIENT, "")
+    reports = render_in_chromium(
+        html,
+        screenshot_dir=artifacts_dir / "email-zh-Hant",
+        chromium=chromium_path,
+        image_body=PHOTO,
+    )
+    for report in reports:
+        assert not report.scrolls_horizontally, (report.width, report.scroll_width)
+        assert report.overflowing_images == ()

@@ -290,8 +290,9 @@ def test_cjk_stories_break_lines_strictly_and_let_long_urls_wrap() -> None:
     for block in _story_blocks(html):
         styles = _styles(block)
         assert styles["line-break"] == "strict"
-        assert styles["word-break"] == "normal"
-        assert styles["overflow-wrap"] == "break-word"
+        # Normal CJK breaking, and a long URL may wrap anywhere rather than widen the table.
+        assert styles["word-break"] == "break-word"
+        assert styles["overflow-wrap"] == "anywhere"
     english = render_issue(issue_in("en"), branding()).html
     assert all("line-break" not in _styles(block) for block in _story_blocks(english))
 
