@@ -19,6 +19,14 @@ must be correct in both without per-part escaping:
 Story text that happens to contain a placeholder-shaped string is defused at render time (the
 leading hyphen becomes ``&#45;`` in HTML and a non-breaking hyphen in text), so it can never be
 replaced with a subscriber's data.
+
+Languages: the issue's chrome (masthead, editor's note heading, greeting, footer) is in the
+list's language and each story's fixed words ("By", "Continue reading", "About the author",
+credits) in the story's own (:func:`distributor.rendering.labels.labels_for`, from the ``email``
+catalogue). The document, and each story, caption and bio, says its ``lang`` and ``dir``; a
+right-to-left issue sets MJML section and column ``direction`` and aligns text right (a story
+in the other direction sets its own alignment), mirrors paddings and rules, and names and titles
+are isolated in ``<bdi>``.
 """
 
 from __future__ import annotations
