@@ -19,6 +19,14 @@ must be correct in both without per-part escaping:
 Story text that happens to contain a placeholder-shaped string is defused at render time (the
 leading hyphen becomes ``&#45;`` in HTML and a non-breaking hyphen in text), so it can never be
 replaced with a subscriber's data.
+
+Languages: the issue's chrome (masthead, editor's note heading, greeting, footer) is in the
+list's language and each story's fixed words ("By", "Continue reading", "About the author",
+credits) in the story's own (:func:`distributor.rendering.labels.labels_for`, from the ``email``
+catalogue). The document, and each story, caption and bio, says its ``lang`` and ``dir``; a
+right-to-left issue sets MJML section and column ``direction`` and aligns text right (a story
+in the other direction sets its own alignment), mirrors paddings and rules, and names and titles
+are isolated in ``<bdi>``.
 """
 
 from __future__ import annotations
@@ -103,7 +111,10 @@ _TRAILING_SPACES = re.compile(r"[ \t]+\n")
 _EMAIL_ONLY_BLOCK = re.compile(
     re.escape(EMAIL_ONLY_START) + ".*?" + re.escape(EMAIL_ONLY_END), re.S
 )
-_CREDIT_WORDS = r"(?:credit|photo|photo by|image|courtesy of|图片来源|圖片來源|摄影|攝影|图|圖)"
+_CREDIT_WORDS = (
+    r"(?:credit|photo|photo by|image|courtesy of|图片来源|圖片來源|摄影|攝影|图|圖"
+    r"|foto|crédito|crédit|تصوير|الصورة|عکس)"
+)
 
 
 class EmailRenderError(ValueError):
@@ -358,12 +369,18 @@ class _ArticleView:
     url: str | None
     title: str
     byline: str
+    byline_html: Markup  # the names isolated (<bdi>) from the words around them
     excerpt: tuple[str, ...]
     image: _ImageView | None
     notes: tuple[str, ...]
     authors: tuple[_AuthorView, ...]
     lang: str
     dir: str
+    start: str  # "left", or "right" for a right-to-left story
+    end: str
+    own_direction: bool  # the story runs in another direction than the issue
+    arrow: str
+    cjk: bool
     labels: EmailLabels
     italic_notes: bool
     font_stack: str | None  # set when the story needs other CJK fonts than the issue
@@ -373,15 +390,30 @@ class _ArticleView:
 
 # Traditional Chinese fonts, put before a Simplified stack's CJK fonts for zh-Hant text: the
 # same code point is drawn differently in the two (and a Simplified font lacks some glyphs).
-_TRADITIONAL_FONTS = "'Songti TC', 'Noto Serif CJK TC', PMingLiU"
+# Serif faces first (the house style), then the sans faces every Mac, Windows and Linux has.
+_TRADITIONAL_FONTS = (
+    "'Songti TC', 'Noto Serif CJK TC', PMingLiU, 'PingFang TC', 'Microsoft JhengHei', "
+    "'Noto Sans CJK TC'"
+)
+# Arabic-script fonts installed with the systems readers use (never web fonts): put first, as a
+# Latin brand font with a few Arabic glyphs (Times New Roman) would otherwise draw the text.
+_ARABIC_SCRIPT_FONTS = {
+    "ar": "'Geeza Pro', 'Noto Naskh Arabic', 'Arabic Typesetting', Tahoma",
+    "fa": "Vazirmatn, 'B Nazanin', 'Noto Naskh Arabic', 'Geeza Pro', Tahoma",
+    "ur": "'Noto Nastaliq Urdu', 'Geeza Pro', 'Noto Naskh Arabic', Tahoma",
+}
 _SIMPLIFIED_FONT_MARKERS = (" SC", "SimSun", "SimHei", "PingFang SC", "Microsoft YaHei")
 _GENERIC_FAMILIES = frozenset({"serif", "sans-serif", "monospace", "system-ui", "cursive"})
 
 
 def font_stack_for(font_stack: str, language: str) -> str:
     """The brand ``font_stack`` for text in ``language``: Traditional Chinese fonts go before
-    the first Simplified or generic font for ``zh-Hant`` (``zh-TW``, ``zh-HK``...)."""
-    if primary_subtag(language) != "zh" or script_of(language) != "Hant":
+    the first Simplified or generic font for ``zh-Hant`` (``zh-TW``, ``zh-HK``...); Arabic and
+    Persian fonts go first for ``ar`` and ``fa``."""
+    primary = primary_subtag(language)
+    if primary in _ARABIC_SCRIPT_FONTS:
+        return f"{_ARABIC_SCRIPT_FONTS[primary]}, {font_stack}"
+    if primary != "zh" or script_of(language) != "Hant":
         return font_stack
     fonts = [font.strip() for font in font_stack.split(",") if font.strip()]
     position = next(
@@ -409,7 +441,7 @@ def _caption_without_credit(caption: str, credit: str | None) -> str:
 
 def _credit_line(image: Image, labels: EmailLabels) -> str:
     if image.credit:
-        return labels.credit + normalise_space(image.credit)
+        return labels.credit_line(normalise_space(image.credit))
     if image.copyright:
         text = normalise_space(image.copyright)
         return text if text.startswith("©") else "© " + text
@@ -471,16 +503,23 @@ def _article_view(
     names = [normalise_space(author.name) for author in article.authors if author.name.strip()]
     own_fonts = font_stack_for(branding.font_stack, language)
     authors = tuple(view for view in map(_author_view, article.authors) if view is not None)
+    direction = text_direction(language)
     return _ArticleView(
         url=_safe_url(article.canonical_url),
         title=normalise_space(article.title),
-        byline=labels.by + join_names(names, labels) if names else "",
+        byline=labels.byline(names),
+        byline_html=_byline_html(names, labels),
         excerpt=() if full else article_excerpt(article, branding.excerpt_words),
         image=_image_view(article, labels),
         notes=tuple(normalise_space(note) for note in article.notes if note.strip()),
         authors=authors,
         lang=language,
-        dir=text_direction(language),
+        dir=direction,
+        start="right" if direction == "rtl" else "left",
+        end="left" if direction == "rtl" else "right",
+        own_direction=direction != text_direction(issue_language),
+        arrow="\u2190" if direction == "rtl" else "\u2192",
+        cjk=primary_subtag(language) in ("zh", "ja", "ko"),
         labels=labels,
         italic_notes=labels.italic_notes,
         font_stack=(
@@ -489,6 +528,32 @@ def _article_view(
         full=full,
         blocks=_block_views(article, labels) if full else (),
     )
+
+
+def _isolated(text: str) -> Markup:
+    """``text`` escaped (and placeholder-defused) in a ``<bdi>``: a name or title in another
+    direction than the words around it keeps its own order and does not reorder theirs."""
+    isolated: Markup = Markup("<bdi>%s</bdi>") % _defuse_html(text)
+    return isolated
+
+
+def _byline_html(names: list[str], labels: EmailLabels) -> Markup:
+    if not names:
+        return Markup("")
+    isolated = [str(_isolated(name)) for name in names]
+    joined = isolated[0] if len(isolated) == 1 else join_names(isolated, labels)
+    # The list words come from CLDR (no markup); the names were escaped just above.
+    return escape(labels.byline_format) % {"names": Markup(joined)}  # noqa: S704
+
+
+def _why_received(labels: EmailLabels, list_title: str, publisher: str) -> tuple[str, Markup]:
+    """The footer's "why you receive this" as text and as HTML (title and name isolated)."""
+    text = labels.why_received % {"list": labels.title(list_title), "publisher": publisher}
+    html_text = escape(labels.why_received) % {
+        "list": escape(labels.title_open) + _isolated(list_title) + escape(labels.title_close),
+        "publisher": _isolated(publisher),
+    }
+    return text, html_text
 
 
 def _editor_note_paragraphs(note: str) -> list[list[str]]:
@@ -514,9 +579,18 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
     language = check_language_tag(content.language)
     labels = labels_for(language)
     primary_language_labels_italic = labels.italic_notes
+    direction = text_direction(language)
+    why_text, why_html = _why_received(
+        labels,
+        normalise_space(content.list_title),
+        normalise_space(branding.publisher_name),
+    )
     return {
         "lang": language,
-        "dir": text_direction(language),
+        "dir": direction,
+        "start": "right" if direction == "rtl" else "left",
+        "end": "left" if direction == "rtl" else "right",
+        "cjk": primary_subtag(language) in ("zh", "ja", "ko"),
         "font_stack": font_stack_for(branding.font_stack, language),
         "labels": labels,
         "subject": normalise_space(content.subject),
@@ -530,10 +604,8 @@ def _context(content: IssueContent, branding: Branding) -> dict[str, Any]:
             )
             for index, article in enumerate(content.articles)
         ],
-        "why_received": labels.why_received.format(
-            list=normalise_space(content.list_title),
-            publisher=normalise_space(branding.publisher_name),
-        ),
+        "why_received": why_text,
+        "why_received_html": why_html,
         "branding": branding,
         "address_lines": [
             line.strip() for line in branding.publisher_address.splitlines() if line.strip()
@@ -806,23 +878,27 @@ def render_web_archive(
     links back to it above the issue.
     """
     page = _EMAIL_ONLY_BLOCK.sub("", rendered.html)
+    language_match = re.search(r'<html lang="([^"]+)"', page)
+    language = language_match.group(1) if language_match else "en"
+    direction = text_direction(language)
     navigation = ""
     if index_link is not None:
         url = _safe_url(index_link[0])
         if url is not None:
+            # "Back" points to where lines start: left, or right in a right-to-left issue.
+            back = "&rarr;" if direction == "rtl" else "&larr;"
             navigation = (
-                '<nav style="max-width:600px;margin:0 auto;padding:12px 16px;font:15px/1.5 '
-                'Georgia,serif"><a href="'
+                f'<nav dir="{direction}" style="max-width:600px;margin:0 auto;padding:12px 16px;'
+                'font:15px/1.5 Georgia,serif"><a href="'
                 + html.escape(url)
-                + '" id="archive-index-link">&larr; '
+                + f'" id="archive-index-link">{back} <bdi>'
                 + html.escape(_clean(index_link[1]))
-                + "</a></nav>"
+                + "</bdi></a></nav>"
             )
     # A web page has landmarks (an email has none): the whole copy is the page's main content.
     page = _BODY_OPEN.sub(lambda match: match.group() + navigation + "<main>", page, count=1)
     page = _BODY_CLOSE.sub("</main></body>", page, count=1)
-    language_match = re.search(r'<html lang="([^"]+)"', page)
-    name = fallback_name or fallback_first_name(language_match.group(1) if language_match else "en")
+    name = fallback_name or fallback_first_name(language)
     values = {
         UNSUBSCRIBE_URL: "",
         PREFERENCES_URL: "",

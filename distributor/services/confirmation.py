@@ -8,6 +8,9 @@ never asked for it:
 - it carries nothing the person who filled in the form wrote (no name: "Hello,");
 - an address gets at most one confirmation per ``CONFIRMATION_COOLDOWN_SECONDS``, whatever
   the list and however many signups arrive; confirming ends the wait.
+
+It is written in the list's language (the ``email`` catalogue), laid out right-to-left for
+Arabic and Persian, with the list's title quoted as the language quotes titles.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
+from babel.numbers import format_decimal
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
@@ -32,48 +36,57 @@ from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
+from distributor.i18n import babel_locale, choose_language, text_direction, translations_for
+from distributor.rendering.email import font_stack_for
+from distributor.rendering.labels import labels_for
 from distributor.services import suppression
 from distributor.services.subscribers import CONFIRM_MAX_AGE_SECONDS
 
 log = logging.getLogger("distributor.confirmation")
 
+_FONTS = "Georgia, 'Times New Roman', 'Songti SC', 'Noto Serif CJK SC', SimSun, serif"
+
 
 @dataclass(frozen=True, slots=True)
 class _Wording:
+    """The confirmation's words in one language (``email`` catalogue), and its layout."""
+
+    language: str
     subject: str
     greeting: str
     ask: str
     button: str
     expiry: str
     ignore: str
+    dir: str
+    start: str
 
 
-_WORDING = {
-    "en": _Wording(
-        subject="Please confirm your subscription to {title}",
-        greeting="Hello,",
-        ask="Someone (we hope you) asked to receive {title} at this address."
-        " Please confirm by following this link:",
-        button="Yes, subscribe me",
-        expiry="The link works for {days} days.",
-        ignore="If you did not ask for this, ignore this message: you will not hear from us.",
-    ),
-    "zh": _Wording(
-        subject="请确认订阅《{title}》",
-        greeting="您好：",
-        ask="有人（希望是您本人）用这个邮箱订阅了《{title}》。请点击以下链接确认：",
-        button="确认订阅",
-        expiry="链接在 {days} 天内有效。",
-        ignore="如果您没有订阅，请忽略本邮件，我们不会再联系您。",
-    ),
-}
-
-
-def _wording_for(language: str | None) -> tuple[str, _Wording]:
-    primary = (language or "en").split("-")[0].lower()
-    if primary in _WORDING:
-        return primary, _WORDING[primary]
-    return "en", _WORDING["en"]
+def _wording(language: str, title: str, days: int) -> _Wording:
+    """The words for a list in ``language`` (the shipped language closest to it)."""
+    catalogue = translations_for(language)
+    _ = catalogue.gettext
+    labels = labels_for(language)
+    quoted = labels.title(title)
+    direction = text_direction(labels.language)
+    return _Wording(
+        language=labels.language,
+        subject=_("Please confirm your subscription to %(title)s") % {"title": quoted},
+        greeting=_("Hello,"),
+        ask=_(
+            "Someone (we hope you) asked to receive %(title)s at this address."
+            " Please confirm by following this link:"
+        )
+        % {"title": quoted},
+        button=_("Yes, subscribe me"),
+        expiry=catalogue.ngettext(
+            "The link works for %(days)s day.", "The link works for %(days)s days.", days
+        )
+        % {"days": format_decimal(days, locale=babel_locale(labels.language))},
+        ignore=_("If you did not ask for this, ignore this message: you will not hear from us."),
+        dir=direction,
+        start="right" if direction == "rtl" else "left",
+    )
 
 
 def build_confirmation(
@@ -89,26 +102,29 @@ def build_confirmation(
     Nothing typed on the signup form goes in: not the name (greeting or To header).
     """
     assert subscriber.email is not None
-    language, words = _wording_for(subscriber.language or mailing_list.language)
+    # The list's language (its readers signed up to read it), else the reader's, else English.
+    language = choose_language(mailing_list.language, subscriber.language)
     title = mailing_list.title or mailing_list.name
     sent_ms = int((now or SYSTEM_CLOCK.now()).timestamp() * 1000)
     link = confirm_url(settings.PUBLIC_BASE_URL, token)
-    days = CONFIRM_MAX_AGE_SECONDS // 86400
-    greeting = words.greeting
-    ask = words.ask.format(title=title)
-    expiry = words.expiry.format(days=days)
+    words = _wording(language, title, CONFIRM_MAX_AGE_SECONDS // 86400)
     text = (
-        "\n\n".join([greeting, ask, link, expiry, words.ignore, f"{settings.PUBLISHER_NAME}"])
+        "\n\n".join(
+            [words.greeting, words.ask, link, words.expiry, words.ignore, settings.PUBLISHER_NAME]
+        )
         + "\n"
     )
+    fonts = font_stack_for(_FONTS, words.language)
     html = (
-        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
-        f"<title>{escape(words.subject.format(title=title))}</title></head>"
-        '<body style="font-family: Georgia, serif; line-height: 1.5; max-width: 36em;">'
-        f"<p>{escape(greeting)}</p><p>{escape(ask)}</p>"
+        f'<!doctype html><html lang="{escape(words.language)}" dir="{words.dir}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(words.subject)}</title></head>"
+        f'<body dir="{words.dir}" style="font-family: {escape(fonts)}; line-height: 1.5; '
+        f'max-width: 36em; text-align: {words.start};">'
+        f"<p>{escape(words.greeting)}</p><p>{escape(words.ask)}</p>"
         f'<p><a href="{escape(link)}" style="font-weight: bold;">{escape(words.button)}</a></p>'
-        f"<p>{escape(expiry)}</p><p>{escape(words.ignore)}</p>"
-        f"<p>{escape(settings.PUBLISHER_NAME)}</p></body></html>"
+        f"<p>{escape(words.expiry)}</p><p>{escape(words.ignore)}</p>"
+        f"<p><bdi>{escape(settings.PUBLISHER_NAME)}</bdi></p></body></html>"
     )
     recipient = OutgoingRecipient(
         delivery_id=0,
@@ -119,7 +135,7 @@ def build_confirmation(
     return OutgoingBatch(
         from_email=settings.MAIL_FROM,
         from_name=settings.MAIL_FROM_NAME,
-        subject=words.subject.format(title=title),
+        subject=words.subject,
         text=text,
         html=html,
         recipients=[recipient],

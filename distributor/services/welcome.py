@@ -17,6 +17,9 @@ welcome, but never gets it twice.
 
 **Safe Markdown**: markdown-it-py with raw HTML disabled (and no images: an email loads no
 picture from elsewhere), then the same allow-list sanitiser as story bodies.
+
+The fixed words around the editor's text (subject, "read our latest issue", the footer) are in
+the list's language (the ``email`` catalogue), laid out right-to-left for Arabic and Persian.
 """
 
 from __future__ import annotations
@@ -54,7 +57,10 @@ from distributor.domain.links import MANAGE_PURPOSE, preferences_url, unsubscrib
 from distributor.domain.list_headers import list_id_header, list_id_namespace
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
+from distributor.i18n import translations_for
 from distributor.ingest.sanitise import sanitise_html
+from distributor.rendering.email import font_stack_for
+from distributor.rendering.labels import labels_for
 from distributor.services import suppression
 
 log = logging.getLogger("distributor.welcome")
@@ -119,36 +125,42 @@ def set_welcome(session: Session, list_name: str, markdown: str | None) -> Maili
 # ------------------------------------------------------------------------------ the email
 @dataclass(frozen=True, slots=True)
 class _Wording:
+    """The welcome email's fixed words in one language (``email`` catalogue), and its layout."""
+
+    language: str
     subject: str
     latest: str
     unsubscribe: str
     preferences: str
     why: str
+    why_html: str
+    colon: str
+    dir: str
+    start: str
+    arrow: str
 
 
-_WORDING = {
-    "en": _Wording(
-        subject="Welcome to {title}",
-        latest="Read our latest issue",
-        unsubscribe="Unsubscribe",
-        preferences="Manage your subscriptions",
-        why="You receive this because you subscribed to {title} from {publisher}.",
-    ),
-    "zh": _Wording(
-        subject="欢迎订阅《{title}》",
-        latest="阅读最新一期",
-        unsubscribe="退订",
-        preferences="管理订阅设置",
-        why="您收到这封邮件，是因为您订阅了{publisher}的《{title}》。",
-    ),
-}
-
-
-def _wording_for(language: str | None) -> tuple[str, _Wording]:
-    primary = (language or "en").split("-")[0].lower()
-    if primary in _WORDING:
-        return primary, _WORDING[primary]
-    return "en", _WORDING["en"]
+def _wording(language: str, title: str, publisher: str) -> _Wording:
+    """The words for a list in ``language`` (the shipped language closest to it)."""
+    catalogue = translations_for(language)
+    _ = catalogue.gettext
+    labels = labels_for(language)
+    why = _("You receive this because you subscribed to %(title)s from %(publisher)s.")
+    quoted_html = f"{labels.title_open}<bdi>{escape(title)}</bdi>{labels.title_close}"
+    return _Wording(
+        language=labels.language,
+        subject=_("Welcome to %(title)s") % {"title": labels.title(title)},
+        latest=_("Read our latest issue"),
+        unsubscribe=_("Unsubscribe"),
+        preferences=_("Manage your subscriptions"),
+        why=why % {"title": labels.title(title), "publisher": publisher},
+        why_html=escape(why)
+        % {"title": quoted_html, "publisher": f"<bdi>{escape(publisher)}</bdi>"},
+        colon=labels.colon,
+        dir=labels.dir,
+        start=labels.start,
+        arrow=labels.arrow,
+    )
 
 
 def latest_issue_url(session: Session, settings: Settings, list_id: int) -> str | None:
@@ -180,49 +192,49 @@ def build_welcome(
     """The welcome message of ``mailing_list`` for ``subscriber`` (one recipient), with their
     own unsubscribe and preferences links and the latest issue's web link."""
     assert subscriber.email is not None
-    language, words = _wording_for(mailing_list.language)
     title = mailing_list.title or mailing_list.name
+    words = _wording(mailing_list.language or "en", title, settings.PUBLISHER_NAME)
     markdown = mailing_list.welcome_markdown or ""
     token = make_token(settings.secret_key(), MANAGE_PURPOSE, subscriber.id, mailing_list.id)
     leave = unsubscribe_url(settings.PUBLIC_BASE_URL, token)
     manage = preferences_url(settings.PUBLIC_BASE_URL, token)
-    subject = words.subject.format(title=title)
-    why = words.why.format(title=title, publisher=settings.PUBLISHER_NAME)
+    subject = words.subject
     address = [line.strip() for line in settings.PUBLISHER_ADDRESS.splitlines() if line.strip()]
     text_parts = [markdown]
     html_latest = ""
     if latest_url:
-        text_parts.append(f"{words.latest}: {latest_url}")
+        text_parts.append(f"{words.latest}{words.colon}{latest_url}")
         html_latest = (
             f'<p style="margin:24px 0 0"><a href="{escape(latest_url)}" '
-            f'style="font-weight:bold">{escape(words.latest)}&nbsp;&rarr;</a></p>'
+            f'style="font-weight:bold">{escape(words.latest)}&nbsp;{words.arrow}</a></p>'
         )
     text_parts.append(
         "\n".join(
             [
                 "-" * 60,
-                why,
-                f"{words.unsubscribe}: {leave}",
-                f"{words.preferences}: {manage}",
+                words.why,
+                f"{words.unsubscribe}{words.colon}{leave}",
+                f"{words.preferences}{words.colon}{manage}",
                 settings.PUBLISHER_NAME,
                 *address,
             ]
         )
     )
+    fonts = font_stack_for("Georgia, serif", words.language)
     html = (
-        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<!doctype html><html lang="{escape(words.language)}" dir="{words.dir}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(subject)}</title></head>"
-        '<body style="margin:0;padding:24px 16px;font-family:Georgia,serif;line-height:1.6;'
-        'color:#1a1a1a;background:#ffffff">'
+        f'<body dir="{words.dir}" style="margin:0;padding:24px 16px;font-family:{escape(fonts)};'
+        f'line-height:1.6;color:#1a1a1a;background:#ffffff;text-align:{words.start}">'
         f'<div style="max-width:36em;margin:0 auto"><h1 style="font-size:26px;font-weight:normal;'
         f'line-height:1.25;margin:0 0 16px">{escape(subject)}</h1>'
         f"{welcome_html(markdown)}{html_latest}"
         '<hr style="border:0;border-top:1px solid #ddd;margin:32px 0 16px">'
-        f'<p style="font-size:13px;color:#555">{escape(why)}<br>'
+        f'<p style="font-size:13px;color:#555">{words.why_html}<br>'
         f'<a href="{escape(leave)}" style="color:#555">{escape(words.unsubscribe)}</a> &middot; '
         f'<a href="{escape(manage)}" style="color:#555">{escape(words.preferences)}</a></p>'
-        f'<p style="font-size:13px;color:#555">{escape(settings.PUBLISHER_NAME)}<br>'
+        f'<p style="font-size:13px;color:#555"><bdi>{escape(settings.PUBLISHER_NAME)}</bdi><br>'
         f"{'<br>'.join(escape(line) for line in address)}</p></div></body></html>"
     )
     namespace = list_id_namespace(_host_of(settings.PUBLIC_BASE_URL))

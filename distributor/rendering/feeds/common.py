@@ -23,11 +23,10 @@ from distributor.domain.articles import Article, Author, Image, is_http_guid
 from distributor.domain.languages import (
     DEFAULT_LANGUAGE,
     language_tag_or_none,
-    primary_language,
-    script_of,
 )
 from distributor.domain.partners import FeedFormat, Visibility, territory_allows, visibility
 from distributor.domain.text import normalise_space, stored_html_text
+from distributor.i18n import translations_for
 
 # The namespace of Distributor's own elements (author bios, notes, usage terms). Stable
 # forever: partners' parsers key on it. Documented in docs/feeds.md.
@@ -248,18 +247,13 @@ def html_text(text: str) -> str:
 
 # ------------------------------------------------------------------------- full content
 
-_LABELS = {
-    "en": {"about": "About the author", "about_many": "About the authors", "notes": "Notes"},
-    "zh": {"about": "关于作者", "about_many": "关于作者", "notes": "说明"},
-    "zh-Hant": {"about": "關於作者", "about_many": "關於作者", "notes": "說明"},
-}
 
-
-def _labels(language: str) -> dict[str, str]:
-    primary = primary_language(language)
-    if primary == "zh" and script_of(language) == "Hant":
-        return _LABELS["zh-Hant"]
-    return _LABELS.get(primary, _LABELS["en"])
+def about_the_authors(language: str, count: int) -> str:
+    """The heading over the bios of ``count`` authors, in the story's language (``email``
+    catalogue; languages not shipped get English)."""
+    return str(
+        translations_for(language).npgettext("feed", "About the author", "About the authors", count)
+    )
 
 
 def story_language(article: Article) -> str:
@@ -318,14 +312,13 @@ def full_html(article: Article, policy: FeedPolicy, publisher: str) -> str:
     Notes and bios also travel in structured fields, but readers that ignore extensions
     must still show them, so they are part of the HTML too.
     """
-    labels = _labels(story_language(article))
     parts = [absolute_html(article.body_html, article.canonical_url)]
     if article.notes:
         notes = "".join(f"<p>{html.escape(note, quote=False)}</p>" for note in article.notes)
         parts.append(f'<aside class="dst-notes">{notes}</aside>')
     bios = _authors_with_bios(article)
     if bios:
-        heading = labels["about_many"] if len(bios) > 1 else labels["about"]
+        heading = html.escape(about_the_authors(story_language(article), len(bios)), quote=False)
         paragraphs = "".join(
             f"<p>{html.escape(author.bio or '', quote=False)}</p>" for author in bios
         )
