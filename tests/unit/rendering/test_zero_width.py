@@ -282,3 +282,19 @@ def test_control_characters_in_an_attribute_are_left_out_not_spelled() -> None:
     # HTML has no reference for C1 controls (&#x85; reads as "…"): they are dropped.
     assert _alt_after_render("a\x85b\x9fc", protected=True) == "abc"
     assert re.search(r"\\u\{", _alt_after_render("a\x85b", protected=False))
+
+
+def test_a_quote_in_the_title_cannot_open_an_attribute_of_the_body() -> None:
+    # MRML copies the title into aria-label, where a raw '"' became '\"' and ended the value.
+    source = (
+        '<mjml><mj-head><mj-title>x" onmouseover="alert(1)</mj-title></mj-head>'
+        "<mj-body><mj-section><mj-column><mj-text>t</mj-text></mj-column></mj-section>"
+        "</mj-body></mjml>"
+    )
+    unprotected = parse(mjml.mjml2html(source, fonts={}))
+    assert any(element.get("onmouseover") for element in unprotected.iter())
+    root = parse(mjml.mjml2html(protect(source), fonts={}))
+    assert not any(element.get("onmouseover") for element in root.iter())
+    assert [div.get("aria-label") for div in root.iter("div") if div.get("role") == "article"] == [
+        'x" onmouseover="alert(1)'
+    ]
