@@ -20,42 +20,10 @@ from distributor.rendering.email import IssueContent, RenderedIssue, render_issu
 from distributor.rendering.labels import labels_for
 from distributor.rendering.zero_width import KEPT_RANGES, is_mangled, protect
 from tests.factories.email_stories import branding
+from tests.factories.unicode_samples import SAMPLES, SPACE_SAMPLE
 from tests.unit.rendering.email_properties import parse
 
 BASE = "https://news.example.org"
-
-# name -> (text carrying the characters, language of the story)
-SAMPLES: dict[str, tuple[str, str]] = {
-    "ZWNJ, Persian": ("آنچه می\u200cخواهم از نامه\u200cها بدانم", "fa"),
-    "ZWJ emoji": ("Coders at night \U0001f469\u200d\U0001f4bb", "en"),
-    "emoji family": (
-        "Family day \U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
-        "en",
-    ),
-    "rainbow flag, VS16 and ZWJ": ("Pride week \U0001f3f3\ufe0f\u200d\U0001f308", "en"),
-    "flag sequence": ("Letters from Tehran \U0001f1ee\U0001f1f7", "en"),
-    "subdivision flag, tag characters": (
-        "Wales \U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f",
-        "en",
-    ),
-    "skin tones": ("Thanks \U0001f44d\U0001f3fd and \U0001f44b\U0001f3ff", "en"),
-    "LRM and RLM": ("Version \u200e2.0\u200e in \u200fعربي\u200f", "en"),
-    "ALM": ("العدد \u061c١٢\u061c اليوم", "ar"),
-    "bidi isolates": ("Said \u2067مرحبا\u2069 and \u2066hello\u2069 and \u2068x\u2069", "en"),
-    "bidi embeddings and overrides": (
-        "\u202bعربي\u202c \u202aabc\u202c \u202dltr\u202c \u202ertl\u202c",
-        "en",
-    ),
-    "word joiner": ("No\u2060break\u2060here", "en"),
-    "soft hyphen": ("Donau\u00addampf\u00adschiff\u00adfahrt", "en"),
-    "zero-width space": ("長い\u200b言葉\u200bです", "en"),
-    "Arabic harakat (combining marks)": ("مُدَرِّسَةٌ فِي القَرْيَةِ", "ar"),
-    "decomposed accent": ("Cafe\u0301 de Mexico", "es"),
-    "backslash": ("Path C:\\Users\\reporter", "en"),
-    # normalise_space makes these one ASCII space in story fields (by design): they are kept
-    # where text is not normalised (the logo's alt text, the editor's note).
-    "non-breaking spaces": ("\u00ab\u00a0Pourquoi\u202f?\u00a0\u00bb", "fr"),
-}
 
 
 def _story(text: str, language: str) -> Article:
@@ -113,7 +81,7 @@ def test_every_field_keeps_its_characters_in_the_html(name: str, layout: str) ->
     text, language = SAMPLES[name]
     content, rendered = _render(text, language, layout)
     story = content.articles[0]
-    if name != "non-breaking spaces":
+    if name != SPACE_SAMPLE:
         assert normalise_space(text) == text  # the fields below carry the characters as given
     kept = normalise_space  # what the renderer is given for a story field
     assert "\\u{" not in rendered.html
