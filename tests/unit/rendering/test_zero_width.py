@@ -8,12 +8,16 @@ render real issues and read the HTML as a mail client would (lxml decodes the re
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 
 import lxml.html
 import mjml
 import pytest
 
+from distributor.adapters.email_base import OutgoingBatch, OutgoingRecipient
+from distributor.adapters.smtp import build_message
 from distributor.domain.articles import Article, Author, Image
 from distributor.domain.text import normalise_space
 from distributor.rendering.email import IssueContent, RenderedIssue, render_issue
@@ -140,6 +144,25 @@ def test_every_field_keeps_its_characters_in_the_plain_text(name: str, layout: s
         kept(f"Bio {text}."),
     ):
         assert line in lines
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_the_subject_header_keeps_its_characters(name: str) -> None:
+    text, language = SAMPLES[name]
+    content, rendered = _render(text, language, "excerpt")
+    batch = OutgoingBatch(
+        from_email="news@news.example.org",
+        from_name="Press",
+        subject=content.subject,
+        text=rendered.text,
+        html=rendered.html,
+        recipients=[],
+    )
+    recipient = OutgoingRecipient(delivery_id=1, email="reader@example.org", name=None)
+    message = email.message_from_bytes(
+        build_message(batch, recipient).as_bytes(), policy=email.policy.default
+    )
+    assert str(message["Subject"]) == f"Subject {text}"
 
 
 def test_a_persian_issue_keeps_its_joiners_everywhere() -> None:
