@@ -50,6 +50,7 @@ from distributor.domain.issues import IssueLayout
 from distributor.domain.languages import language_tag_or_none, script_of
 from distributor.domain.text import normalise_space
 from distributor.i18n import install_in
+from distributor.rendering import zero_width
 from distributor.rendering.excerpts import article_excerpt
 from distributor.rendering.full_story import story_blocks
 from distributor.rendering.labels import (
@@ -687,7 +688,7 @@ def _environment(autoescape: bool, templates_dir: Path = TEMPLATES_DIR) -> jinja
 
 def _render_mjml(source: str) -> str:
     try:
-        return str(mjml.mjml2html(source, fonts={}, disable_comments=False))
+        return str(mjml.mjml2html(zero_width.protect(source), fonts={}, disable_comments=False))
     except ValueError as exc:
         raise EmailRenderError(f"the MJML template could not be rendered: {exc}") from exc
 
