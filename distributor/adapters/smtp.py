@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formataddr, formatdate
 from urllib.parse import unquote, urlsplit
 
@@ -27,12 +29,33 @@ from distributor.adapters.email_base import (
 _TIMEOUT_SECONDS = 30.0
 
 
+class _EncodedSubject(str):
+    """A Subject that folds into encoded words which carry their own spaces.
+
+    Python's email folding writes a non-ASCII subject as a run of encoded words and puts the
+    spaces between the words *between* the encoded words, where RFC 2047 says a reader must
+    ignore them: "夜班 夜班" arrives as "夜班夜班". Encoding the whole value with
+    :class:`email.header.Header` keeps every space inside an encoded word.
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy: EmailPolicy) -> str:
+        if self.isascii():
+            folded: str = policy.header_factory(self.name, str(self)).fold(policy=policy)
+            return folded
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
 def build_message(batch: OutgoingBatch, recipient: OutgoingRecipient) -> EmailMessage:
     """The personalised MIME message for one recipient (text/plain first, then text/html)."""
     message = EmailMessage()
     message["From"] = formataddr((batch.from_name, batch.from_email))
     message["To"] = formataddr((recipient.name or "", recipient.email))
-    message["Subject"] = apply_substitutions(batch.subject, recipient.substitutions)
+    message["Subject"] = _EncodedSubject(
+        apply_substitutions(batch.subject, recipient.substitutions)
+    )
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = batch.from_email.rsplit("@", 1)[-1]
     # Stable per delivery, so a re-send of the same delivery can be recognised downstream.
