@@ -289,11 +289,12 @@ def _unreadable_form(request: Request) -> HTMLResponse:
 
 
 async def public_error_page(request: Request, exc: Exception) -> Response:
-    """HTTP errors (404, 405...) on the reader pages' paths, for a browser: a reader page in
-    the browser's language. Anything else gets FastAPI's usual answer."""
+    """A page that does not exist (404) or a method it does not take (405) on the reader
+    pages' paths, for a browser: a reader page in the browser's language. Anything else (the
+    edge's 413 with its reason, other paths, JSON clients) gets FastAPI's usual answer."""
     if not isinstance(exc, StarletteHTTPException):
         raise exc
-    if not _wants_reader_page(request):
+    if exc.status_code not in (404, 405) or not _wants_reader_page(request):
         return await http_exception_handler(request, exc)
     language = reader_page_language(request)
     with use_language(language.tag):
