@@ -12,12 +12,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from distributor.config import Settings, get_settings
 from distributor.metrics import HTTP_LATENCY
 from distributor.services.suppression import use_address_key
 from distributor.web.edge import install_edge
+from distributor.web.routes.public import public_error_page, public_server_error_page
 
 log = logging.getLogger("distributor.web")
 
@@ -119,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetricsMiddleware)  # innermost: it sees the matched route
     app.add_middleware(HeadAsGetMiddleware)
     install_edge(app, settings)
+    # Errors on the reader pages' paths are reader pages in the reader's language.
+    app.add_exception_handler(StarletteHTTPException, public_error_page)
+    app.add_exception_handler(500, public_server_error_page)
     use_address_key(settings)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"distributor.web.routes.{name}")

@@ -303,7 +303,8 @@ def test_preferences_change_lists_language_and_resubscribe(
         f"/preferences/{token}", data={"lists": [str(weekly_id)], "language": "zh", "name": "Pat"}
     )
     assert saved.status_code == 200
-    assert "saved" in saved.text
+    # The page now speaks the language the reader chose ("zh" reads as Simplified Chinese).
+    assert "您的设置已保存" in saved.text
     assert _membership(settings, "pref@example.org", "daily").status == "unsubscribed"  # type: ignore[union-attr]
     assert _membership(settings, "pref@example.org", "weekly").status == "confirmed"  # type: ignore[union-attr]
     with _db(settings) as session:

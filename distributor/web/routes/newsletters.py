@@ -1,5 +1,8 @@
 """The public archive of each public list: ``/newsletters/{list}`` (its sent issues, newest first,
-with a signup form) and ``/newsletters/{list}/feed.atom``. Private and unknown lists: 404."""
+with a signup form) and ``/newsletters/{list}/feed.atom``. Private and unknown lists: 404.
+
+The page speaks the list's language (see :mod:`distributor.web.routes.public`): its words, its
+dates and numbers (Babel); the feed is in the list's language too (``xml:lang``)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from distributor.services.newsletter_archive import (
     ArchiveNotFoundError,
     newsletter_archive,
 )
-from distributor.web.routes.public import message_page, public_page
+from distributor.web.routes.public import list_page_language, no_such_newsletter, public_page
 
 router = APIRouter(tags=["public"])
 
@@ -35,18 +38,18 @@ def newsletter_index(request: Request, list_name: str) -> Response:
         try:
             archive = newsletter_archive(session, settings, list_name)
         except ArchiveNotFoundError:
-            return message_page(request, "No such newsletter", status_code=404)
+            return no_such_newsletter(request)
     return public_page(
         request,
         "newsletter.html.j2",
         {
             "archive": archive,
-            "lang": archive.language,
             "list_name": archive.name,
             "email": "",
             "error": None,
         },
         headers=_CACHE,
+        language=list_page_language(request, archive.language),
     )
 
 

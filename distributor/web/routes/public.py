@@ -7,6 +7,20 @@ unsubscribes at once and answers 200 (never a redirect); a GET only shows a page
 button, because link scanners follow GETs. The double opt-in link works the same way: a GET
 shows a Confirm button, only the POST confirms.
 
+Which language a page speaks (the ``public`` gettext catalogue, :mod:`distributor.i18n`):
+
+- A page tied to one list (the signup form of a list and its answers, confirming a
+  subscription to a list, unsubscribing from a list, the list's archive) speaks the list's
+  language.
+- A page not tied to one list (preferences across the reader's lists, error pages) speaks the
+  reader's saved language (``Subscriber.language``) when a valid token tells who the reader
+  is, else the first shipped language the browser's ``Accept-Language`` asks for, else
+  English. A list whose language is not shipped falls through to the same chain.
+- Every page says its language in ``Content-Language`` and on ``<html lang dir>``; a page
+  whose language came from ``Accept-Language`` also carries ``Vary: Accept-Language``.
+
+JSON answers (the signup API) stay in English: programs read them.
+
 The per-IP signup limit is an in-process sliding window: each web process counts on its own,
 so N processes allow up to N times ``SIGNUP_RATE_LIMIT_PER_HOUR``. Behind a proxy, run uvicorn
 with ``--proxy-headers --forwarded-allow-ips=<proxy>`` so the client address is the reader's.
@@ -16,18 +30,28 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from distributor.config import Settings
-from distributor.db.models import MailingList
+from distributor.db.models import MailingList, Subscriber
 from distributor.db.session import unit_of_work
+from distributor.domain.addresses import email_problem
+from distributor.domain.languages import DEFAULT_LANGUAGE, language_tag_or_none
 from distributor.domain.links import CONFIRM_PURPOSE, MANAGE_PURPOSE, preferences_url
+from distributor.domain.text import normalise_space
 from distributor.domain.tokens import (
     ExpiredToken,
     InvalidToken,
@@ -35,7 +59,19 @@ from distributor.domain.tokens import (
     make_token,
     read_token,
 )
-from distributor.i18n import install_in
+from distributor.i18n import (
+    _,
+    babel_locale,
+    current_language,
+    from_accept_language,
+    install_in,
+    is_shipped,
+    language_choices,
+    ngettext,
+    shipped_language,
+    text_direction,
+    use_language,
+)
 from distributor.resources import TEMPLATES_DIR
 from distributor.services import subscribers as subscriber_service
 from distributor.services.activation import take_activated
@@ -52,7 +88,12 @@ install_in(templates.env)
 HONEYPOT_FIELD = "website"
 RATE_WINDOW_SECONDS = 3600.0
 MAX_FORM_BYTES = 16_384
-LANGUAGES = (("en", "English"), ("zh", "中文"))
+# The languages a reader can choose: every shipped language, in its own name. ``zh`` (taken
+# before Simplified and Traditional Chinese were told apart) is still accepted: it reads as
+# ``zh-Hans``.
+LANGUAGES: tuple[tuple[str, str], ...] = tuple(language_choices())
+# Paths of the reader pages: their errors are reader pages too (see public_error_page).
+PUBLIC_PATH_PREFIXES = ("/signup", "/confirm", "/unsubscribe", "/preferences", "/newsletters")
 
 _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -65,7 +106,82 @@ _SECURITY_HEADERS = {
     ),
 }
 
+# Digits of the numbering systems our shipped locales use by default (CLDR); Babel formats
+# the separators of a locale but writes Latin digits.
+_DIGITS = {
+    "arab": "٠١٢٣٤٥٦٧٨٩",
+    "arabext": "۰۱۲۳۴۵۶۷۸۹",
+}
 
+
+# ------------------------------------------------------------------------------- language
+@dataclass(frozen=True, slots=True)
+class PageLanguage:
+    """The shipped language a page speaks, and whether ``Accept-Language`` chose it."""
+
+    tag: str
+    negotiated: bool = False
+
+
+def list_page_language(request: Request, list_language: str | None) -> PageLanguage:
+    """A page tied to one list speaks the list's language (when shipped)."""
+    if list_language and is_shipped(list_language):
+        return PageLanguage(shipped_language(list_language))
+    return reader_page_language(request)
+
+
+def reader_page_language(request: Request, saved: str | None = None) -> PageLanguage:
+    """A page not tied to one list: the reader's saved language, the browser's, English."""
+    if saved and is_shipped(saved):
+        return PageLanguage(shipped_language(saved))
+    asked = from_accept_language(request.headers.get("accept-language"))
+    return PageLanguage(asked or DEFAULT_LANGUAGE, negotiated=True)
+
+
+def _native_digits(text: str, tag: str) -> str:
+    digits = _DIGITS.get(babel_locale(tag).default_numbering_system)
+    if digits is None:
+        return text
+    return text.translate(str.maketrans("0123456789", digits))
+
+
+def format_number(number: int, tag: str | None = None) -> str:
+    """``number`` as the page's language writes it (separators and digits: ``۱٬۲۳۴`` in fa)."""
+    language = tag or current_language()
+    written = format_decimal(number, locale=babel_locale(language), numbering_system="default")
+    return _native_digits(written, language)
+
+
+def format_day(moment: date | datetime, tag: str | None = None) -> str:
+    """The date of ``moment`` in the page's language (``5 janvier 2026``, ``2026年1月5日``)."""
+    language = tag or current_language()
+    return _native_digits(format_date(moment, "long", locale=babel_locale(language)), language)
+
+
+def isolated(text: str | None) -> Markup:
+    """``text`` in ``<bdi>``: a name or title keeps its own direction inside a sentence."""
+    return Markup("<bdi>{}</bdi>").format(text or "")
+
+
+def with_title(message: str, title: str | None) -> Markup:
+    """A translated sentence with a list's title put in, the title isolated (``<bdi>``)."""
+    return escape(message) % {"title": isolated(title)}
+
+
+templates.env.globals.update(format_number=format_number, format_day=format_day)
+templates.env.filters["bdi"] = isolated
+
+
+def _language_name(tag: str) -> str:
+    """A saved language that is not shipped, named in itself (``Deutsch``), else its tag."""
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return locale.get_display_name(locale) or tag
+
+
+# ---------------------------------------------------------------------------------- pages
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -87,13 +203,26 @@ def public_page(
     context: dict[str, Any],
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    *,
+    language: PageLanguage,
 ) -> HTMLResponse:
-    """The reader page ``templates/web/public/<name>`` with the reader pages' security headers
-    (``headers`` override them)."""
+    """The reader page ``templates/web/public/<name>`` in ``language``, with the reader pages'
+    security headers (``headers`` override them)."""
     settings = _settings(request)
-    full = {"publisher": settings.PUBLISHER_NAME, "lang": "en", **context}
-    response = templates.TemplateResponse(request, f"public/{name}", full, status_code=status_code)
+    full = {
+        "publisher": settings.PUBLISHER_NAME,
+        "lang": language.tag,
+        "dir": text_direction(language.tag),
+        **context,
+    }
+    with use_language(language.tag):
+        response = templates.TemplateResponse(
+            request, f"public/{name}", full, status_code=status_code
+        )
     response.headers.update(_SECURITY_HEADERS)
+    response.headers["Content-Language"] = language.tag
+    if language.negotiated:
+        response.headers["Vary"] = "Accept-Language"
     response.headers.update(headers or {})
     return response
 
@@ -102,9 +231,11 @@ def message_page(
     request: Request,
     heading: str,
     *paragraphs: str,
+    language: PageLanguage,
     status_code: int = 200,
     link: tuple[str, str] | None = None,
 ) -> HTMLResponse:
+    """A page with a heading, paragraphs and a link, already worded in ``language``."""
     return public_page(
         request,
         "message.html.j2",
@@ -115,17 +246,98 @@ def message_page(
             "link_text": link[1] if link else None,
         },
         status_code,
+        language=language,
     )
 
 
 def _invalid_link(request: Request) -> HTMLResponse:
     # Says nothing about why: a forger learns nothing from the answer.
-    return message_page(
-        request,
-        "This link is not valid",
-        "The link may be incomplete. Please use the newest link from one of our emails.",
-        status_code=400,
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("This link is not valid"),
+            _("The link may be incomplete. Please use the newest link from one of our emails."),
+            language=language,
+            status_code=400,
+        )
+
+
+def no_such_newsletter(request: Request) -> HTMLResponse:
+    """The 404 page for a list that does not exist or is private (the browser's language)."""
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("No such newsletter"),
+            _("There is no public newsletter at this address. Please check the link."),
+            language=language,
+            status_code=404,
+        )
+
+
+def _unreadable_form(request: Request) -> HTMLResponse:
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("The form could not be read"),
+            _("Please go back, reload the page and try again."),
+            language=language,
+            status_code=400,
+        )
+
+
+async def public_error_page(request: Request, exc: Exception) -> Response:
+    """A page that does not exist (404) or a method it does not take (405) on the reader
+    pages' paths, for a browser: a reader page in the browser's language. Anything else (the
+    edge's 413 with its reason, other paths, JSON clients) gets FastAPI's usual answer."""
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
+    if exc.status_code not in (404, 405) or not _wants_reader_page(request):
+        return await http_exception_handler(request, exc)
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        if exc.status_code == 404:
+            heading, paragraph = (
+                _("Page not found"),
+                _("There is nothing at this address. Please check the link."),
+            )
+        else:
+            heading, paragraph = (
+                _("This request could not be handled"),
+                _("Please go back, reload the page and try again."),
+            )
+        response = message_page(
+            request, heading, paragraph, language=language, status_code=exc.status_code
+        )
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def public_server_error_page(request: Request, exc: Exception) -> Response:
+    """An unexpected failure (500) on a reader page's path, for a browser: a reader page in the
+    browser's language saying so. Elsewhere the plain 500 as before. The error is still
+    logged by the server."""
+    if not _wants_reader_page(request):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("Something went wrong on our side"),
+            _("Nothing was changed. Please try again in a few minutes."),
+            language=language,
+            status_code=500,
+        )
+
+
+def _wants_reader_page(request: Request) -> bool:
+    path = request.url.path
+    on_reader_path = any(
+        path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PATH_PREFIXES
     )
+    return on_reader_path and not _wants_json(request) and not path.endswith(".atom")
 
 
 def _claims(request: Request, purpose: str, token: str, max_age: int | None) -> TokenClaims | None:
@@ -187,29 +399,31 @@ def signup_form(request: Request, list_name: str) -> Response:
         mailing_list = subscriber_service.find_list(session, list_name)
         # A private list answers like a missing one: its name and title stay unknown.
         if mailing_list is None or not subscriber_service.is_public(mailing_list):
-            return message_page(request, "No such newsletter", status_code=404)
+            return no_such_newsletter(request)
+        language = list_page_language(request, mailing_list.language)
         if mailing_list.archived_at is not None:
-            return _closed(request, mailing_list.title)
+            return _closed(request, mailing_list.title, language)
         context = {
             "list_name": mailing_list.name,
             "list_title": mailing_list.title,
             "description": mailing_list.description,
             "double": mailing_list.opt_in == "double",
-            "lang": mailing_list.language,
             "email": "",
             "error": None,
         }
-    return public_page(request, "signup.html.j2", context)
+    return public_page(request, "signup.html.j2", context, language=language)
 
 
-def _closed(request: Request, title: str) -> Response:
+def _closed(request: Request, title: str, language: PageLanguage) -> Response:
     """The answer for an archived list: it takes no new readers (410 Gone)."""
-    return message_page(
-        request,
-        "This newsletter is closed",
-        f"{title} no longer takes new readers.",
-        status_code=410,
-    )
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("This newsletter is closed"),
+            with_title(_("%(title)s no longer takes new readers."), title),
+            language=language,
+            status_code=410,
+        )
 
 
 async def _signup_fields(request: Request) -> dict[str, str] | None:
@@ -241,20 +455,30 @@ async def signup_submit(request: Request, list_name: str) -> Response:
                 429,
                 **{"Retry-After": wait},
             )
-        response = message_page(
-            request,
-            "Please try again later",
-            "Too many signups came from your network.",
-            status_code=429,
-        )
+        language = reader_page_language(request)
+        with use_language(language.tag):
+            response = message_page(
+                request,
+                _("Please try again later"),
+                _("Too many signups came from your network."),
+                language=language,
+                status_code=429,
+            )
         response.headers["Retry-After"] = wait
         return response
     fields = await _signup_fields(request)
     if fields is None:
         if as_json:
             return _json({"error": "send a JSON object or a form with an email field"}, 400)
-        return message_page(request, "The form could not be read", status_code=400)
+        return _unreadable_form(request)
     return await run_in_threadpool(_signup, request, list_name, fields, as_json)
+
+
+def _signup_error(exc: subscriber_service.SubscriberError, email: str) -> str:
+    """What the signup form says about ``exc`` (in the language in force)."""
+    if email_problem(email):
+        return _("Please enter a valid email address, such as name@example.org.")
+    return _("Please check your details and try again.")
 
 
 def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: bool) -> Response:
@@ -265,16 +489,13 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
         if mailing_list is None or not subscriber_service.is_public(mailing_list):
             if as_json:
                 return _json({"error": f"no newsletter named {list_name!r}"}, 404)
-            return message_page(request, "No such newsletter", status_code=404)
+            return no_such_newsletter(request)
+        language = list_page_language(request, mailing_list.language)
         if mailing_list.archived_at is not None:
             if as_json:
                 return _json({"error": f"the newsletter {list_name!r} is closed"}, 410)
-            return _closed(request, mailing_list.title)
-        title, double, language = (
-            mailing_list.title,
-            mailing_list.opt_in == "double",
-            mailing_list.language,
-        )
+            return _closed(request, mailing_list.title, language)
+        title, double = mailing_list.title, mailing_list.opt_in == "double"
         if fields.get(HONEYPOT_FIELD, "").strip():
             # A bot filled the hidden field: answer as if it worked, store nothing.
             log.info("signup honeypot triggered on list %s", list_name)
@@ -290,6 +511,8 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             except subscriber_service.SubscriberError as exc:
                 if as_json:
                     return _json({"error": str(exc), "field": "email"}, 422)
+                with use_language(language.tag):
+                    error = _signup_error(exc, email)
                 return public_page(
                     request,
                     "signup.html.j2",
@@ -298,11 +521,11 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
                         "list_title": title,
                         "description": mailing_list.description,
                         "double": double,
-                        "lang": language,
                         "email": email,
-                        "error": f"Please check your details: {exc}.",
+                        "error": error,
                     },
                     422,
+                    language=language,
                 )
         activated = take_activated(session)
     if result is not None and result.send_confirmation and result.subscriber_id is not None:
@@ -311,15 +534,24 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
     status = "confirmation_sent" if double else "subscribed"
     if as_json:
         return _json({"status": status, "list": list_name})
-    if double:
+    with use_language(language.tag):
+        if double:
+            return message_page(
+                request,
+                _("Check your inbox"),
+                with_title(
+                    _("We have sent a link to confirm your subscription to %(title)s."), title
+                ),
+                _("If it does not arrive within a few minutes, look in your spam folder."),
+                *_cooldown_note(settings),
+                language=language,
+            )
         return message_page(
             request,
-            "Check your inbox",
-            f"We have sent a link to confirm your subscription to {title}.",
-            "If it does not arrive within a few minutes, look in your spam folder.",
-            *_cooldown_note(settings),
+            _("You are subscribed"),
+            with_title(_("Welcome to %(title)s."), title),
+            language=language,
         )
-    return message_page(request, "You are subscribed", f"Welcome to {title}.")
 
 
 def _cooldown_note(settings: Settings) -> tuple[str, ...]:
@@ -329,27 +561,47 @@ def _cooldown_note(settings: Settings) -> tuple[str, ...]:
         return ()
     if seconds < 3600:
         minutes = max(1, round(seconds / 60))
-        span = "minute" if minutes == 1 else f"{minutes} minutes"
+        note = ngettext(
+            "We send an address at most one such email every minute: if you asked before,"
+            " please use the link in that email.",
+            "We send an address at most one such email every %(number)s minutes: if you asked"
+            " before, please use the link in that email.",
+            minutes,
+        ) % {"number": format_number(minutes)}
     else:
         hours = round(seconds / 3600)
-        span = "hour" if hours == 1 else f"{hours} hours"
-    return (
-        f"We send an address at most one such email every {span}: if you asked before,"
-        " please use the link in that email.",
-    )
+        note = ngettext(
+            "We send an address at most one such email every hour: if you asked before,"
+            " please use the link in that email.",
+            "We send an address at most one such email every %(number)s hours: if you asked"
+            " before, please use the link in that email.",
+            hours,
+        ) % {"number": format_number(hours)}
+    return (note,)
 
 
 # --------------------------------------------------------------------------------- confirm
+def _list_of(request: Request, list_id: int) -> tuple[str | None, PageLanguage]:
+    """The title of a token's list and the language its pages speak."""
+    with unit_of_work(_settings(request).database_url) as session:
+        mailing_list = session.get(MailingList, list_id)
+        if mailing_list is None:
+            return None, reader_page_language(request)
+        return mailing_list.title, list_page_language(request, mailing_list.language)
+
+
 @router.get("/confirm/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str) -> Response:
     """A page with a Confirm button; a GET alone changes nothing (mail scanners follow links)."""
     claims = _claims(request, CONFIRM_PURPOSE, token, subscriber_service.CONFIRM_MAX_AGE_SECONDS)
     if claims is None:
         return _invalid_link(request)
-    with unit_of_work(_settings(request).database_url) as session:
-        mailing_list = session.get(MailingList, claims.list_id)
-        title = mailing_list.title if mailing_list is not None else "this newsletter"
-    return public_page(request, "confirm.html.j2", {"list_title": title, "token": token})
+    title, language = _list_of(request, claims.list_id)
+    with use_language(language.tag):
+        shown = title if title is not None else _("this newsletter")
+    return public_page(
+        request, "confirm.html.j2", {"list_title": shown, "token": token}, language=language
+    )
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse)
@@ -372,20 +624,24 @@ def confirm(request: Request, token: str) -> Response:
         "",
         make_token(settings.secret_key(), MANAGE_PURPOSE, claims.subscriber_id, claims.list_id),
     )
-    if result.confirmed:
-        return message_page(
-            request,
-            "Subscription confirmed",
-            f"Thank you: you will receive {result.list_title}.",
-            link=(manage, "Manage your subscriptions"),
-        )
-    if result.outcome == "left_since":
-        return message_page(
-            request,
-            "You left this newsletter",
-            "You unsubscribed after this link was sent, so it no longer subscribes you.",
-            link=(manage, "Subscribe again on your preferences page"),
-        )
+    _title, language = _list_of(request, claims.list_id)
+    with use_language(language.tag):
+        if result.confirmed:
+            return message_page(
+                request,
+                _("Subscription confirmed"),
+                with_title(_("Thank you: you will receive %(title)s."), result.list_title),
+                language=language,
+                link=(manage, _("Manage your subscriptions")),
+            )
+        if result.outcome == "left_since":
+            return message_page(
+                request,
+                _("You left this newsletter"),
+                _("You unsubscribed after this link was sent, so it no longer subscribes you."),
+                language=language,
+                link=(manage, _("Subscribe again on your preferences page")),
+            )
     return _invalid_link(request)
 
 
@@ -396,10 +652,12 @@ def unsubscribe_page(request: Request, token: str) -> Response:
     claims = _claims(request, MANAGE_PURPOSE, token, None)
     if claims is None:
         return _invalid_link(request)
-    with unit_of_work(_settings(request).database_url) as session:
-        mailing_list = session.get(MailingList, claims.list_id)
-        title = mailing_list.title if mailing_list is not None else "this newsletter"
-    return public_page(request, "unsubscribe.html.j2", {"list_title": title, "token": token})
+    title, language = _list_of(request, claims.list_id)
+    with use_language(language.tag):
+        shown = title if title is not None else _("this newsletter")
+    return public_page(
+        request, "unsubscribe.html.j2", {"list_title": shown, "token": token}, language=language
+    )
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -413,15 +671,42 @@ def unsubscribe_now(request: Request, token: str) -> Response:
         return _invalid_link(request)
     with unit_of_work(_settings(request).database_url) as session:
         title = subscriber_service.unsubscribe_member(session, claims.subscriber_id, claims.list_id)
-    return message_page(
-        request,
-        "You are unsubscribed",
-        f"You will not receive {title or 'this newsletter'} any more.",
-        link=(f"/preferences/{token}", "Changed your mind? Manage your subscriptions"),
-    )
+    _title, language = _list_of(request, claims.list_id)
+    with use_language(language.tag):
+        gone: str
+        if title:
+            gone = with_title(_("You will not receive %(title)s any more."), title)
+        else:
+            gone = _("You will not receive this newsletter any more.")
+        return message_page(
+            request,
+            _("You are unsubscribed"),
+            gone,
+            language=language,
+            link=(f"/preferences/{token}", _("Changed your mind? Manage your subscriptions")),
+        )
 
 
 # ----------------------------------------------------------------------------- preferences
+def _language_options(saved: str | None) -> tuple[list[tuple[str, str]], str]:
+    """The language menu (tag, own name) and the tag selected in it for a ``saved`` language.
+
+    ``zh`` (saved before Simplified and Traditional Chinese were told apart) selects
+    Simplified Chinese. Another saved language that is not on the menu (``es-MX``, ``de``)
+    is added to it, so saving the page keeps it.
+    """
+    options = list(LANGUAGES)
+    exact = language_tag_or_none(saved)
+    if exact is None:
+        return options, ""
+    if exact == "zh":
+        return options, "zh-Hans"
+    if exact in {tag for tag, _name in options}:
+        return options, exact
+    options.append((exact, _language_name(exact)))
+    return options, exact
+
+
 def _preferences_page(
     request: Request,
     token: str,
@@ -431,25 +716,39 @@ def _preferences_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    options, chosen = _language_options(prefs.language)
     return public_page(
         request,
         "preferences.html.j2",
         {
             "prefs": prefs,
             "token": token,
-            "languages": LANGUAGES,
+            "languages": options,
+            "chosen_language": chosen,
             "saved": saved,
             "error": error,
-            "lang": prefs.language or "en",
         },
         status_code,
+        language=reader_page_language(request, prefs.language),
     )
 
 
 def _gone(request: Request) -> HTMLResponse:
-    return message_page(
-        request, "Nothing to manage", "We keep no subscriptions for this link.", status_code=404
-    )
+    language = reader_page_language(request)
+    with use_language(language.tag):
+        return message_page(
+            request,
+            _("Nothing to manage"),
+            _("We keep no subscriptions for this link."),
+            language=language,
+            status_code=404,
+        )
+
+
+def _saved_language(request: Request, subscriber_id: int) -> str | None:
+    with unit_of_work(_settings(request).database_url) as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        return subscriber.language if subscriber is not None else None
 
 
 def _preferences_claims(request: Request, token: str) -> TokenClaims | Response:
@@ -464,16 +763,29 @@ def _preferences_claims(request: Request, token: str) -> TokenClaims | Response:
     try:
         return read_token(settings.secret_key(), MANAGE_PURPOSE, token, max_age)
     except ExpiredToken:
-        return message_page(
-            request,
-            "This link has expired",
-            f"For your privacy, a link to your preferences works for"
-            f" {settings.PREFERENCES_LINK_MAX_AGE_DAYS} days. Every newsletter we send"
-            " carries a fresh one: please use the link in a recent email.",
-            "You can still unsubscribe with this link.",
-            link=(f"/unsubscribe/{token}", "Unsubscribe"),
-            status_code=410,
-        )
+        # Genuine but old: it still tells who the reader is, so the page speaks their language.
+        reader = read_token(settings.secret_key(), MANAGE_PURPOSE, token, None)
+        language = reader_page_language(request, _saved_language(request, reader.subscriber_id))
+        days = settings.PREFERENCES_LINK_MAX_AGE_DAYS
+        with use_language(language.tag):
+            return message_page(
+                request,
+                _("This link has expired"),
+                ngettext(
+                    "For your privacy, a link to your preferences works for %(number)s day."
+                    " Every newsletter we send carries a fresh one: please use the link in a"
+                    " recent email.",
+                    "For your privacy, a link to your preferences works for %(number)s days."
+                    " Every newsletter we send carries a fresh one: please use the link in a"
+                    " recent email.",
+                    days,
+                )
+                % {"number": format_number(days)},
+                _("You can still unsubscribe with this link."),
+                language=language,
+                link=(f"/unsubscribe/{token}", _("Unsubscribe")),
+                status_code=410,
+            )
     except InvalidToken as exc:
         log.info("refused a %s token: %s", MANAGE_PURPOSE, exc)
         return _invalid_link(request)
@@ -500,7 +812,7 @@ async def preferences_save(request: Request, token: str) -> Response:
         return claims
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        return message_page(request, "The form could not be read", status_code=400)
+        return _unreadable_form(request)
     form = await request.form()
     wanted: set[int] = set()
     for value in form.getlist("lists"):
@@ -511,6 +823,15 @@ async def preferences_save(request: Request, token: str) -> Response:
     return await run_in_threadpool(
         _save_preferences, request, token, claims, wanted=wanted, language=language, name=name
     )
+
+
+def _preferences_error(language: str, name: str) -> str:
+    """What the preferences page says about choices it could not save."""
+    if language.strip() and subscriber_service.language_problem(language):
+        return _("Please choose a language from the list.")
+    if name.strip() and subscriber_service.name_problem(normalise_space(name)):
+        return _("Please check your name: it is too long or contains characters we cannot keep.")
+    return _("Your choices could not be saved. Please check them and try again.")
 
 
 def _save_preferences(
@@ -527,12 +848,14 @@ def _save_preferences(
                 name=name or None,
             )
             activated = take_activated(session)
-    except subscriber_service.SubscriberError as exc:
+    except subscriber_service.SubscriberError:
         with unit_of_work(settings.database_url) as session:
             current = subscriber_service.preferences_of(session, claims.subscriber_id)
         if current is None:
             return _gone(request)
-        return _preferences_page(request, token, current, error=str(exc), status_code=422)
+        with use_language(reader_page_language(request, current.language).tag):
+            error = _preferences_error(language, name)
+        return _preferences_page(request, token, current, error=error, status_code=422)
     if prefs is None:
         return _gone(request)
     enqueue_welcomes(activated)
