@@ -72,7 +72,7 @@ class CaptionParts:
 
 
 def _clean_caption(text: str) -> str | None:
-    text = text.strip().rstrip("—–-|｜:：;；,，(（[【").strip()
+    text = text.strip().rstrip("—–-|｜:：;；,，،؛(（[【").strip()
     return text or None
 
 
