@@ -198,10 +198,21 @@ def _pieces(form: str, *, loose_spaces: bool, words: bool) -> list[str]:
         run_words = run.split(" ")
         for first in range(len(run_words)):
             for last in range(first + 1, len(run_words) + 1):
-                piece = " ".join(run_words[first:last])
-                if piece and sum(c in _VARIANT_CLASS for c in piece) <= 1:
+                piece = _one_variant_at_most(" ".join(run_words[first:last]))
+                if piece:
                     pieces.append(piece)
     return pieces
+
+
+def _one_variant_at_most(piece: str) -> str:
+    """``piece``, or its longest stretch holding one Arabic-script letter variant at most (a
+    hint is looked for in each spelling: two variants would make nine)."""
+    variants = [index for index, character in enumerate(piece) if character in _VARIANT_CLASS]
+    if len(variants) <= 1:
+        return piece
+    bounds = [-1, *variants, len(piece)]
+    stretches = (piece[bounds[i] + 1 : bounds[i + 2]] for i in range(len(bounds) - 2))
+    return max(stretches, key=len)
 
 
 def _spellings(piece: str) -> list[str]:
@@ -242,6 +253,19 @@ class Hints:
             pieces = _pieces(form, loose_spaces=loose_spaces, words=words)
             if not pieces:
                 return cls((), always=True)
+            chinese = {
+                piece[start:end]
+                for piece in pieces
+                if _CJK.search(piece)
+                for start in range(len(piece))
+                for end in range(start + 2, len(piece) + 1)
+                if _CJK.fullmatch(piece[start:end])
+            }
+            if chinese:
+                # Chinese is written without spaces: any two characters of it will do ("作者"
+                # stands for "关于作者", "作者简介", "關於作者"...).
+                candidates.append(chinese)
+                continue
             if words:
                 # One word each: the last (a heading ends with its noun: "About the author",
                 # "Sobre el autor", "عن الكاتبة", "درباره‌ی نویسنده").
@@ -281,6 +305,37 @@ class Hints:
                 return True
         return has_odd_letters(lowered)
 
+    def for_scripts(self, scripts: frozenset[str]) -> Hints:
+        """These hints for a story written in ``scripts`` (see :func:`scripts_of`): the words
+        in another script are left out (a text cannot hold them)."""
+        if self.always:
+            return self
+        keep = [index for index, word in enumerate(self.words) if _scripts_of_word(word) <= scripts]
+        return Hints(
+            tuple(self.words[index] for index in keep),
+            forms_of=tuple(self.forms_of[index] for index in keep) if self.forms_of else (),
+        )
+
+
+# Scripts whose hints are left out of stories without a character of them (a cheap scan of
+# the whole story spares testing every paragraph for them).
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+SCRIPT_SETS = tuple(
+    frozenset(s) for s in ((), ("cjk",), ("arabic",), ("cjk", "arabic"))
+)  # fmt: skip
+
+
+def scripts_of(text: str) -> frozenset[str]:
+    """Which of the scripts that have hints of their own ``text`` holds a character of."""
+    cjk = _CJK.search(text) is not None
+    arabic = _ARABIC.search(text) is not None
+    return SCRIPT_SETS[cjk + 2 * arabic]
+
+
+def _scripts_of_word(word: str) -> frozenset[str]:
+    return scripts_of(word)
+
 
 def has_odd_letters(lowered: str) -> bool:
     """Whether ``lowered`` holds a letter of :data:`ODD_LOWERED`."""
@@ -315,12 +370,21 @@ class PhraseIndex:
 
     def search(self, text: str, lowered: str) -> bool:
         """Whether a phrase is in ``text`` (``lowered`` is ``text.lower()``)."""
-        if self.hints.always or has_odd_letters(lowered):
+        hints = self.hints
+        if hints.always or has_odd_letters(lowered):
             return self.every.search(text) is not None
-        for word, pattern in zip(self.hints.words, self.by_hint, strict=True):
-            if word in lowered and pattern.search(text):
+        for index, word in enumerate(hints.words):
+            if word in lowered and self.by_hint[index].search(text):
                 return True
         return False
+
+    def for_scripts(self, scripts: frozenset[str]) -> PhraseIndex:
+        """This index for a story written in ``scripts`` (see :meth:`Hints.for_scripts`)."""
+        hints = self.hints.for_scripts(scripts)
+        if hints.always:
+            return self
+        by_hint = dict(zip(self.hints.words, self.by_hint, strict=True))
+        return PhraseIndex(hints, self.every, tuple(by_hint[word] for word in hints.words))
 
 
 def first_characters(forms: Iterable[str]) -> frozenset[str]:
@@ -365,10 +429,12 @@ class IngestForms:
     bio_heading: re.Pattern[str]
     bio_inline: re.Pattern[str]
     bio_hints: Hints
+    bio_hints_by_scripts: dict[frozenset[str], Hints]
     # notes: a label or start at the start, or a phrase anywhere
     note_start: re.Pattern[str]
     note_first: frozenset[str]
     note_phrases: PhraseIndex
+    note_phrases_by_scripts: dict[frozenset[str], PhraseIndex]
     end_note: re.Pattern[str]
     # the reprint credit block
     reprint_line: re.Pattern[str]
@@ -496,6 +562,8 @@ def build_forms(tables: Iterable[FormTable]) -> IngestForms:
         r"\s*(" + alternation([*bios, *links], loose_spaces=True) + r")\s*" + COLON, flags
     )
     reprint_hints = Hints.of([*authors, *bios], loose_spaces=True)
+    bio_hints = Hints.of(headings, words=True)
+    note_phrases = PhraseIndex.of(phrases, flags)
 
     return IngestForms(
         credit_labelled=credit_labelled,
@@ -515,10 +583,14 @@ def build_forms(tables: Iterable[FormTable]) -> IngestForms:
         name_split=name_split,
         bio_heading=bio_heading,
         bio_inline=bio_inline,
-        bio_hints=Hints.of(headings, words=True),
+        bio_hints=bio_hints,
+        bio_hints_by_scripts={scripts: bio_hints.for_scripts(scripts) for scripts in SCRIPT_SETS},
         note_start=note_start,
         note_first=first_characters([*note_labels, *note_starts]),
-        note_phrases=PhraseIndex.of(phrases, flags),
+        note_phrases=note_phrases,
+        note_phrases_by_scripts={
+            scripts: note_phrases.for_scripts(scripts) for scripts in SCRIPT_SETS
+        },
         end_note=end_note,
         reprint_line=reprint_line,
         reprint_run_in=reprint_run_in,

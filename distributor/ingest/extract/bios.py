@@ -12,6 +12,7 @@ from lxml import etree
 from distributor.domain.articles import Author
 from distributor.domain.text import normalise_space
 from distributor.ingest.extract.markup import (
+    _TEXT_CACHE,
     HEADING_TAGS,
     _lowered,
     _remove,
@@ -81,7 +82,8 @@ def _may_hold_bio_heading(text: str, lowered: str | None = None) -> bool:
     """False when no part of ``text`` can match a bio heading or an inline bio (each holds one
     of the bio hints, see :class:`distributor.ingest.forms.Hints`); ``lowered`` is
     ``text.lower()`` when the caller has it."""
-    return ingest_forms().bio_hints.may_hold(text.lower() if lowered is None else lowered)
+    hints = _TEXT_CACHE.bio_hints or ingest_forms().bio_hints
+    return hints.may_hold(text.lower() if lowered is None else lowered)
 
 
 def _merge_bio_paragraphs(bios: list[BioBlock]) -> list[BioBlock]:

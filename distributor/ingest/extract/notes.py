@@ -7,6 +7,7 @@ from __future__ import annotations
 from lxml import etree
 
 from distributor.ingest.extract.markup import (
+    _TEXT_CACHE,
     HEADING_TAGS,
     _holds_image,
     _lowered,
@@ -21,7 +22,8 @@ def _is_note(text: str) -> bool:
     forms = ingest_forms()
     if text[:1] in forms.note_first and forms.note_start.match(text):
         return True
-    return forms.note_phrases.search(text, _lowered(text))
+    phrases = _TEXT_CACHE.note_phrases or forms.note_phrases
+    return phrases.search(text, _lowered(text))
 
 
 def _take_notes(blocks: list[etree._Element]) -> list[str]:
