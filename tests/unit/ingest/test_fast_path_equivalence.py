@@ -235,6 +235,17 @@ BLOCKS = [
     "<p>About  the\u00a0author</p>", "<p>about them all</p>", "<p>AUTHOR B</p>",
     "<p>Note: a last word</p>", "<p>The post X appeared first on Y.</p>", "<p> </p>",
     "<p>İstanbul, ſhare, ı</p>", "<h2>Title</h2>",
+    # Every shipped language's forms (and their scripts, which decide which hints are tried).
+    "<p>文／林怡君</p>", "<h3>關於作者</h3>", "<p>作者簡介：林怡君，自由撰稿人。</p>",
+    "<p>應受訪者要求，文中人名皆為化名。</p>", "<p>清晨的漁港。攝影：王小明</p>",
+    "<p>Por Lucía Fernández y Marcos Ibáñez</p>", "<h3>Sobre la autora</h3>",
+    "<p>*Los nombres han sido cambiados.</p>", "<p>La lonja. Foto de EFE</p>",
+    "<p>Par Camille Durand</p>", "<h3>À propos de l’autrice</h3>",
+    "<p>Les prénoms ont été modifiés.</p>", "<p>Le port. Crédit photo\u00a0: Léa Martin</p>",
+    "<p>بقلم سارة المنصوري</p>", "<h3>عن الكاتبة</h3>", "<p>تم تغيير الأسماء لحماية المصادر.</p>",
+    "<p>قوارب الصيد. تصوير: محمد عادل</p>", "<p>نوشته‌ی مریم احمدی</p>",
+    "<h3>درباره‌ی نویسنده</h3>", "<p>نام‌ها تغییر کرده‌اند.</p>", "<p>اسامي تغيير كرده اند.</p>",
+    "<p>بندر در سحر. عکس: علی رضایی</p>", "<p>سارة صحفية. مريم روزنامه‌نگار است.</p>",
 ]  # fmt: skip
 
 
