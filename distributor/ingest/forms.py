@@ -388,16 +388,22 @@ class PhraseIndex:
 
 
 def first_characters(forms: Iterable[str]) -> frozenset[str]:
-    """Every character a text matched (case-insensitively) by one of ``forms`` may start with."""
+    """Every character a text matched (case-insensitively) by one of ``forms`` may start with
+    (a form starting with an apostrophe or a ZWNJ, which may be left out, may also start with
+    what follows it); texts are whitespace-normalised."""
     found: set[str] = set()
     for form in forms:
-        first = form[0]
-        group = next((g for g in _VARIANTS if first in g), first)
-        for character in group:
-            found.update({character, character.lower(), character.upper()})
-            found.update(_ODD_EQUIVALENTS.get(character.lower(), ""))
-        if first in _APOSTROPHES or first == " ":
-            return frozenset()  # never so in a checked table; safe: nothing is skipped
+        for position, first in enumerate(form):
+            if first in _APOSTROPHES:
+                found.update(_APOSTROPHES)
+            elif first == _ZWNJ:
+                found.add(_ZWNJ)  # (or a space: never the start of a whitespace-normalised text)
+            group = next((g for g in _VARIANTS if first in g), first)
+            for character in group:
+                found.update({character, character.lower(), character.upper()})
+                found.update(_ODD_EQUIVALENTS.get(character.lower(), ""))
+            if (first not in _APOSTROPHES and first != _ZWNJ) or position == len(form) - 1:
+                break
     return frozenset(c for c in found if len(c) == 1)
 
 

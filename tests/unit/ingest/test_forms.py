@@ -253,3 +253,11 @@ def test_the_hints_know_every_letter_the_patterns_fold() -> None:
         pattern = form_pattern(first)
         for matched in set(re.findall(pattern, every_character, re.IGNORECASE)):
             assert matched in FORMS.note_first, (first, matched)
+
+
+def test_a_note_label_may_start_with_an_apostrophe_that_is_left_out() -> None:
+    table = parse_table('[note]\nlabels = ["\'Tis noted"]\n', "xx/ingest.toml")
+    forms = build_forms([table])
+    for text in ("’Tis noted: a", "Tis noted: a", "'tis noted: a"):
+        assert text[0] in forms.note_first, text
+        assert forms.note_start.match(text), text
