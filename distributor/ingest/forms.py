@@ -445,8 +445,7 @@ class IngestForms:
     # the reprint credit block
     reprint_line: re.Pattern[str]
     reprint_run_in: re.Pattern[str]
-    reprint_hints: tuple[str, ...]
-    sources: tuple[str, ...]
+    reprint_hints: Hints
 
 
 def build_forms(tables: Iterable[FormTable]) -> IngestForms:
@@ -600,8 +599,7 @@ def build_forms(tables: Iterable[FormTable]) -> IngestForms:
         end_note=end_note,
         reprint_line=reprint_line,
         reprint_run_in=reprint_run_in,
-        reprint_hints=reprint_hints.words if not reprint_hints.always else ("",),
-        sources=tuple(sources),
+        reprint_hints=reprint_hints,
     )
 
 

@@ -428,3 +428,29 @@ def test_more_note_forms(language: str, note: str) -> None:
     article = read(Story(**{**story.__dict__, "note": note}))
     assert article.notes == (note,)
     assert note not in article.body_html
+
+
+@pytest.mark.parametrize(
+    ("block", "name", "bio", "notes"),
+    [
+        ("本文作者：許清和<br>作者簡介：自由撰稿人，關注漁業。<br>原文連結：https://example.org/a",
+         "許清和", "自由撰稿人，關注漁業。", ("原文連結：https://example.org/a",)),
+        ("本文作者：许清和<br>作者简介：自由撰稿人，关注渔业。 原文链接：https://example.org/a",
+         "许清和", "自由撰稿人，关注渔业。", ("原文链接：https://example.org/a",)),
+    ],
+    ids=["zh-Hant", "zh-Hans"],
+)  # fmt: skip
+def test_reprint_block_at_the_end_gives_author_bio_and_notes(
+    block: str, name: str, bio: str, notes: tuple[str, ...]
+) -> None:
+    story = STORIES["zh-Hant"]
+    body = story.body().replace(
+        f"<p>{story.note}</p><h3>{story.bio_heading}</h3><p>{story.bio}</p>", f"<p>{block}</p>"
+    )
+    assert body != story.body()
+    data = feed_of(story).replace(story.body().encode(), body.encode())
+    data = data.replace(f"<p>{story.byline}</p>".encode(), b"")
+    (article,), _ = parse_feed(data, "harbour.rss", BASE)
+    assert [(a.name, a.bio) for a in article.authors] == [(name, bio)]
+    assert article.notes == notes
+    assert "本文作者" not in article.body_html

@@ -26,7 +26,7 @@ def _take_chinese_credit_block(
     forms = ingest_forms()
     for block in reversed(blocks[-4:]):
         # A block holding no author or bio label's hint cannot be the credit.
-        if block.getparent() is None or not _holds_any(_text(block), forms.reprint_hints):
+        if block.getparent() is None or not forms.reprint_hints.may_hold(_text(block).lower()):
             continue
         lines = [
             normalise_space(line)
@@ -68,8 +68,3 @@ def _block_lines(block: etree._Element) -> str:
             pieces.append(node.tail)
     text = "".join(pieces)
     return ingest_forms().reprint_run_in.sub(r"\n\1：", text)
-
-
-def _holds_any(text: str, hints: tuple[str, ...]) -> bool:
-    lowered = text.lower()
-    return any(hint in lowered for hint in hints)
