@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hanzidentifier import helpers as hanzi
 
 from distributor.i18n import LOCALE_DIR, SHIPPED_LANGUAGES
 from distributor.ingest.credits import split_caption
@@ -261,3 +262,20 @@ def test_a_note_label_may_start_with_an_apostrophe_that_is_left_out() -> None:
     for text in ("’Tis noted: a", "Tis noted: a", "'tis noted: a"):
         assert text[0] in forms.note_first, text
         assert forms.note_start.match(text), text
+
+
+def test_the_chinese_tables_are_written_in_their_own_script() -> None:
+    simplified_only = frozenset(hanzi.SIMPLIFIED_CHARACTERS) - frozenset(
+        hanzi.TRADITIONAL_CHARACTERS
+    )
+    traditional_only = frozenset(hanzi.TRADITIONAL_CHARACTERS) - frozenset(
+        hanzi.SIMPLIFIED_CHARACTERS
+    )
+    assert {"图", "摄"} <= simplified_only  # the check checks something
+    assert {"圖", "攝"} <= traditional_only
+    for source, wrong in (("zh_Hant", simplified_only), ("zh_Hans", traditional_only)):
+        table = next(t for t in TABLES if t.source.startswith(f"{source}/"))
+        for keys in table.sections.values():
+            for forms in keys.values():
+                for form in forms:
+                    assert not set(form) & wrong, (source, form)
