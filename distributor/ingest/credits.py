@@ -18,7 +18,7 @@ language is tried on every line):
 - copyright: ``© X``, ``(c) X``, ``Copyright X`` and the trailing ``X ©``;
 - the pipe form ``说明 | 极客公园制图``.
 
-Pure functions: no I/O.
+Pure functions (the form tables, package data, are read once per process).
 """
 
 from __future__ import annotations
