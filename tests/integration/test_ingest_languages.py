@@ -385,6 +385,7 @@ BIO_FORMS = [
     ("ar", "عن الكاتب", True),
     ("fa", "درباره نویسنده", False),
     ("fa", "دربارهٔ نویسنده", True),
+    ("fa", "دربارۀ نویسنده", False),  # the ezafe as one letter
     ("fa", "درباره ي نويسنده", False),  # Arabic yeh, a space for the ZWNJ
 ]  # fmt: skip
 
