@@ -4,19 +4,21 @@ Newsroom CMSs rarely give the credit as a field; it sits at the end of the capti
 handful of house forms. :func:`split_caption` recognises them and returns the two parts; the
 credit is the party credited, without its label ("Photo by Jane Doe" gives "Jane Doe").
 
-Recognised forms (case-insensitive, at the end of the line):
+Recognised forms (case-insensitive, at the end of the line), each language's in its table
+(``distributor/locale/<locale>/ingest.toml``, read by :mod:`distributor.ingest.forms`; every
+language is tried on every line):
 
-- labelled: ``Credit: X``, ``Credits: X``, ``Image credit(s): X``, ``Photo credit: X``,
-  ``Photo: X``, ``Photos: X``, ``Photograph: X``, ``Picture: X``, ``Image: X``,
-  ``Illustration: X``, ``Source: X``;
-- ``Photo by X`` / ``Photos by X`` / ``Photograph by X`` / ``Illustration by X`` / ``Image by X``;
-- ``Courtesy of X`` / ``Courtesy X`` (kept whole: "courtesy" says how the image was obtained);
-- an agency parenthesis: ``(X/Getty Images)``, ``(AP Photo/X)``, ``(Reuters)``;
+- labelled: ``Credit: X``, ``Photo: X``, ``摄影：X``, ``攝影：X``, ``Crédit photo : X``,
+  ``تصوير: X``, ``عکس: X`` (full- or half-width colon, optionally inside （…）), and slashed:
+  ``圖／X``;
+- ``Photo by X``, ``Foto de X`` (before a capital), ``بعدسة X``, ``عکس از X``;
+- ``Courtesy of X``, ``Cortesía de X``, ``Avec l'aimable autorisation de X`` (kept whole:
+  "courtesy" says how the image was obtained);
+- an agency parenthesis: ``(X/Getty Images)``, ``(AP Photo/X)``, ``(Reuters)``, ``(中央社)``;
 - copyright: ``© X``, ``(c) X``, ``Copyright X`` and the trailing ``X ©``;
-- Chinese: ``图片来源：X``, ``图片：X``, ``摄影：X``, ``图：X``, ``来源：X`` (full- or half-width
-  colon, optionally inside （…）), and the pipe form ``说明 | 极客公园制图``.
+- the pipe form ``说明 | 极客公园制图``.
 
-Pure functions: no I/O.
+Pure functions (the form tables, package data, are read once per process).
 """
 
 from __future__ import annotations
@@ -25,78 +27,40 @@ import re
 from dataclasses import dataclass
 
 from distributor.domain.text import normalise_space
+from distributor.ingest.forms import ingest_forms
 
 _SPACE = re.compile(r"\s+")
 
-# Where a credit label may start: the beginning, or after a sentence end / separator.
-_BOUNDARY = r"(?:^|(?<=[\s.!?;:,。！？；，、|｜(（\[【—–-]))"
-
-_LABELLED = re.compile(
-    _BOUNDARY
-    + r"[(\[（【]?\s*(?P<label>(?:image|photo|picture|photograph)?\s*credits?|photos?|photograph|"
-    r"pictures?|images?|illustration|graphics?|source)\s*[:：]\s*(?P<credit>[^\n]+?)"
-    r"\s*[)\]）】]?\s*\.?\s*$",
-    re.IGNORECASE,
-)
-_BY = re.compile(
-    _BOUNDARY
-    + r"[(\[（]?\s*(?:photos?|photographs?|pictures?|images?|illustrations?|graphics?|video)"
-    r"\s+by\s+(?P<credit>[^\n]+?)\s*[)\]）]?\s*\.?\s*$",
-    re.IGNORECASE,
-)
-_COURTESY = re.compile(
-    _BOUNDARY + r"[(\[（]?\s*(?P<credit>courtesy(?:\s+of)?\s+[^\n]+?)\s*[)\]）]?\s*\.?\s*$",
-    re.IGNORECASE,
-)
-_AGENCIES = (
-    r"getty|reuters|\bap\b|afp|epa|shutterstock|\brex\b|alamy|xinhua|新华社|视觉中国|vcg|"
-    r"bloomberg|\bpa\b|anadolu|sopa|nurphoto|imago|corbis|magnum|associated press"
-)
-# The slash of "(Name/Agency)" and "(AP Photo/Name)"; a slash between two digits is a date or
-# a version list ("Windows 7/8/10"), and a parenthesis holding a "。" is a sentence.
-_AGENCY_PAREN = re.compile(
-    r"[(（](?P<credit>[^()（）。]*(?:(?<!\d)/|/(?!\d)|" + _AGENCIES + r")[^()（）。]*)[)）]"
-    r"\s*\.?\s*$",
-    re.IGNORECASE,
-)
-_COPYRIGHT_LEAD = re.compile(
-    _BOUNDARY + r"(?P<credit>(?:©|\(c\)|copyright\b)\s*[^\s©.][^\n]*?)\s*\.?\s*$", re.IGNORECASE
-)
 _COPYRIGHT_TRAIL = re.compile(r"(?P<credit>[^.!?。！？]+?)\s*©\s*\.?\s*$")
-_CHINESE = re.compile(
-    _BOUNDARY + r"[(（【\[]?\s*(?:图片来源|图片提供|图片|摄影师?|图|来源|供图)\s*[:：]\s*"
-    r"(?P<credit>[^\n]+?)\s*[)）】\]]?\s*[。.]?\s*$"
-)
 # "说明 | 极客公园制图": a short party after a pipe at the very end of a caption.
 _PIPE = re.compile(r"^(?P<caption>.+?)\s*[|｜]\s*(?P<credit>[^|｜。.!?！？,，;；]{1,24})$")
 
-
 # What each form cannot match without (the patterns search every position of the line, so
 # running all of them on a line without a credit is the slow path): a colon for the labelled
-# and Chinese forms, "by", "courtesy", a parenthesis, "©"/"(c)"/"copyright", a pipe. Words are
-# looked for in the lower-cased line: every letter the case-insensitive patterns match in them
-# lower-cases to itself, except the odd letters below (a line with one of those runs every
-# pattern; tested). Keep these in step with the patterns.
-_ODD_LETTERS = re.compile("[\u0130\u0131\u017f]")  # İ and ı match "i", ſ matches "s"
-_HINT_WORDS = ("by", "courtesy", "(c)", "copyright")  # looked for in the lower-cased line
-
-
-# The labelled and Chinese forms end their label just before a colon, and start at most this
-# many characters before it: an opening bracket, a space, the longest label ("photograph
-# credits") and a space (in a whitespace-normalised line each \s* there is at most one space,
-# and every pattern character matches one character). Their first match is therefore never
-# earlier than this far before the line's first colon, and they are searched from there: the
-# same match, without trying every earlier position (tested).
-_LABEL_REACH = 21
+# forms, a slash for the slashed ones, one of the hints of the "by", courtesy and copyright
+# forms (:class:`distributor.ingest.forms.Hints`), a parenthesis, a pipe.
+#
+# The labelled forms end their label just before a colon, and start at most
+# ``label_reach`` characters before it (an opening bracket, a space, the longest label, a
+# space: in a whitespace-normalised line each \s* there is at most one space, and every other
+# pattern character matches one character). Their first match is therefore never earlier than
+# this far before the line's first colon, and they are searched from there: the same match,
+# without trying every earlier position (tested).
+_COLONS = (":", "：", "﹕")
 
 
 def _first_colon(line: str) -> int:
-    """Where the first ":" or "：" of ``line`` is, -1 when it has none."""
-    ascii_colon = line.find(":")
-    wide_colon = line.find("：")
-    if ascii_colon < 0 or (0 <= wide_colon < ascii_colon):
-        return wide_colon
-    return ascii_colon
+    """Where the first colon (":", "：" or "﹕") of ``line`` is, -1 when it has none."""
+    first = -1
+    for colon in _COLONS:
+        position = line.find(colon)
+        if position >= 0 and (first < 0 or position < first):
+            first = position
+    return first
+
+
+def _label_reach() -> int:
+    return ingest_forms().label_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +72,7 @@ class CaptionParts:
 
 
 def _clean_caption(text: str) -> str | None:
-    text = text.strip().rstrip("—–-|｜:：;；,，(（[【").strip()
+    text = text.strip().rstrip("—–-|｜:：;；,，،؛(（[【").strip()
     return text or None
 
 
@@ -125,18 +89,18 @@ def split_caption(text: str | None) -> CaptionParts:
     line = normalise_space(text)
     if not line:
         return CaptionParts(None, None)
+    forms = ingest_forms()
     lowered = line.lower()
-    odd = _ODD_LETTERS.search(line) is not None
     colon = _first_colon(line)
-    labels_from = max(colon - _LABEL_REACH, 0)
+    labels_from = max(colon - _label_reach(), 0)
     copyright_sign = "©" in line
     for pattern, possible, start in (
-        (_LABELLED, colon >= 0, labels_from),
-        (_CHINESE, colon >= 0, labels_from),
-        (_BY, odd or "by" in lowered, 0),
-        (_COURTESY, odd or "courtesy" in lowered, 0),
-        (_AGENCY_PAREN, "(" in line or "（" in line, 0),
-        (_COPYRIGHT_LEAD, copyright_sign or odd or "(c)" in lowered or "copyright" in lowered, 0),
+        (forms.credit_labelled, colon >= 0, labels_from),
+        (forms.credit_slashed, "/" in line or "／" in line, 0),
+        (forms.credit_by, forms.credit_by_hints.may_hold(lowered), 0),
+        (forms.credit_courtesy, forms.credit_courtesy_hints.may_hold(lowered), 0),
+        (forms.agency_paren, "(" in line or "（" in line, 0),
+        (forms.copyright_lead, copyright_sign or forms.copyright_hints.may_hold(lowered), 0),
     ):
         match = pattern.search(line, start) if possible else None
         if match:

@@ -246,5 +246,10 @@ def decide_language(
 
 
 def warm_up() -> None:
-    """Load the identification model now (a worker calls this once at start-up)."""
+    """Load the identification model now, and build the matchers of every language's ingest
+    forms (:func:`distributor.ingest.forms.ingest_forms`): a worker calls this once at
+    start-up, so its first story is not slower than the others."""
+    from distributor.ingest.forms import ingest_forms
+
     _IDENTIFIER.identify("", None)
+    ingest_forms()

@@ -1,8 +1,9 @@
-"""Author bios in a body ("About the author", "作者简介") and giving them to the authors."""
+"""Author bios in a body ("About the author", "作者简介", "關於作者", "عن الكاتبة") and giving
+them to the authors; the headings are each language's ``[bio]`` table
+(:mod:`distributor.ingest.forms`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,28 +12,14 @@ from lxml import etree
 from distributor.domain.articles import Author
 from distributor.domain.text import normalise_space
 from distributor.ingest.extract.markup import (
+    _TEXT_CACHE,
     HEADING_TAGS,
     _lowered,
     _remove,
     _text,
 )
 from distributor.ingest.extract.notes import _is_note
-
-_BIO_HEADING = re.compile(
-    r"^(?:about the (?:authors?|writers?|reporters?|contributors?|journalists?|photographer)|"
-    r"about (?:our|this) (?:author|writer|contributor)|author bio(?:graphy)?|"
-    r"关于作者|作者简介|作者介绍)\s*[:：.]?$",
-    re.IGNORECASE,
-)
-_BIO_INLINE = re.compile(
-    r"^(?:about the (?:authors?|writers?|reporters?|contributors?)|author bio|关于作者|作者简介)"
-    r"\s*[:：]\s*(?P<bio>\S.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
-# Every _BIO_HEADING and _BIO_INLINE form starts with one of these, lower-cased: whole words
-# and the space after "about" (the texts are whitespace-normalised), as "about" alone is in
-# many story paragraphs; "作者" is in each Chinese form. Keep them in step with the regexes.
-_BIO_WORDS = ("about th", "about our", "author b", "作者")
+from distributor.ingest.forms import ingest_forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +32,26 @@ class BioBlock:
 
 def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
     bios: list[BioBlock] = []
+    forms = ingest_forms()
+    heading_form = forms.bio_heading
     for index, block in enumerate(blocks):
         if block.getparent() is None:
             continue
         text = _text(block)
         if not _may_hold_bio_heading(text, _lowered(text)):
             continue  # no inline bio, no bio heading, no box holding one
-        inline = _BIO_INLINE.match(text)
-        if inline and not _BIO_HEADING.match(text):
+        inline = forms.bio_inline.match(text)
+        if inline and not heading_form.match(text):
             bios.append(BioBlock(normalise_space(inline.group("bio"))))
             _remove(block)
             continue
         heading = None
-        if _BIO_HEADING.match(text):
+        if heading_form.match(text):
             heading = block
         else:
             # A bio box: <div class="author-bio"><h3>About the author</h3><p>…</p></div>
             for child in block:
-                if isinstance(child.tag, str) and _BIO_HEADING.match(_text(child)):
+                if isinstance(child.tag, str) and heading_form.match(_text(child)):
                     heading = child
                     break
         if heading is None:
@@ -90,15 +79,11 @@ def _take_bios(blocks: list[etree._Element]) -> list[BioBlock]:
 
 
 def _may_hold_bio_heading(text: str, lowered: str | None = None) -> bool:
-    """False when no part of ``text`` can match _BIO_HEADING or _BIO_INLINE (each form starts
-    with one of _BIO_WORDS; the letters the regexes match in them all lower-case to themselves,
-    tested); ``lowered`` is ``text.lower()`` when the caller has it."""
-    if lowered is None:
-        lowered = text.lower()
-    for word in _BIO_WORDS:  # noqa: SIM110 - runs for every block; any() over a generator is slower
-        if word in lowered:
-            return True
-    return False
+    """False when no part of ``text`` can match a bio heading or an inline bio (each holds one
+    of the bio hints, see :class:`distributor.ingest.forms.Hints`); ``lowered`` is
+    ``text.lower()`` when the caller has it."""
+    hints = _TEXT_CACHE.bio_hints or ingest_forms().bio_hints
+    return hints.may_hold(text.lower() if lowered is None else lowered)
 
 
 def _merge_bio_paragraphs(bios: list[BioBlock]) -> list[BioBlock]:

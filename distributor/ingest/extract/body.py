@@ -22,6 +22,8 @@ from distributor.ingest.extract.markup import (
     _inner_html,
     _parse_fragment,
     _remove,
+    forget_story,
+    narrow_to_story,
 )
 from distributor.ingest.extract.notes import _take_notes
 from distributor.ingest.sanitise import sanitise_html
@@ -56,13 +58,11 @@ def extract_story(
     sanitised yet (see package doc)."""
     if not markup or not markup.strip():
         return ExtractedBody(body_html="")
-    _TEXT_CACHE.texts.clear()
-    _TEXT_CACHE.lowered.clear()
+    forget_story()
     try:
         return _extract(markup, base_url, title)
     finally:
-        _TEXT_CACHE.texts.clear()
-        _TEXT_CACHE.lowered.clear()
+        forget_story()
 
 
 def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedBody:
@@ -71,6 +71,7 @@ def _extract(markup: str, base_url: str | None, title: str | None) -> ExtractedB
         _remove(comment)
     _strip_chrome(root)
     _TEXT_CACHE.texts.clear()  # chrome removal changed the text of the containers
+    narrow_to_story(root)
     blocks = _block_children(root)
     names, sections = _take_byline(blocks, title)
     blocks = _block_children(root)

@@ -1,4 +1,6 @@
-"""The byline near the top of a body ("BY JANE DOE", "文｜张三") and the names in it."""
+"""The byline near the top of a body ("BY JANE DOE", "文｜张三", "Por Ana Ruiz", "بقلم سارة")
+and the names in it; the forms are each language's ``[byline]`` table
+(:mod:`distributor.ingest.forms`)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,10 @@ from distributor.ingest.extract.markup import (
     _remove,
     _text,
 )
+from distributor.ingest.forms import ingest_forms
 
-_BYLINE = re.compile(r"^(?:by|words by|written by)\s+(?P<names>[^\n]{2,200})$", re.IGNORECASE)
-_CHINESE_BYLINE = re.compile(
-    r"^(?:文\s*[|｜/]|撰文\s*[|｜:：]|作者\s*[:：])\s*(?P<names>\S.{0,60})$"
-)
-_NAME_SPLIT = re.compile(r"\s*(?:,|;|、|，|\band\b|&)\s*", re.IGNORECASE)
+# A byline that ends as a sentence does is a sentence.
+_SENTENCE_END = re.compile(r"[.!?。！？؟]$")
 
 
 def title_case_if_shouting(name: str) -> str:
@@ -33,7 +33,8 @@ def title_case_if_shouting(name: str) -> str:
 def split_names(text: str) -> list[str]:
     """Split a byline ("A, B and C", "甲、乙") into names; keeps "Staff and agencies" whole."""
     text = normalise_space(text).strip(" .。")
-    parts = [part.strip(" .") for part in _NAME_SPLIT.split(text) if part.strip(" .")]
+    name_split = ingest_forms().name_split
+    parts = [part.strip(" .") for part in name_split.split(text) if part.strip(" .")]
     if len(parts) > 1 and any(p[:1].islower() for p in parts):
         return [text]
     return parts
@@ -43,9 +44,10 @@ def _take_byline(blocks: list[etree._Element], title: str | None) -> tuple[list[
     """Remove a byline (and chrome before it) from the first blocks; return names, sections."""
     names: list[str] = []
     sections: list[str] = []
+    forms = ingest_forms()
     for index, block in enumerate(blocks[:6]):
         text = _text(block)
-        match = _BYLINE.match(text) or _CHINESE_BYLINE.match(text)
+        match = forms.byline.match(text) or forms.byline_labelled.match(text)
         if not match or _holds_image(block) or not _looks_like_names(match.group("names")):
             continue
         names = [title_case_if_shouting(n) for n in split_names(match.group("names"))]
@@ -56,9 +58,7 @@ def _take_byline(blocks: list[etree._Element], title: str | None) -> tuple[list[
             if title and normalise_space(title).casefold() == earlier_text.casefold():
                 _remove(earlier)
             elif (
-                earlier_text
-                and len(earlier_text) <= 40
-                and not re.search(r"[.!?。！？]$", earlier_text)
+                earlier_text and len(earlier_text) <= 40 and not _SENTENCE_END.search(earlier_text)
             ):
                 sections.append(earlier_text)
                 _remove(earlier)
@@ -77,6 +77,6 @@ def _take_byline(blocks: list[etree._Element], title: str | None) -> tuple[list[
 def _looks_like_names(text: str) -> bool:
     """ "Jane Doe and Li Wei" yes; "2020, the city had grown." no."""
     text = text.strip()
-    if len(text) > 100 or any(ch.isdigit() for ch in text) or re.search(r"[.!?。！？]$", text):
+    if len(text) > 100 or any(ch.isdigit() for ch in text) or _SENTENCE_END.search(text):
         return False
     return all(len(name.split()) <= 5 for name in split_names(text))

@@ -1,4 +1,5 @@
-"""The trailing Chinese reprint credit block ("本文作者：X / 作者简介：Y / 链接：Z")."""
+"""The trailing reprint credit block ("本文作者：X / 作者简介：Y / 链接：Z"); its labels are
+each language's ``[reprint]`` table (:mod:`distributor.ingest.forms`)."""
 
 from __future__ import annotations
 
@@ -15,36 +16,33 @@ from distributor.ingest.extract.markup import (
     _remove,
     _text,
 )
-
-_CN_CREDIT_LINE = re.compile(
-    r"^(?P<label>本文作者|作者简介|作者|原文链接|链接|来源|出处)\s*[:：]\s*(?P<value>.*)$"
-)
+from distributor.ingest.forms import ingest_forms
 
 
 def _take_chinese_credit_block(
     blocks: list[etree._Element],
 ) -> tuple[list[str], list[BioBlock], list[str]]:
     """The reprint block "本文作者：X<br>作者简介：Y<br>链接：Z" at the end of a body."""
+    forms = ingest_forms()
     for block in reversed(blocks[-4:]):
-        # Every label that counts contains 作者, so a block without it cannot be the credit.
-        if block.getparent() is None or "作者" not in _text(block):
+        # A block holding no author or bio label's hint cannot be the credit.
+        if block.getparent() is None or not forms.reprint_hints.may_hold(_text(block).lower()):
             continue
         lines = [
             normalise_space(line)
             for line in re.split(r"\n", _block_lines(block))
             if normalise_space(line)
         ]
-        found = [(_CN_CREDIT_LINE.match(line), line) for line in lines]
-        labels = {m.group("label") for m, _ in found if m}
-        if not labels & {"本文作者", "作者", "作者简介"}:
+        found = [(forms.reprint_line.match(line), line) for line in lines]
+        if not any(m and (m.group("author") or m.group("bio")) for m, _ in found):
             continue
         names: list[str] = []
         bios: list[BioBlock] = []
         notes: list[str] = []
         for match, line in found:
-            if match and match.group("label") in ("本文作者", "作者"):
+            if match and match.group("author"):
                 names.append(match.group("value").strip())
-            elif match and match.group("label") == "作者简介":
+            elif match and match.group("bio"):
                 bios.append(BioBlock(match.group("value").strip(), names[0] if names else None))
             else:
                 notes.append(line)
@@ -69,4 +67,4 @@ def _block_lines(block: etree._Element) -> str:
         if node is not block and node.tail and node.tag != "br":
             pieces.append(node.tail)
     text = "".join(pieces)
-    return re.sub(r"\s*(作者简介|链接|原文链接)\s*[:：]", r"\n\1：", text)
+    return ingest_forms().reprint_run_in.sub(r"\n\1：", text)

@@ -8,6 +8,7 @@ import threading
 from lxml import etree
 
 from distributor.domain.text import normalise_space
+from distributor.ingest.forms import Hints, PhraseIndex, ingest_forms, scripts_of
 from distributor.ingest.parsing import parse_fragment
 
 BLOCK_TAGS = frozenset(
@@ -20,10 +21,15 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 class _TextCache(threading.local):
     texts: dict[etree._Element, str]
     lowered: dict[str, str]
+    # The bio and note hints narrowed to the story being read (see narrow_to_story).
+    bio_hints: Hints | None
+    note_phrases: PhraseIndex | None
 
     def __init__(self) -> None:
         self.texts = {}
         self.lowered = {}
+        self.bio_hints = None
+        self.note_phrases = None
 
 
 _TEXT_CACHE = _TextCache()
@@ -40,6 +46,25 @@ def _text(element: etree._Element) -> str:
         )
         texts[element] = cached
     return cached
+
+
+def narrow_to_story(root: etree._Element) -> None:
+    """Leave out the bio and note hints in scripts the story below ``root`` does not use
+    (Chinese, Arabic), for the rest of this :func:`extract_body` call: every block's text is
+    part of the story's text (the passes only take blocks out of it), so a block cannot hold
+    a hint in a script the whole story has no character of."""
+    forms = ingest_forms()
+    scripts = scripts_of(_string_value(root))
+    _TEXT_CACHE.bio_hints = forms.bio_hints_by_scripts[scripts]
+    _TEXT_CACHE.note_phrases = forms.note_phrases_by_scripts[scripts]
+
+
+def forget_story() -> None:
+    """Clear what one :func:`extract_body` call cached."""
+    _TEXT_CACHE.texts.clear()
+    _TEXT_CACHE.lowered.clear()
+    _TEXT_CACHE.bio_hints = None
+    _TEXT_CACHE.note_phrases = None
 
 
 def _lowered(text: str) -> str:
