@@ -329,3 +329,23 @@ def test_names_in_tables_are_isolated_from_the_page_direction(desk) -> None:  # 
     lists = client.get("/lists").text
     assert "<bdi>The Weekly</bdi>" in lists
     assert f'<a href="/subscribers?list_id={ids["list"]}"><bdi>weekly</bdi></a>' in lists
+
+
+MISSING_LIST = {
+    "en": "There is no list 9999. See the lists page instead.",
+    "zh-Hans": "没有列表 9999。请改看列表页面。",
+    "zh-Hant": "沒有名單 9999。請改看名單頁面。",
+    "es": "No existe la lista 9999. Consulte la página de listas.",
+    "fr": "Il n’existe pas de liste 9999. Consultez plutôt la page des listes.",
+    "ar": "لا توجد قائمة رقم 9999. راجع صفحة القوائم بدلًا من ذلك.",
+    "fa": "فهرستی با شماره\u200cی 9999 نیست. به\u200cجای آن صفحه\u200cی فهرست\u200cها را ببینید.",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_missing_page_says_what_to_do_in_the_browsers_language(desk, language: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ids = desk
+    client.headers["Accept-Language"] = language
+    missing = client.get("/lists/9999", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    assert MISSING_LIST[language] in missing.text
