@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from distributor.db.models import User
+from distributor.i18n import _, pgettext
 from distributor.services.audit import list_entries
 from distributor.services.users import (
     ROLES,
@@ -20,12 +21,14 @@ from distributor.services.users import (
     unlock_user,
 )
 from distributor.web.auth import AdminUser, CsrfChecked, DbSession, app_settings
+from distributor.web.desk_words import in_desk_language
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
 
 
 @router.get("/admin/audit")
+@in_desk_language
 def audit_page(
     request: Request,
     *,
@@ -42,7 +45,9 @@ def audit_page(
         try:
             moment = datetime.fromisoformat(since.strip())
         except ValueError:
-            error = f"“{since}” is not a date; use the form 2026-12-01 or 2026-12-01T08:00."
+            error = _("“%(value)s” is not a date; use the form 2026-12-01 or 2026-12-01T08:00.") % {
+                "value": since
+            }
         else:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=ZoneInfo(app_settings(request).NEWSROOM_TIMEZONE))
@@ -77,6 +82,7 @@ AUDIT_ACTION_GROUPS = (
 
 
 @router.get("/admin/users")
+@in_desk_language
 def users_page(request: Request, *, db: DbSession, user: AdminUser) -> Response:
     """Every desk account, and a form to add one."""
     return render(
@@ -87,6 +93,7 @@ def users_page(request: Request, *, db: DbSession, user: AdminUser) -> Response:
 
 
 @router.post("/admin/users", dependencies=[CsrfChecked])
+@in_desk_language
 def add_user(
     request: Request,
     *,
@@ -115,29 +122,42 @@ def add_user(
         )
     flash(
         request,
-        f"Account {created.email} created as {created.role}. "
-        "Give them the password in person; they can sign in now.",
+        _(
+            "Account %(email)s created as %(role)s. Give them the password in person; they "
+            "can sign in now."
+        )
+        % {"email": created.email, "role": _role_word(created.role)},
     )
     return redirect(request, "/admin/users")
+
+
+def _role_word(role: str) -> str:
+    """A role in the desk's words (the stored value stays English)."""
+    words = {"editor": pgettext("role", "editor"), "admin": pgettext("role", "admin")}
+    return words.get(role, role)
 
 
 def _account(db: DbSession, user_id: int) -> User:
     account = db.get(User, user_id)
     if account is None:
-        raise HTTPException(status_code=404, detail=f"There is no account {user_id}.")
+        raise HTTPException(
+            status_code=404, detail=_("There is no account %(id)s.") % {"id": user_id}
+        )
     return account
 
 
 @router.post("/admin/users/{user_id}/unlock", dependencies=[CsrfChecked])
+@in_desk_language
 def unlock(request: Request, *, db: DbSession, user: AdminUser, user_id: int) -> Response:
     """Clear the failed sign-ins and lock of an account."""
     account = _account(db, user_id)
     unlock_user(db, account)
-    flash(request, f"{account.email} is unlocked.")
+    flash(request, _("%(email)s is unlocked.") % {"email": account.email})
     return redirect(request, "/admin/users")
 
 
 @router.post("/admin/users/{user_id}/password", dependencies=[CsrfChecked])
+@in_desk_language
 def change_password(
     request: Request,
     *,
@@ -151,8 +171,12 @@ def change_password(
     try:
         set_password(db, account, password)
     except UserError as exc:
-        flash(request, f"Password not changed: {exc}.", "error")
+        flash(request, _("Password not changed: %(reason)s.") % {"reason": exc}, "error")
         return redirect(request, "/admin/users")
     unlock_user(db, account)
-    flash(request, f"Password changed for {account.email}; their other sessions have ended.")
+    flash(
+        request,
+        _("Password changed for %(email)s; their other sessions have ended.")
+        % {"email": account.email},
+    )
     return redirect(request, "/admin/users")

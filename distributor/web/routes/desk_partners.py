@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from distributor.db.models import Partner
 from distributor.domain.partners import NINJS_VERSIONS, FeedFormat
+from distributor.i18n import _
 from distributor.services.feeds import (
     PartnerError,
     PartnerSettings,
@@ -21,6 +22,7 @@ from distributor.services.feeds import (
     update_partner,
 )
 from distributor.web.auth import AdminUser, CsrfChecked, DbSession, app_settings
+from distributor.web.desk_words import in_desk_language
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
@@ -33,10 +35,13 @@ def _split(text: str) -> tuple[str, ...]:
 def _settings_from_form(form: dict[str, Any]) -> PartnerSettings:
     """Partner settings from the submitted fields (see ``_partner_fields.html.j2``)."""
     if not form["formats"]:
-        raise PartnerError("choose at least one feed format the partner may fetch")
+        raise PartnerError(_("choose at least one feed format the partner may fetch"))
     limit = str(form["rate_limit"]).strip()
     if limit and not limit.isdigit():
-        raise PartnerError(f"rate limit {limit!r} must be a whole number of requests a minute")
+        raise PartnerError(
+            _("rate limit %(value)s must be a whole number of requests a minute")
+            % {"value": repr(limit)}
+        )
     return PartnerSettings(
         formats=tuple(form["formats"]),
         sections=_split(form["sections"]),
@@ -96,6 +101,7 @@ def _common(request: Request) -> dict[str, Any]:
 
 
 @router.get("/partners")
+@in_desk_language
 def partners_page(request: Request, *, db: DbSession, user: AdminUser) -> Response:
     """Every partner with its last fetch, and the form to add one."""
     return render(
@@ -106,6 +112,7 @@ def partners_page(request: Request, *, db: DbSession, user: AdminUser) -> Respon
 
 
 @router.post("/partners", dependencies=[CsrfChecked])
+@in_desk_language
 def add_partner(
     request: Request,
     *,
@@ -126,7 +133,7 @@ def add_partner(
                 **_common(request),
                 "partners": list_partners(db),
                 "form": form,
-                "error": f"Partner not created: {exc}.",
+                "error": _("Partner not created: %(reason)s.") % {"reason": exc},
             },
             status_code=400,
         )
@@ -149,12 +156,14 @@ def _partner_or_404(db: DbSession, partner_id: int) -> Partner:
     if partner is None:
         raise HTTPException(
             status_code=404,
-            detail=f"There is no partner {partner_id}. Open the partner list and pick one.",
+            detail=_("There is no partner %(id)s. Open the partner list and pick one.")
+            % {"id": partner_id},
         )
     return partner
 
 
 @router.get("/partners/{partner_id}")
+@in_desk_language
 def partner_page(request: Request, *, db: DbSession, user: AdminUser, partner_id: int) -> Response:
     """Settings, feed addresses, last fetch and the push delivery log (never the key)."""
     partner = _partner_or_404(db, partner_id)
@@ -171,6 +180,7 @@ def partner_page(request: Request, *, db: DbSession, user: AdminUser, partner_id
 
 
 @router.post("/partners/{partner_id}", dependencies=[CsrfChecked])
+@in_desk_language
 def save_partner(
     request: Request,
     *,
@@ -184,13 +194,14 @@ def save_partner(
     try:
         update_partner(db, partner.name, _settings_from_form(fields))
     except PartnerError as exc:
-        flash(request, f"Not saved: {exc}.", "error")
+        flash(request, _("Not saved: %(reason)s.") % {"reason": exc}, "error")
     else:
-        flash(request, "Partner settings saved; its feeds are rebuilt.")
+        flash(request, _("Partner settings saved; its feeds are rebuilt."))
     return redirect(request, f"/partners/{partner_id}")
 
 
 @router.post("/partners/{partner_id}/rotate", dependencies=[CsrfChecked])
+@in_desk_language
 def rotate_key(request: Request, *, db: DbSession, user: AdminUser, partner_id: int) -> Response:
     """Issue a new key (the old one stops working now) and show it on this response only."""
     partner = _partner_or_404(db, partner_id)

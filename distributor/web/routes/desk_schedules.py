@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from distributor.i18n import _
 from distributor.services import desk_queries
 from distributor.services.schedules import (
     ScheduleError,
@@ -18,6 +19,7 @@ from distributor.services.schedules import (
     schedule_data,
 )
 from distributor.web.auth import CsrfChecked, DbSession, EditorUser, app_settings
+from distributor.web.desk_words import in_desk_language
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
@@ -41,6 +43,7 @@ def _page(
 
 
 @router.get("/schedules")
+@in_desk_language
 def schedules_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
     """Every schedule and the form to add one."""
     zone = app_settings(request).NEWSROOM_TIMEZONE
@@ -48,6 +51,7 @@ def schedules_page(request: Request, *, db: DbSession, user: EditorUser) -> Resp
 
 
 @router.post("/schedules", dependencies=[CsrfChecked])
+@in_desk_language
 def add_schedule(
     request: Request,
     *,
@@ -106,35 +110,43 @@ def add_schedule(
         )
     except ScheduleError as error:
         db.rollback()
-        return _page(request, db, form, f"Schedule not created: {_desk_words(str(error))}")
-    flash(request, f"Schedule {name.strip()} created.")
+        return _page(
+            request,
+            db,
+            form,
+            _("Schedule not created: %(reason)s") % {"reason": _desk_words(str(error))},
+        )
+    flash(request, _("Schedule %(name)s created.") % {"name": name.strip()})
     return redirect(request, "/schedules")
 
 
 def _whole_number(option: str, text: str) -> int:
     if not text.strip().isdigit():
-        raise ScheduleError(f"{option} {text!r}: give a whole number")
+        raise ScheduleError(
+            _("%(option)s %(value)s: give a whole number") % {"option": option, "value": repr(text)}
+        )
     return int(text.strip())
 
 
 def _desk_words(message: str) -> str:
     """The service names command-line options; the desk form labels say the same thing."""
     for option, label in (
-        ("--min-stories", "At least"),
-        ("--max-stories", "At most"),
-        ("--timezone", "Time zone"),
-        ("--cron", "Cron"),
-        ("--subject", "Subject"),
-        ("--list", "List"),
-        ("--mode", "Mode"),
-        ("--layout", "Layout"),
-        ("--source", "Source"),
+        ("--min-stories", _("At least")),
+        ("--max-stories", _("At most")),
+        ("--timezone", _("Time zone")),
+        ("--cron", _("Cron")),
+        ("--subject", _("Subject")),
+        ("--list", _("List")),
+        ("--mode", _("Mode")),
+        ("--layout", _("Layout")),
+        ("--source", _("Source")),
     ):
         message = message.replace(option, label)
     return message
 
 
 @router.post("/schedules/{name}/pause", dependencies=[CsrfChecked])
+@in_desk_language
 def pause(request: Request, *, db: DbSession, user: EditorUser, name: str) -> Response:
     """Pause a schedule."""
     try:
@@ -142,11 +154,15 @@ def pause(request: Request, *, db: DbSession, user: EditorUser, name: str) -> Re
     except ScheduleError as error:
         flash(request, str(error), "error")
     else:
-        flash(request, f"Schedule {name} paused: it makes no issue until resumed.")
+        flash(
+            request,
+            _("Schedule %(name)s paused: it makes no issue until resumed.") % {"name": name},
+        )
     return redirect(request, "/schedules")
 
 
 @router.post("/schedules/{name}/resume", dependencies=[CsrfChecked])
+@in_desk_language
 def resume(request: Request, *, db: DbSession, user: EditorUser, name: str) -> Response:
     """Resume a schedule from its next occurrence."""
     try:
@@ -154,5 +170,5 @@ def resume(request: Request, *, db: DbSession, user: EditorUser, name: str) -> R
     except ScheduleError as error:
         flash(request, str(error), "error")
     else:
-        flash(request, f"Schedule {name} resumed from its next occurrence.")
+        flash(request, _("Schedule %(name)s resumed from its next occurrence.") % {"name": name})
     return redirect(request, "/schedules")

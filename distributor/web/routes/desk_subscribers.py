@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from distributor.db.models import MailingList, Subscriber
 from distributor.domain.addresses import canonical_email
 from distributor.domain.subscribers import ListVisibility, OptIn, SuppressionReason
+from distributor.i18n import _, shipped_language, text_direction, use_language
 from distributor.services import desk_queries
 from distributor.services.subscriber_edits import correct_subscriber, reader_states
 from distributor.services.subscriber_import import import_subscribers
@@ -30,6 +31,7 @@ from distributor.services.subscribers import (
 from distributor.services.suppression import suppress, unsuppress
 from distributor.services.welcome import WelcomeError, checked_markdown, set_welcome, welcome_html
 from distributor.web.auth import AdminUser, CsrfChecked, DbSession, EditorUser, app_settings
+from distributor.web.desk_words import in_desk_language
 from distributor.web.templating import DeskRoute, flash, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
@@ -37,6 +39,7 @@ router = APIRouter(route_class=DeskRoute)
 
 # ---------------------------------------------------------------------------- subscribers
 @router.get("/subscribers")
+@in_desk_language
 def subscribers_page(
     request: Request,
     *,
@@ -83,6 +86,7 @@ def _subscribers_page(
 
 
 @router.post("/subscribers", dependencies=[CsrfChecked])
+@in_desk_language
 def add_reader(
     request: Request,
     *,
@@ -106,11 +110,13 @@ def add_reader(
     mailing_list = db.get(MailingList, int(list_id)) if list_id.isdigit() else None
     try:
         if mailing_list is None:
-            raise SubscriberError("choose the list to add the reader to")
+            raise SubscriberError(_("choose the list to add the reader to"))
         if not consent:
             raise SubscriberError(
-                "tick “The reader agreed to receive this list”: readers are added only with "
-                "their consent"
+                _(
+                    "tick “The reader agreed to receive this list”: readers are added only "
+                    "with their consent"
+                )
             )
         membership = add_subscriber(
             db,
@@ -121,13 +127,17 @@ def add_reader(
             confirmed=True,
         )
     except SubscriberError as exc:
-        flash(request, f"Not added: {exc}.", "error", near="add-reader")
+        flash(request, _("Not added: %(reason)s.") % {"reason": exc}, "error", near="add-reader")
         return _subscribers_page(request, db, new_reader=typed, status_code=400)
-    flash(request, f"Added to {mailing_list.title or mailing_list.name}, confirmed.")
+    flash(
+        request,
+        _("Added to %(list)s, confirmed.") % {"list": mailing_list.title or mailing_list.name},
+    )
     return redirect(request, f"/subscribers/{membership.subscriber_id}")
 
 
 @router.get("/subscribers/import")
+@in_desk_language
 def import_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
     """The CSV import form."""
     return render(
@@ -142,6 +152,7 @@ def import_page(request: Request, *, db: DbSession, user: EditorUser) -> Respons
 
 
 @router.post("/subscribers/import", dependencies=[CsrfChecked])
+@in_desk_language
 def import_submit(
     request: Request,
     *,
@@ -156,19 +167,19 @@ def import_submit(
     problem = None
     data = b""
     if file is None or not file.filename:
-        problem = "Choose a CSV file to import (a header row with at least an email column)."
+        problem = _("Choose a CSV file to import (a header row with at least an email column).")
     elif not list_name:
-        problem = "Choose the list to import into."
+        problem = _("Choose the list to import into.")
     else:
         limit = app_settings(request).IMPORT_MAX_BYTES
         data = file.file.read(limit + 1)
         if len(data) > limit:
-            problem = (
-                f"The file is larger than {limit / (1024 * 1024):g} MB (IMPORT_MAX_BYTES);"
-                " split it, or use `distributor subscribers import`."
-            )
+            problem = _(
+                "The file is larger than %(size)s MB (IMPORT_MAX_BYTES); split it, or use "
+                "`distributor subscribers import`."
+            ) % {"size": f"{limit / (1024 * 1024):g}"}
         elif not data.strip():
-            problem = "The file is empty; export the list again and retry."
+            problem = _("The file is empty; export the list again and retry.")
     if problem:
         context["error"] = problem
         return render(request, "desk/import.html.j2", context, status_code=400)
@@ -177,7 +188,7 @@ def import_submit(
     try:
         report = import_subscribers(db, stream, list_name)
     except SubscriberError as exc:
-        context["error"] = f"Nothing was imported: {exc}."
+        context["error"] = _("Nothing was imported: %(reason)s.") % {"reason": exc}
         return render(request, "desk/import.html.j2", context, status_code=400)
     context["report"] = report
     return render(request, "desk/import.html.j2", context)
@@ -188,12 +199,14 @@ def _subscriber_or_404(db: DbSession, subscriber_id: int) -> Subscriber:
     if subscriber is None:
         raise HTTPException(
             status_code=404,
-            detail=f"There is no subscriber {subscriber_id}. Search the subscriber list instead.",
+            detail=_("There is no subscriber %(id)s. Search the subscriber list instead.")
+            % {"id": subscriber_id},
         )
     return subscriber
 
 
 @router.get("/subscribers/{subscriber_id}")
+@in_desk_language
 def subscriber_page(
     request: Request, *, db: DbSession, user: EditorUser, subscriber_id: int
 ) -> Response:
@@ -233,6 +246,7 @@ def _subscriber_view(
 
 
 @router.post("/subscribers/{subscriber_id}/details", dependencies=[CsrfChecked])
+@in_desk_language
 def correct_details(
     request: Request,
     *,
@@ -248,15 +262,26 @@ def correct_details(
     try:
         changed = correct_subscriber(db, subscriber_id, email=email, name=name, language=language)
     except SubscriberError as exc:
-        flash(request, f"Not saved: {exc}.", "error", near="details")
+        flash(request, _("Not saved: %(reason)s.") % {"reason": exc}, "error", near="details")
         typed = {"email": email, "name": name, "language": language}
         return _subscriber_view(request, db, subscriber, correction=typed, status_code=400)
-    message = f"Saved: {', '.join(changed)} corrected." if changed else "Nothing changed."
+    message = (
+        _("Saved: %(fields)s corrected.") % {"fields": ", ".join(_field_word(f) for f in changed)}
+        if changed
+        else _("Nothing changed.")
+    )
     flash(request, message, near="details")
     return redirect(request, f"/subscribers/{subscriber_id}#details")
 
 
+def _field_word(field: str) -> str:
+    """A field :func:`correct_subscriber` names, in the desk's words."""
+    words = {"address": _("address"), "name": _("name"), "language": _("language")}
+    return words.get(field, field)
+
+
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=[CsrfChecked])
+@in_desk_language
 def unsubscribe(
     request: Request,
     *,
@@ -268,11 +293,17 @@ def unsubscribe(
     """Take the reader off one list, now."""
     _subscriber_or_404(db, subscriber_id)
     title = unsubscribe_member(db, subscriber_id, list_id)
-    flash(request, f"Unsubscribed from {title or 'the list'}.")
+    flash(
+        request,
+        _("Unsubscribed from %(list)s.") % {"list": title}
+        if title
+        else _("Unsubscribed from the list."),
+    )
     return redirect(request, f"/subscribers/{subscriber_id}")
 
 
 @router.post("/subscribers/{subscriber_id}/add", dependencies=[CsrfChecked])
+@in_desk_language
 def add_to_list(
     request: Request,
     *,
@@ -287,24 +318,25 @@ def add_to_list(
     if subscriber.email is None or mailing_list is None:
         flash(
             request,
-            "This reader cannot be added: the address was erased or the list is gone.",
+            _("This reader cannot be added: the address was erased or the list is gone."),
             "error",
         )
         return redirect(request, f"/subscribers/{subscriber_id}")
     try:
         add_subscriber(db, subscriber.email, mailing_list.name)
     except SubscriberError as exc:
-        flash(request, f"Not added: {exc}.", "error")
+        flash(request, _("Not added: %(reason)s.") % {"reason": exc}, "error")
     else:
         flash(
             request,
-            f"Added to {mailing_list.title or mailing_list.name} (unconfirmed "
-            "until the reader confirms).",
+            _("Added to %(list)s (unconfirmed until the reader confirms).")
+            % {"list": mailing_list.title or mailing_list.name},
         )
     return redirect(request, f"/subscribers/{subscriber_id}")
 
 
 @router.post("/subscribers/{subscriber_id}/erase", dependencies=[CsrfChecked])
+@in_desk_language
 def erase(
     request: Request,
     *,
@@ -316,25 +348,26 @@ def erase(
     """Erase the reader's personal data on request (admins; the address must be typed)."""
     subscriber = _subscriber_or_404(db, subscriber_id)
     if subscriber.email is None:
-        flash(request, "This reader was already erased.")
+        flash(request, _("This reader was already erased."))
         return redirect(request, f"/subscribers/{subscriber_id}")
     if canonical_email(confirm_email) != subscriber.email:
         flash(
             request,
-            "Not erased: type the reader's address exactly as shown to confirm.",
+            _("Not erased: type the reader's address exactly as shown to confirm."),
             "error",
         )
         return redirect(request, f"/subscribers/{subscriber_id}")
     erase_subscriber(db, subscriber.email, outbox_dir=request.app.state.settings.outbox_dir)
     flash(
         request,
-        "Erased. Only a hash of the address is kept, so it is never mailed again.",
+        _("Erased. Only a hash of the address is kept, so it is never mailed again."),
     )
     return redirect(request, f"/subscribers/{subscriber_id}")
 
 
 # ---------------------------------------------------------------------------------- lists
 @router.get("/lists")
+@in_desk_language
 def lists_page(request: Request, *, db: DbSession, user: EditorUser) -> Response:
     """Every list with its membership counts."""
     return render(
@@ -351,6 +384,7 @@ def lists_page(request: Request, *, db: DbSession, user: EditorUser) -> Response
 
 
 @router.post("/lists", dependencies=[CsrfChecked])
+@in_desk_language
 def add_list(
     request: Request,
     *,
@@ -383,7 +417,7 @@ def add_list(
                 "lists": list_summaries(db),
                 "opt_ins": [str(value) for value in OptIn],
                 "visibilities": [str(value) for value in ListVisibility],
-                "error": f"List not created: {exc}.",
+                "error": _("List not created: %(reason)s.") % {"reason": exc},
                 "form": {
                     "name": name,
                     "title": title,
@@ -394,7 +428,7 @@ def add_list(
             },
             status_code=400,
         )
-    flash(request, f"List {created.name} created.")
+    flash(request, _("List %(name)s created.") % {"name": created.name})
     return redirect(request, "/lists")
 
 
@@ -402,7 +436,8 @@ def _list_or_404(db: DbSession, list_id: int) -> MailingList:
     mailing_list = db.get(MailingList, list_id)
     if mailing_list is None:
         raise HTTPException(
-            status_code=404, detail=f"There is no list {list_id}. See the lists page instead."
+            status_code=404,
+            detail=_("There is no list %(id)s. See the lists page instead.") % {"id": list_id},
         )
     return mailing_list
 
@@ -449,29 +484,38 @@ def _list_page(
 
 
 def _embed_form(request: Request, mailing_list: MailingList) -> str:
-    """A signup form to paste into the publisher's own pages (posts to our signup address)."""
+    """A signup form to paste into the publisher's own pages (posts to our signup address).
+
+    Readers see it, so its words are in the list's language (the desk's may differ)."""
     action = f"{app_settings(request).PUBLIC_BASE_URL.rstrip('/')}/signup/{mailing_list.name}"
     title = mailing_list.title or mailing_list.name
     field = f"signup-{mailing_list.name}-email"
+    language = shipped_language(mailing_list.language)
+    with use_language(language):
+        label = _("Email address")
+        button = _("Subscribe to %(title)s") % {"title": title}
     return (
-        f'<form method="post" action="{escape(action)}">\n'
-        f'  <label for="{escape(field)}">Email address</label>\n'
+        f'<form method="post" action="{escape(action)}" lang="{escape(language)}"'
+        f' dir="{text_direction(language)}">\n'
+        f'  <label for="{escape(field)}">{escape(label)}</label>\n'
         f'  <input type="email" id="{escape(field)}" name="email" required autocomplete="email">\n'
         "  <!-- Left empty by people; bots that fill it are ignored. -->\n"
         '  <div style="position:absolute;left:-10000px" aria-hidden="true">'
         '<input type="text" name="website" tabindex="-1" autocomplete="off"></div>\n'
-        f'  <button type="submit">Subscribe to {escape(title)}</button>\n'
+        f'  <button type="submit">{escape(button)}</button>\n'
         "</form>"
     )
 
 
 @router.get("/lists/{list_id}")
+@in_desk_language
 def list_page(request: Request, *, db: DbSession, user: EditorUser, list_id: int) -> Response:
     """One list's settings, for editing."""
     return _list_page(request, _list_or_404(db, list_id))
 
 
 @router.post("/lists/{list_id}", dependencies=[CsrfChecked])
+@in_desk_language
 def edit_list(
     request: Request,
     *,
@@ -494,9 +538,11 @@ def edit_list(
         "visibility": visibility or mailing_list.visibility,
     }
     if opt_in not in OptIn.__members__.values():
-        return _list_page(request, mailing_list, error="Choose single or double opt-in.", form=form)
+        return _list_page(
+            request, mailing_list, error=_("Choose single or double opt-in."), form=form
+        )
     if visibility and visibility not in ListVisibility.__members__.values():
-        return _list_page(request, mailing_list, error="Choose public or private.", form=form)
+        return _list_page(request, mailing_list, error=_("Choose public or private."), form=form)
     try:
         update_list(
             db,
@@ -510,13 +556,17 @@ def edit_list(
     except SubscriberError as exc:
         db.rollback()
         return _list_page(
-            request, _list_or_404(db, list_id), error=f"List not changed: {exc}.", form=form
+            request,
+            _list_or_404(db, list_id),
+            error=_("List not changed: %(reason)s.") % {"reason": exc},
+            form=form,
         )
-    flash(request, f"List {mailing_list.name} updated.")
+    flash(request, _("List %(name)s updated.") % {"name": mailing_list.name})
     return redirect(request, "/lists")
 
 
 @router.post("/lists/{list_id}/welcome", dependencies=[CsrfChecked])
+@in_desk_language
 def edit_welcome(
     request: Request,
     *,
@@ -537,7 +587,7 @@ def edit_welcome(
             welcome={
                 "text": welcome_markdown,
                 "preview": None,
-                "error": f"Not saved: {exc}.",
+                "error": _("Not saved: %(reason)s.") % {"reason": exc},
                 "unsaved": True,
             },
         )
@@ -555,14 +605,18 @@ def edit_welcome(
     set_welcome(db, mailing_list.name, text)
     flash(
         request,
-        f"Welcome email of {mailing_list.name} saved."
-        if text
-        else f"List {mailing_list.name} sends no welcome email.",
+        (
+            _("Welcome email of %(name)s saved.")
+            if text
+            else _("List %(name)s sends no welcome email.")
+        )
+        % {"name": mailing_list.name},
     )
     return redirect(request, f"/lists/{list_id}#welcome")
 
 
 @router.post("/lists/{list_id}/archive", dependencies=[CsrfChecked])
+@in_desk_language
 def archive_list_action(
     request: Request, *, db: DbSession, user: EditorUser, list_id: int
 ) -> Response:
@@ -572,24 +626,34 @@ def archive_list_action(
         archive_list(db, mailing_list.name)
     except SubscriberError as exc:
         db.rollback()
-        return _list_page(request, _list_or_404(db, list_id), error=f"List not archived: {exc}.")
-    flash(request, f"List {mailing_list.name} archived: it takes no new readers or issues.")
+        return _list_page(
+            request,
+            _list_or_404(db, list_id),
+            error=_("List not archived: %(reason)s.") % {"reason": exc},
+        )
+    flash(
+        request,
+        _("List %(name)s archived: it takes no new readers or issues.")
+        % {"name": mailing_list.name},
+    )
     return redirect(request, "/lists")
 
 
 @router.post("/lists/{list_id}/unarchive", dependencies=[CsrfChecked])
+@in_desk_language
 def unarchive_list_action(
     request: Request, *, db: DbSession, user: EditorUser, list_id: int
 ) -> Response:
     """Open an archived list again."""
     mailing_list = _list_or_404(db, list_id)
     unarchive_list(db, mailing_list.name)
-    flash(request, f"List {mailing_list.name} is open again.")
+    flash(request, _("List %(name)s is open again.") % {"name": mailing_list.name})
     return redirect(request, "/lists")
 
 
 # --------------------------------------------------------------------------- suppressions
 @router.get("/suppressions")
+@in_desk_language
 def suppressions_page(
     request: Request, *, db: DbSession, user: EditorUser, page: int = 1
 ) -> Response:
@@ -609,6 +673,7 @@ def suppressions_page(
 
 
 @router.post("/suppressions", dependencies=[CsrfChecked])
+@in_desk_language
 def add_suppression(
     request: Request,
     *,
@@ -620,7 +685,9 @@ def add_suppression(
     """Suppress an address by hand (it is never mailed again, from any list)."""
     if "@" not in email.strip():
         flash(
-            request, "Enter the full email address to suppress, e.g. reader@example.org.", "error"
+            request,
+            _("Enter the full email address to suppress, e.g. reader@example.org."),
+            "error",
         )
         return redirect(request, "/suppressions")
     added = suppress(
@@ -628,12 +695,14 @@ def add_suppression(
     )
     flash(
         request,
-        f"{email.strip()} is suppressed." if added else f"{email.strip()} was already suppressed.",
+        (_("%(email)s is suppressed.") if added else _("%(email)s was already suppressed."))
+        % {"email": email.strip()},
     )
     return redirect(request, "/suppressions")
 
 
 @router.post("/suppressions/remove", dependencies=[CsrfChecked])
+@in_desk_language
 def remove_suppression(
     request: Request,
     *,
@@ -643,9 +712,12 @@ def remove_suppression(
 ) -> Response:
     """Lift a suppression (only with the reader's clear wish: it may have been a complaint)."""
     if unsuppress(db, email):
-        flash(request, f"{email.strip()} can be mailed again.")
+        flash(request, _("%(email)s can be mailed again.") % {"email": email.strip()})
     else:
         flash(
-            request, f"{email.strip()} is not on the suppression list; check the spelling.", "warn"
+            request,
+            _("%(email)s is not on the suppression list; check the spelling.")
+            % {"email": email.strip()},
+            "warn",
         )
     return redirect(request, "/suppressions")
