@@ -157,7 +157,33 @@ def _empty_mo() -> bytes:
 
 _EMPTY_MO = _empty_mo()
 
+
+@lru_cache(maxsize=64)
+def catalogue_for(tag: str | None, domain: str | None) -> Translations:
+    """The ``domain`` catalogue of the language closest to ``tag``; a message it lacks is
+    looked up in the other domains. With no domain, the merged catalogue.
+
+    Each audience reads its own domain first, so a message written the same way for two
+    audiences ("Subscribe to %(title)s" on the desk and on the public page) can be translated
+    differently for each.
+    """
+    merged = translations_for(tag)
+    if domain is None:
+        return merged
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown message domain {domain!r}: use one of {', '.join(DOMAINS)}")
+    shipped = shipped_language(tag)
+    locale = locale_id(shipped)
+    own = _load_domain(LOCALE_DIR / locale / "LC_MESSAGES", domain, locale)
+    if own is None:
+        return merged
+    own.add_fallback(merged)
+    own.language_tag = shipped  # type: ignore[attr-defined]
+    return own
+
+
 _current: ContextVar[str] = ContextVar("distributor_language", default=DEFAULT_LANGUAGE)
+_current_domain: ContextVar[str | None] = ContextVar("distributor_domain", default=None)
 
 
 def current_language() -> str:
@@ -166,59 +192,87 @@ def current_language() -> str:
 
 
 @contextmanager
-def use_language(tag: str | None) -> Iterator[str]:
-    """Within the block, gettext (Python and templates) speaks the language closest to ``tag``."""
+def use_language(tag: str | None, domain: str | None = None) -> Iterator[str]:
+    """Within the block, gettext (Python and templates) speaks the language closest to ``tag``,
+    reading the ``domain`` catalogue first (``public``, ``desk`` or ``email``) when given."""
     token = _current.set(shipped_language(tag))
+    domain_token = _current_domain.set(domain) if domain is not None else None
     try:
         yield _current.get()
     finally:
+        if domain_token is not None:
+            _current_domain.reset(domain_token)
         _current.reset(token)
+
+
+def _in_force(domain: str | None = None) -> Translations:
+    return catalogue_for(_current.get(), domain or _current_domain.get())
 
 
 def gettext(message: str) -> str:
     """``message`` in the language in force."""
-    return translations_for(_current.get()).gettext(message)
+    return _in_force().gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form for ``count`` (the language's own plural rules)."""
-    return translations_for(_current.get()).ngettext(singular, plural, count)
+    return _in_force().ngettext(singular, plural, count)
 
 
 def pgettext(context: str, message: str) -> str:
     """``message`` in the language in force, told apart by ``context``."""
-    return str(translations_for(_current.get()).pgettext(context, message))
+    return str(_in_force().pgettext(context, message))
 
 
 def npgettext(context: str, singular: str, plural: str, count: int) -> str:
     """:func:`ngettext` told apart by ``context``."""
-    return str(translations_for(_current.get()).npgettext(context, singular, plural, count))
+    return str(_in_force().npgettext(context, singular, plural, count))
 
 
 # ``_`` is the conventional name extraction looks for.
 _ = gettext
 
 
-def gettext_in(tag: str | None, message: str) -> str:
-    """``message`` in the language closest to ``tag``, whatever is in force."""
-    return translations_for(tag).gettext(message)
+def gettext_in(tag: str | None, message: str, domain: str | None = None) -> str:
+    """``message`` in the language closest to ``tag`` (``domain`` first), whatever is in force."""
+    return catalogue_for(tag, domain).gettext(message)
 
 
-def ngettext_in(tag: str | None, singular: str, plural: str, count: int) -> str:
+def ngettext_in(
+    tag: str | None, singular: str, plural: str, count: int, domain: str | None = None
+) -> str:
     """:func:`ngettext` in the language closest to ``tag``."""
-    return translations_for(tag).ngettext(singular, plural, count)
+    return catalogue_for(tag, domain).ngettext(singular, plural, count)
 
 
-def install_in(environment: jinja2.Environment) -> None:
+def install_in(environment: jinja2.Environment, domain: str | None = None) -> None:
     """Give ``environment`` Jinja's i18n extension bound to the language in force.
 
     Templates write ``{% trans %}...{% endtrans %}`` or ``{{ _('...') }}``; the words come
-    from the catalogue chosen by :func:`use_language` at render time.
+    from the catalogue chosen by :func:`use_language` at render time, ``domain`` first (the
+    audience of the environment's templates).
     """
+
+    def template_gettext(message: str) -> str:
+        return _in_force(domain).gettext(message)
+
+    def template_ngettext(singular: str, plural: str, count: int) -> str:
+        return _in_force(domain).ngettext(singular, plural, count)
+
+    def template_pgettext(context: str, message: str) -> str:
+        return str(_in_force(domain).pgettext(context, message))
+
+    def template_npgettext(context: str, singular: str, plural: str, count: int) -> str:
+        return str(_in_force(domain).npgettext(context, singular, plural, count))
+
     environment.add_extension("jinja2.ext.i18n")
     install: Any = environment.install_gettext_callables  # type: ignore[attr-defined]
     install(
-        gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=True
+        gettext=template_gettext,
+        ngettext=template_ngettext,
+        pgettext=template_pgettext,
+        npgettext=template_npgettext,
+        newstyle=True,
     )
     environment.globals["current_language"] = current_language
     environment.globals["text_direction"] = text_direction

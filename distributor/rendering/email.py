@@ -682,7 +682,7 @@ def _environment(autoescape: bool, templates_dir: Path = TEMPLATES_DIR) -> jinja
         auto_reload=False,
     )
     environment.filters["wrap"] = _wrap
-    install_in(environment)
+    install_in(environment, domain="email")
     return environment
 
 

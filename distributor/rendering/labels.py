@@ -24,7 +24,7 @@ from distributor.domain.languages import (
     normalise_language_tag,
     primary_language,
 )
-from distributor.i18n import babel_locale, shipped_language, translations_for
+from distributor.i18n import babel_locale, catalogue_for, shipped_language
 from distributor.i18n import text_direction as _text_direction
 
 # Placeholders of the templated labels (kept in every translation, see test_catalogues).
@@ -104,7 +104,7 @@ def _split(template: str, placeholder: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=16)
 def _labels_of_shipped(language: str) -> EmailLabels:
-    catalogue = translations_for(language)
+    catalogue = catalogue_for(language, "email")
     _ = catalogue.gettext
     primary = primary_language(language)
     direction = _text_direction(language)

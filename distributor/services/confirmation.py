@@ -36,7 +36,7 @@ from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
-from distributor.i18n import babel_locale, choose_language, text_direction, translations_for
+from distributor.i18n import babel_locale, catalogue_for, choose_language, text_direction
 from distributor.rendering.email import font_stack_for
 from distributor.rendering.labels import labels_for
 from distributor.services import suppression
@@ -64,7 +64,7 @@ class _Wording:
 
 def _wording(language: str, title: str, days: int) -> _Wording:
     """The words for a list in ``language`` (the shipped language closest to it)."""
-    catalogue = translations_for(language)
+    catalogue = catalogue_for(language, "email")
     _ = catalogue.gettext
     labels = labels_for(language)
     quoted = labels.title(title)

@@ -108,7 +108,7 @@ _environment = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-install_in(_environment)
+install_in(_environment, domain="desk")
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ from distributor.domain.links import MANAGE_PURPOSE, preferences_url, unsubscrib
 from distributor.domain.list_headers import list_id_header, list_id_namespace
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
-from distributor.i18n import translations_for
+from distributor.i18n import catalogue_for
 from distributor.ingest.sanitise import sanitise_html
 from distributor.rendering.email import font_stack_for
 from distributor.rendering.labels import labels_for
@@ -142,7 +142,7 @@ class _Wording:
 
 def _wording(language: str, title: str, publisher: str) -> _Wording:
     """The words for a list in ``language`` (the shipped language closest to it)."""
-    catalogue = translations_for(language)
+    catalogue = catalogue_for(language, "email")
     _ = catalogue.gettext
     labels = labels_for(language)
     why = _("You receive this because you subscribed to %(title)s from %(publisher)s.")

@@ -38,7 +38,7 @@ def in_desk_language(handler: Callable[P, R]) -> Callable[P, R]:
             request = next((value for value in args if isinstance(value, Request)), None)
         if request is None:
             return handler(*args, **kwargs)
-        with use_language(desk_language(request)):
+        with use_language(desk_language(request), domain="desk"):
             return handler(*args, **kwargs)
 
     return speaking

@@ -37,7 +37,7 @@ from distributor.web.auth import (
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR / "web"))
 # Our templates end in ".html.j2", which select_autoescape() would not escape: force it on.
 templates.env.autoescape = True
-install_in(templates.env)
+install_in(templates.env, domain="desk")
 
 
 def format_datetime(
@@ -243,7 +243,7 @@ def render(
         "now_utc": datetime.now(UTC),
     }
     full.update(context or {})
-    with use_language(language):
+    with use_language(language, domain="desk"):
         response = templates.TemplateResponse(request, name, full, status_code=status_code)
     response.headers["Content-Language"] = language
     # Pages carry per-session tokens; never let a shared cache keep them.

@@ -25,6 +25,12 @@ from distributor.services.welcome import send_welcome, set_welcome
 from tests.conftest import make_settings
 from tests.support.outbox import body_text, read_outbox
 
+
+def email_gettext(tag: str, message: str) -> str:
+    """``message`` as the email catalogue of ``tag`` has it."""
+    return gettext_in(tag, message, domain="email")
+
+
 SIMPLIFIED_ONLY = frozenset(hanzi.SIMPLIFIED_CHARACTERS) - frozenset(hanzi.TRADITIONAL_CHARACTERS)
 
 # (list language, list title, words the confirmation must carry, its subject, the welcome's)
@@ -109,7 +115,7 @@ def test_the_confirmation_speaks_the_list_language(
         assert word in text, word
         assert word in shown, word
     [button] = [a.text_content() for a in root.iter("a") if "/confirm/" in a.get("href", "")]
-    assert button == BUTTONS[language] == gettext_in(language, "Yes, subscribe me")
+    assert button == BUTTONS[language] == email_gettext(language, "Yes, subscribe me")
     assert "Please confirm" not in text
     assert "/confirm/" in text
     if language == "zh-Hant":
@@ -165,7 +171,7 @@ def test_the_welcome_email_speaks_the_list_language(
     for word in footer:
         assert word in shown, word
         assert word in text, word
-    why = gettext_in(
+    why = email_gettext(
         language, "You receive this because you subscribed to %(title)s from %(publisher)s."
     )
     assert why.split("%(")[0] in shown

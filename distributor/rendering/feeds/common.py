@@ -26,7 +26,7 @@ from distributor.domain.languages import (
 )
 from distributor.domain.partners import FeedFormat, Visibility, territory_allows, visibility
 from distributor.domain.text import normalise_space, stored_html_text
-from distributor.i18n import translations_for
+from distributor.i18n import catalogue_for
 
 # The namespace of Distributor's own elements (author bios, notes, usage terms). Stable
 # forever: partners' parsers key on it. Documented in docs/feeds.md.
@@ -252,7 +252,9 @@ def about_the_authors(language: str, count: int) -> str:
     """The heading over the bios of ``count`` authors, in the story's language (``email``
     catalogue; languages not shipped get English)."""
     return str(
-        translations_for(language).npgettext("feed", "About the author", "About the authors", count)
+        catalogue_for(language, "email").npgettext(
+            "feed", "About the author", "About the authors", count
+        )
     )
 
 

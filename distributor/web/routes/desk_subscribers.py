@@ -491,7 +491,7 @@ def _embed_form(request: Request, mailing_list: MailingList) -> str:
     title = mailing_list.title or mailing_list.name
     field = f"signup-{mailing_list.name}-email"
     language = shipped_language(mailing_list.language)
-    with use_language(language):
+    with use_language(language, domain="desk"):
         label = _("Email address")
         button = _("Subscribe to %(title)s") % {"title": title}
     return (

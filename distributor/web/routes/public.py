@@ -83,7 +83,7 @@ router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR / "web"))
 # Jinja's default only escapes *.html files; ours end in .j2, and readers type into these pages.
 templates.env.autoescape = True
-install_in(templates.env)
+install_in(templates.env, domain="public")
 
 HONEYPOT_FIELD = "website"
 RATE_WINDOW_SECONDS = 3600.0
@@ -215,7 +215,7 @@ def public_page(
         "dir": text_direction(language.tag),
         **context,
     }
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         response = templates.TemplateResponse(
             request, f"public/{name}", full, status_code=status_code
         )
@@ -253,7 +253,7 @@ def message_page(
 def _invalid_link(request: Request) -> HTMLResponse:
     # Says nothing about why: a forger learns nothing from the answer.
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("This link is not valid"),
@@ -266,7 +266,7 @@ def _invalid_link(request: Request) -> HTMLResponse:
 def no_such_newsletter(request: Request) -> HTMLResponse:
     """The 404 page for a list that does not exist or is private (the browser's language)."""
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("No such newsletter"),
@@ -278,7 +278,7 @@ def no_such_newsletter(request: Request) -> HTMLResponse:
 
 def _unreadable_form(request: Request) -> HTMLResponse:
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("The form could not be read"),
@@ -297,7 +297,7 @@ async def public_error_page(request: Request, exc: Exception) -> Response:
     if exc.status_code not in (404, 405) or not _wants_reader_page(request):
         return await http_exception_handler(request, exc)
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         if exc.status_code == 404:
             heading, paragraph = (
                 _("Page not found"),
@@ -322,7 +322,7 @@ async def public_server_error_page(request: Request, exc: Exception) -> Response
     if not _wants_reader_page(request):
         return PlainTextResponse("Internal Server Error", status_code=500)
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("Something went wrong on our side"),
@@ -416,7 +416,7 @@ def signup_form(request: Request, list_name: str) -> Response:
 
 def _closed(request: Request, title: str, language: PageLanguage) -> Response:
     """The answer for an archived list: it takes no new readers (410 Gone)."""
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("This newsletter is closed"),
@@ -456,7 +456,7 @@ async def signup_submit(request: Request, list_name: str) -> Response:
                 **{"Retry-After": wait},
             )
         language = reader_page_language(request)
-        with use_language(language.tag):
+        with use_language(language.tag, domain="public"):
             response = message_page(
                 request,
                 _("Please try again later"),
@@ -511,7 +511,7 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
             except subscriber_service.SubscriberError as exc:
                 if as_json:
                     return _json({"error": str(exc), "field": "email"}, 422)
-                with use_language(language.tag):
+                with use_language(language.tag, domain="public"):
                     error = _signup_error(exc, email)
                 return public_page(
                     request,
@@ -534,7 +534,7 @@ def _signup(request: Request, list_name: str, fields: dict[str, str], as_json: b
     status = "confirmation_sent" if double else "subscribed"
     if as_json:
         return _json({"status": status, "list": list_name})
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         if double:
             return message_page(
                 request,
@@ -597,7 +597,7 @@ def confirm_page(request: Request, token: str) -> Response:
     if claims is None:
         return _invalid_link(request)
     title, language = _list_of(request, claims.list_id)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         shown = title if title is not None else _("this newsletter")
     return public_page(
         request, "confirm.html.j2", {"list_title": shown, "token": token}, language=language
@@ -625,7 +625,7 @@ def confirm(request: Request, token: str) -> Response:
         make_token(settings.secret_key(), MANAGE_PURPOSE, claims.subscriber_id, claims.list_id),
     )
     _title, language = _list_of(request, claims.list_id)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         if result.confirmed:
             return message_page(
                 request,
@@ -653,7 +653,7 @@ def unsubscribe_page(request: Request, token: str) -> Response:
     if claims is None:
         return _invalid_link(request)
     title, language = _list_of(request, claims.list_id)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         shown = title if title is not None else _("this newsletter")
     return public_page(
         request, "unsubscribe.html.j2", {"list_title": shown, "token": token}, language=language
@@ -672,7 +672,7 @@ def unsubscribe_now(request: Request, token: str) -> Response:
     with unit_of_work(_settings(request).database_url) as session:
         title = subscriber_service.unsubscribe_member(session, claims.subscriber_id, claims.list_id)
     _title, language = _list_of(request, claims.list_id)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         gone: str
         if title:
             gone = with_title(_("You will not receive %(title)s any more."), title)
@@ -735,7 +735,7 @@ def _preferences_page(
 
 def _gone(request: Request) -> HTMLResponse:
     language = reader_page_language(request)
-    with use_language(language.tag):
+    with use_language(language.tag, domain="public"):
         return message_page(
             request,
             _("Nothing to manage"),
@@ -767,7 +767,7 @@ def _preferences_claims(request: Request, token: str) -> TokenClaims | Response:
         reader = read_token(settings.secret_key(), MANAGE_PURPOSE, token, None)
         language = reader_page_language(request, _saved_language(request, reader.subscriber_id))
         days = settings.PREFERENCES_LINK_MAX_AGE_DAYS
-        with use_language(language.tag):
+        with use_language(language.tag, domain="public"):
             return message_page(
                 request,
                 _("This link has expired"),
@@ -853,7 +853,7 @@ def _save_preferences(
             current = subscriber_service.preferences_of(session, claims.subscriber_id)
         if current is None:
             return _gone(request)
-        with use_language(reader_page_language(request, current.language).tag):
+        with use_language(reader_page_language(request, current.language).tag, domain="public"):
             error = _preferences_error(language, name)
         return _preferences_page(request, token, current, error=error, status_code=422)
     if prefs is None:

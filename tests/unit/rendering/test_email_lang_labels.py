@@ -10,7 +10,7 @@ import pytest
 from hanzidentifier import helpers as hanzi
 from lxml import etree
 
-from distributor.i18n import SHIPPED_LANGUAGES, gettext_in, ngettext_in, translations_for
+from distributor.i18n import SHIPPED_LANGUAGES, catalogue_for, gettext_in, ngettext_in
 from distributor.rendering.email import (
     Recipient,
     fallback_first_name,
@@ -23,6 +23,16 @@ from distributor.rendering.labels import labels_for
 from tests.factories.email_stories import branding
 from tests.unit.rendering.email_lang_stories import STORIES, issue_in, story
 from tests.unit.rendering.email_properties import parse, visible_text
+
+
+def email_gettext(tag: str, message: str) -> str:
+    """``message`` as the email catalogue of ``tag`` has it."""
+    return gettext_in(tag, message, domain="email")
+
+
+def email_ngettext(tag: str, singular: str, plural: str, count: int) -> str:
+    return ngettext_in(tag, singular, plural, count, domain="email")
+
 
 SIMPLIFIED_ONLY = frozenset(hanzi.SIMPLIFIED_CHARACTERS) - frozenset(hanzi.TRADITIONAL_CHARACTERS)
 RIGHT_TO_LEFT = ("ar", "fa")
@@ -88,7 +98,7 @@ def test_an_issue_for_a_list_in_each_language_speaks_it(language: str) -> None:
 
     shown = visible_text(html)
     for message in CATALOGUE_MESSAGES:
-        word = gettext_in(language, message)
+        word = email_gettext(language, message)
         assert word in shown, (language, message)
         assert word in text, (language, message)
     for word in EXPECTED_WORDS[language]:
@@ -334,20 +344,20 @@ def test_french_typography_in_the_labels() -> None:
 
 def test_persian_labels_use_persian_letters_and_zwnj() -> None:
     words = [
-        gettext_in("fa", message)
-        for message in translations_for("fa")._catalog  # type: ignore[attr-defined]
+        email_gettext("fa", message)
+        for message in catalogue_for("fa", "email")._catalog  # type: ignore[attr-defined]
         if isinstance(message, str) and message
     ]
     assert words
     joined = "".join(words)
     assert "ي" not in joined
     assert "ك" not in joined
-    assert "\u200c" in gettext_in("fa", "Manage your subscriptions")  # اشتراک‌های
+    assert "\u200c" in email_gettext("fa", "Manage your subscriptions")  # اشتراک‌های
 
 
 def test_plural_forms_of_arabic_are_all_filled() -> None:
     forms = {
-        count: ngettext_in(
+        count: email_ngettext(
             "ar", "The link works for %(days)s day.", "The link works for %(days)s days.", count
         )
         for count in (0, 1, 2, 3, 11, 100)
@@ -365,7 +375,7 @@ def test_the_web_archive_keeps_language_and_direction(language: str) -> None:
     root = parse(page)
     assert (root.get("lang"), root.get("dir")) == (language, "rtl")
     assert fallback_first_name(language) in visible_text(page)
-    assert gettext_in(language, "Unsubscribe") not in visible_text(page)
+    assert email_gettext(language, "Unsubscribe") not in visible_text(page)
     nav = root.find(".//nav")
     assert nav is not None
     assert nav.get("dir") == "rtl"
