@@ -27,8 +27,7 @@ ZWNJ = "\u200c"
 PERSIAN_TITLE = f"شب{ZWNJ}کاری در بندر: کارگران اسکله از دستمزدها می{ZWNJ}گویند"
 PERSIAN_DEK = f"گزارشی از نوبت شب در بندر و خانواده{ZWNJ}هایی که منتظرند."
 PERSIAN_BODY = (
-    f"<p>کارگران اسکله هر شب تا صبح کار می{ZWNJ}کنند و دستمزدشان ماه{ZWNJ}هاست ثابت "
-    "مانده است.</p>"
+    f"<p>کارگران اسکله هر شب تا صبح کار می{ZWNJ}کنند و دستمزدشان ماه{ZWNJ}هاست ثابت مانده است.</p>"
 )
 
 
@@ -134,7 +133,9 @@ def test_the_desk_in_arabic_is_mirrored_at_phone_and_laptop_sizes(
                 assert _style(page, "html", "direction") == "rtl", path
                 assert _style(page, "main", "direction") == "rtl", path
                 assert _style(page, "h1", "text-align") in ("start", "right"), path
-                problems.extend(_problems_here(page, f"{size} {path}", shots / f"ar-{name}-{size}.png"))
+                problems.extend(
+                    _problems_here(page, f"{size} {path}", shots / f"ar-{name}-{size}.png")
+                )
             # The navigation starts on the right: its first entry is right of its second
             # (on a phone the entries may wrap; the first still sits at the right edge).
             page.goto(base + "/articles")
