@@ -144,17 +144,20 @@ def report_rows(report: object) -> list[tuple[str, str]]:
         label = gettext(_REPORT_LABELS.get(key, key.replace("_", " ").capitalize()))
         language = current_language()
         if isinstance(value, float) and 0 <= value <= 1:
-            shown = (
-                f"{value:.1%}"
-                if language == "en"
-                else format_percent(value, "#,##0.0%", locale=babel_locale(language))
-            )
+            shown = f"{value:.1%}" if language == "en" else _percent(value, language)
         elif isinstance(value, int) and language != "en":
             shown = format_decimal(value, locale=babel_locale(language))
         else:
             shown = str(value)
         rows.append((label, shown))
     return rows
+
+
+def _percent(value: float, language: str) -> str:
+    """``value`` as a percentage with one decimal, the locale's way (``0,1 %`` in French)."""
+    locale = babel_locale(language)
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+    return format_percent(value, pattern, locale=locale)
 
 
 # The figures of an issue's report (services/reports.py), as the desk names them.
