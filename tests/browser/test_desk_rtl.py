@@ -177,14 +177,14 @@ def test_an_english_desk_shows_a_persian_story_right_to_left(
             page.goto(f"{base}/articles/{seeded_desk.article_id}")
             assert _style(page, "html", "direction") == "ltr"
             assert page.locator("html").get_attribute("lang") == "en"
-            for selector in ("#story-title", "#story-dek", "#story-body", "#notes-text"):
+            for selector in ("main h1", "#story-dek", "#story-body", "#notes-text"):
                 assert _style(page, selector, "direction") == "rtl", selector
             assert _style(page, "textarea[id^='caption-']", "direction") == "rtl"
             # The title's text starts at the right edge of its box.
-            assert _style(page, "#story-title", "text-align") in ("start", "right")
-            title_box = _box(page, "#story-title")
+            assert _style(page, "main h1", "text-align") in ("start", "right")
+            title_box = _box(page, "main h1")
             text_right = page.eval_on_selector(
-                "#story-title",
+                "main h1",
                 "(el) => { const range = document.createRange(); range.selectNodeContents(el);"
                 " const rects = range.getClientRects(); return rects[0].right; }",
             )

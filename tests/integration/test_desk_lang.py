@@ -390,7 +390,9 @@ def test_a_persian_story_and_an_arabic_issue_keep_their_direction_in_an_english_
     sign_in(client)
     story = _root(client.get(f"/articles/{ids['night-shift']}").text)
     assert story.get("dir") == "ltr"
-    for selector in ("story-title", "story-dek", "story-body", "notes-text"):
+    [title] = story.xpath("//main//h1")
+    assert (title.get("dir"), title.get("lang")) == ("rtl", "fa")
+    for selector in ("story-dek", "story-body", "notes-text"):
         [element] = story.xpath(f'//*[@id="{selector}"]')
         assert element.get("dir") == "rtl", selector
         assert element.get("lang") == "fa", selector
