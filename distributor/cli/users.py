@@ -73,13 +73,16 @@ def list_command(as_json: bool = JsonOption) -> None:
         rows = [_as_dict(user) for user in list_users(session)]
 
     def show(data: list[dict[str, Any]]) -> None:
-        table = Table("id", "email", "name", "role", "last sign-in", "locked until")
+        table = Table(
+            "id", "email", "name", "role", "desk language", "last sign-in", "locked until"
+        )
         for row in data:
             table.add_row(
                 str(row["id"]),
                 row["email"],
                 row["name"],
                 row["role"],
+                row["language"] or "browser's",
                 row["last_login_at"] or "never",
                 row["locked_until"] or "",
             )

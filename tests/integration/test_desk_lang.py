@@ -341,6 +341,8 @@ def test_the_cli_sets_and_clears_a_users_language(
         assert user.language == "zh-Hant"
     listed = runner.invoke(cli, ["users", "list", "--json"])
     assert '"language": "zh-Hant"' in listed.output
+    table = runner.invoke(cli, ["users", "list"])
+    assert "zh-Hant" in table.output
     refused = runner.invoke(cli, ["users", "set-language", "editor@example.org", "xx-unknown"])
     assert refused.exit_code != 0
     assert "not translated" in refused.output
