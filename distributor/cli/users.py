@@ -1,4 +1,4 @@
-"""Editor desk accounts: ``distributor users create|list|set-password|unlock``."""
+"""Editor desk accounts: ``distributor users create|list|set-password|unlock|set-language``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def _as_dict(user: User) -> dict[str, Any]:
         "email": user.email,
         "name": user.name,
         "role": user.role,
+        "language": user.language,
         "locked_until": user.locked_until.isoformat() if user.locked_until else None,
         "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
         "created_at": user.created_at.isoformat() if user.created_at else None,
@@ -72,13 +73,16 @@ def list_command(as_json: bool = JsonOption) -> None:
         rows = [_as_dict(user) for user in list_users(session)]
 
     def show(data: list[dict[str, Any]]) -> None:
-        table = Table("id", "email", "name", "role", "last sign-in", "locked until")
+        table = Table(
+            "id", "email", "name", "role", "desk language", "last sign-in", "locked until"
+        )
         for row in data:
             table.add_row(
                 str(row["id"]),
                 row["email"],
                 row["name"],
                 row["role"],
+                row["language"] or "browser's",
                 row["last_login_at"] or "never",
                 row["locked_until"] or "",
             )
@@ -121,3 +125,29 @@ def unlock_command(email: str = typer.Argument(..., help="The account's email ad
             fail(f"no account with the email {email}; see `distributor users list`")
         unlock_user(session, user)
     console.print(f"{email} is unlocked")
+
+
+@users_app.command("set-language")
+def set_language_command(
+    email: str = typer.Argument(..., help="The account's email address."),
+    language: str = typer.Argument(
+        ...,
+        help="A shipped language (en, zh-Hans, zh-Hant, es, fr, ar, fa), or none to follow"
+        " the browser's language.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Set the language the account reads the desk and the desk's emails in."""
+    from distributor.services.users import UserError, find_user, set_language
+
+    try:
+        with session_scope() as session:
+            user = find_user(session, email)
+            if user is None:
+                fail(f"no account with the email {email}; see `distributor users list`")
+            chosen = set_language(session, user, language)
+            data = _as_dict(user)
+    except UserError as exc:
+        fail(str(exc))
+    shown = chosen or "the browser's language"
+    emit(data, as_json, f"{data['email']} reads the desk in {shown}")

@@ -580,6 +580,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
     # Part of every session cookie; changing it (sign-out, password change) ends all sessions.
     session_nonce: Mapped[str] = mapped_column(String(64), default="")
+    # The desk's language for this user (a shipped BCP 47 tag); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,7 +10,8 @@ called, so two workers never mail one row; a worker that dies in between leaves 
 ``sending`` (not mailed twice). Transient failures are retried a few times.
 
 The message goes to every desk user (the newsroom's editors and admins) through the
-configured sender, like the confirmation emails. It carries no reader's data.
+configured sender, like the confirmation emails, each in their own desk language
+(``users.language``, else English): one batch per language. It carries no reader's data.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from distributor.adapters.email_base import (
 from distributor.clock import SYSTEM_CLOCK
 from distributor.config import Settings
 from distributor.db.models import DeskNotification, Issue, User
-from distributor.i18n import install_in
+from distributor.i18n import gettext, install_in, shipped_language, text_direction, use_language
 
 log = logging.getLogger("distributor.desk_notifications")
 
@@ -55,12 +56,15 @@ class NotificationKind(StrEnum):
     HELD = "held"
 
 
-_SUBJECTS = {
-    NotificationKind.DRAFT_READY: "Draft ready for review: {subject}",
-    NotificationKind.FINISHED: "Issue sent: {subject}",
-    NotificationKind.PAUSED: "Issue paused: {subject}",
-    NotificationKind.HELD: "Issue held: {subject}",
-}
+def _subject_template(kind: NotificationKind) -> str:
+    """The subject line of ``kind``, in the language in force."""
+    if kind is NotificationKind.DRAFT_READY:
+        return gettext("Draft ready for review: %(subject)s")
+    if kind is NotificationKind.FINISHED:
+        return gettext("Issue sent: %(subject)s")
+    if kind is NotificationKind.PAUSED:
+        return gettext("Issue paused: %(subject)s")
+    return gettext("Issue held: %(subject)s")
 
 
 def record_notification(
@@ -102,6 +106,20 @@ def desk_addresses(session: Session) -> list[str]:
     )
 
 
+def desk_addresses_by_language(session: Session) -> dict[str, list[str]]:
+    """The addresses of the desk users who can sign in, by the shipped language each reads
+    the desk in (their saved ``language``, else English); English first."""
+    grouped: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(User.email, User.language)
+        .where(User.password_hash != _DISABLED_PASSWORD)
+        .order_by(User.id)
+    ).all()
+    for email, language in rows:
+        grouped.setdefault(shipped_language(language), []).append(email)
+    return dict(sorted(grouped.items(), key=lambda item: item[0] != "en"))
+
+
 _environment = Environment(
     loader=FileSystemLoader(str(resources.TEMPLATES_DIR / "email")),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
@@ -121,24 +139,55 @@ class NotificationMessage:
 
 
 def build_message(
-    settings: Settings, kind: NotificationKind, issue: Issue, detail: str | None
+    settings: Settings,
+    kind: NotificationKind,
+    issue: Issue,
+    detail: str | None,
+    language: str | None = None,
 ) -> NotificationMessage:
-    """The email for ``kind`` about ``issue``; the link opens the issue in the desk (its
-    preview, schedule and, once sent, its report)."""
+    """The email for ``kind`` about ``issue`` in the desk ``language`` (English by default);
+    the link opens the issue in the desk (its preview, schedule and, once sent, its report)."""
     subject_line = " ".join(issue.subject.split())
-    context = {
-        "kind": kind.value,
-        "issue": issue,
-        "subject": subject_line,
-        "detail": detail or "",
-        "link": f"{settings.PUBLIC_BASE_URL}/issues/{issue.id}",
-        "publisher": settings.PUBLISHER_NAME,
-    }
-    return NotificationMessage(
-        subject=_SUBJECTS[kind].format(subject=subject_line)[:300],
-        text=_environment.get_template("desk_notification.txt.j2").render(context),
-        html=_environment.get_template("desk_notification.html.j2").render(context),
-    )
+    with use_language(language) as shipped:
+        context = {
+            "kind": kind.value,
+            "issue": issue,
+            "subject": subject_line,
+            "detail": detail or "",
+            "link": f"{settings.PUBLIC_BASE_URL}/issues/{issue.id}",
+            "publisher": settings.PUBLISHER_NAME,
+            "lang": shipped,
+            "dir": text_direction(shipped),
+            "status": _status_words(issue.status),
+        }
+        return NotificationMessage(
+            subject=(_subject_template(kind) % {"subject": subject_line})[:300],
+            text=_environment.get_template("desk_notification.txt.j2").render(context),
+            html=_environment.get_template("desk_notification.html.j2").render(context),
+        )
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name gettext extraction knows
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+# An issue's status in words, as the desk pages name it.
+_STATUS_WORDS = {
+    "draft": N_("draft"),
+    "scheduled": N_("scheduled"),
+    "sending": N_("sending"),
+    "paused": N_("paused"),
+    "sent": N_("sent"),
+    "partially_failed": N_("partially failed"),
+    "cancelled": N_("cancelled"),
+}
+
+
+def _status_words(status: str) -> str:
+    """An issue status in words, in the language in force."""
+    value = str(status or "")
+    return gettext(_STATUS_WORDS.get(value, value.replace("_", " ")))
 
 
 @dataclass
@@ -211,35 +260,45 @@ def _deliver_one(
     notification = session.get(DeskNotification, notification_id, populate_existing=True)
     assert notification is not None
     issue = session.get(Issue, notification.issue_id)
-    addresses = desk_addresses(session)
-    if issue is None or not addresses:
+    groups = desk_addresses_by_language(session)
+    if issue is None or not groups:
         report.without_recipients += 1
         _finish(session, notification_id, "sent", now, "no desk user to tell")
         return
-    message = build_message(
-        settings, NotificationKind(notification.kind), issue, notification.detail
-    )
-    batch = OutgoingBatch(
-        from_email=settings.MAIL_FROM,
-        from_name=settings.MAIL_FROM_NAME,
-        subject=message.subject,
-        text=message.text,
-        html=message.html,
-        recipients=[
-            OutgoingRecipient(
-                delivery_id=position,
-                email=address,
-                name=None,
-                custom_args={"dst_kind": "desk_notification"},
+    batches = []
+    position = 0
+    for language, addresses in groups.items():
+        message = build_message(
+            settings, NotificationKind(notification.kind), issue, notification.detail, language
+        )
+        recipients = []
+        for address in addresses:
+            position += 1
+            recipients.append(
+                OutgoingRecipient(
+                    delivery_id=position,
+                    email=address,
+                    name=None,
+                    custom_args={"dst_kind": "desk_notification"},
+                )
             )
-            for position, address in enumerate(addresses, start=1)
-        ],
-        reply_to=settings.MAIL_REPLY_TO,
-        categories=["desk-notification"],
-        reference=f"desk-notification-{notification_id}",
-    )
+        batches.append(
+            OutgoingBatch(
+                from_email=settings.MAIL_FROM,
+                from_name=settings.MAIL_FROM_NAME,
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+                recipients=recipients,
+                reply_to=settings.MAIL_REPLY_TO,
+                categories=["desk-notification"],
+                reference=f"desk-notification-{notification_id}"
+                + ("" if language == "en" else f"-{language}"),
+            )
+        )
     try:
-        sender.send_batch(batch)
+        for batch in batches:
+            sender.send_batch(batch)
     except TransientDeliveryError as error:
         attempts = notification.attempts
         status = "pending" if attempts < MAX_ATTEMPTS else "failed"

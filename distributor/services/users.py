@@ -240,6 +240,34 @@ def set_password(session: Session, user: User, password: str) -> None:
     )
 
 
+def set_language(session: Session, user: User, language: str | None) -> str | None:
+    """Set the language ``user`` reads the desk and its emails in; None (or "") follows the
+    browser's ``Accept-Language``. Raises :class:`UserError` for a language not shipped.
+
+    Returns the stored tag (a shipped tag, ``es-MX`` stored as ``es``)."""
+    from distributor.i18n import SHIPPED_LANGUAGES, is_shipped, shipped_language
+
+    wanted = (language or "").strip()
+    if not wanted or wanted.lower() in ("none", "browser", "auto"):
+        chosen: str | None = None
+    elif is_shipped(wanted):
+        chosen = shipped_language(wanted)
+    else:
+        raise UserError(
+            f"the desk is not translated into {wanted!r}; choose one of: "
+            f"{', '.join(SHIPPED_LANGUAGES)}, or none for the browser's language"
+        )
+    before = user.language
+    if before == chosen:
+        return chosen
+    user.language = chosen
+    session.flush()
+    audit.record(
+        session, "user.set_language", "user", user.email, changes={"language": [before, chosen]}
+    )
+    return chosen
+
+
 def end_all_sessions(session: Session, user: User) -> None:
     """Invalidate every session cookie issued to ``user`` (sign-out)."""
     user.session_nonce = secrets.token_hex(16)

@@ -13,6 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.html
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal, format_percent
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,7 +25,15 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from distributor.domain.languages import language_name, language_tag_or_none
-from distributor.i18n import choose_language, install_in, text_direction, use_language
+from distributor.i18n import (
+    babel_locale,
+    choose_language,
+    current_language,
+    gettext,
+    install_in,
+    text_direction,
+    use_language,
+)
 from distributor.resources import TEMPLATES_DIR
 from distributor.web.auth import (
     CSRF_FIELD,
@@ -40,10 +50,24 @@ templates.env.autoescape = True
 install_in(templates.env, domain="desk")
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional name gettext extraction knows
+    """Mark ``message`` for translation without translating it here (it is translated later,
+    in the desk language of the page that shows it: see :func:`flash`)."""
+    return message
+
+
 def format_datetime(
-    value: datetime | None, zone: str = "UTC", pattern: str = "%Y-%m-%d %H:%M"
+    value: datetime | None,
+    zone: str = "UTC",
+    pattern: str = "%Y-%m-%d %H:%M",
+    language: str | None = None,
 ) -> str:
-    """``value`` shown in ``zone`` with its abbreviation; an em dash for none."""
+    """``value`` shown in ``zone`` with its abbreviation; an em dash for none.
+
+    In English (and without ``language``) the form is ``2026-12-06 09:30 CET``; in another
+    desk language, Babel's medium date and short time for that locale (``2026年12月6日
+    09:30``, ``٦ ديسمبر ٢٠٢٦ ...``), followed by the same zone abbreviation.
+    """
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # stored naive by SQLite: they are UTC
     if value is None:
@@ -52,24 +76,36 @@ def format_datetime(
         local = value.astimezone(ZoneInfo(zone))
     except ZoneInfoNotFoundError:
         local = value
+    if language and language != "en":
+        locale = babel_locale(language)
+        shown = (
+            f"{format_date(local, 'medium', locale=locale)} "
+            f"{format_time(local, 'short', locale=locale)}"
+        )
+        return f"{shown} {local.tzname() or ''}".strip()
     return f"{local.strftime(pattern)} {local.tzname() or ''}".strip()
 
 
 @pass_context
 def desk_datetime(context: Context, value: datetime | None, zone: str | None = None) -> str:
-    """The ``datetime`` filter: ``value`` in ``zone``, else in the newsroom's zone."""
+    """The ``datetime`` filter: ``value`` in ``zone``, else in the newsroom's zone, in the
+    page's language."""
     settings = context.get("settings")
     newsroom = getattr(settings, "NEWSROOM_TIMEZONE", "UTC")
-    return format_datetime(value, zone or newsroom)
+    return format_datetime(value, zone or newsroom, language=current_language())
 
 
-def format_bytes(size: int | None) -> str:
-    """A byte count for people: 12.3 kB."""
+def format_bytes(size: int | None, language: str | None = None) -> str:
+    """A byte count for people: 12.3 kB (12,3 kB in French, Persian digits in Persian)."""
     if size is None:
         return "—"
+    language = language or current_language()
+    if language == "en":
+        return f"{size} B" if size < 1000 else f"{size / 1000:.1f} kB"
+    locale = babel_locale(language)
     if size < 1000:
-        return f"{size} B"
-    return f"{size / 1000:.1f} kB"
+        return f"{format_decimal(size, locale=locale)} B"
+    return f"{format_decimal(round(size / 1000, 1), '#,##0.0', locale=locale)} kB"
 
 
 def csrf_input(request: Request) -> Markup:
@@ -105,13 +141,45 @@ def report_rows(report: object) -> list[tuple[str, str]]:
             continue
         if key in ("id", "issue_id", "subject", "status", "source", "list_name"):
             continue
-        label = key.replace("_", " ").capitalize()
-        shown = f"{value:.1%}" if isinstance(value, float) and 0 <= value <= 1 else str(value)
+        label = gettext(_REPORT_LABELS.get(key, key.replace("_", " ").capitalize()))
+        language = current_language()
+        if isinstance(value, float) and 0 <= value <= 1:
+            shown = f"{value:.1%}" if language == "en" else _percent(value, language)
+        elif isinstance(value, int) and language != "en":
+            shown = format_decimal(value, locale=babel_locale(language))
+        else:
+            shown = str(value)
         rows.append((label, shown))
     return rows
 
 
-MISSING_ALT = "No alt text yet: add it under Images above"
+def _percent(value: float, language: str) -> str:
+    """``value`` as a percentage with one decimal, the locale's way (``0,1 %`` in French)."""
+    locale = babel_locale(language)
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+    return format_percent(value, pattern, locale=locale)
+
+
+# The figures of an issue's report (services/reports.py), as the desk names them.
+_REPORT_LABELS = {
+    "recipients": N_("Recipients"),
+    "sent": N_("Sent"),
+    "delivered": N_("Delivered"),
+    "bounced": N_("Bounced"),
+    "dropped": N_("Dropped"),
+    "deferred": N_("Deferred"),
+    "complained": N_("Complained"),
+    "unsubscribed": N_("Unsubscribed"),
+    "failed": N_("Failed"),
+    "pending": N_("Pending"),
+    "skipped": N_("Skipped"),
+    "complaint_rate": N_("Complaint rate"),
+    "opens": N_("Opens"),
+    "clicks": N_("Clicks"),
+}
+
+
+MISSING_ALT = N_("No alt text yet: add it under Images above")
 
 
 def story_body_for_desk(body_html: str, images: Iterable[Any]) -> Markup:
@@ -127,13 +195,33 @@ def story_body_for_desk(body_html: str, images: Iterable[Any]) -> Markup:
     fragment = lxml.html.fragment_fromstring(body_html, create_parent="div")
     for img in fragment.iter("img"):
         if not (img.get("alt") or "").strip():
-            img.set("alt", alts.get(img.get("src") or "") or MISSING_ALT)
+            img.set("alt", alts.get(img.get("src") or "") or gettext(MISSING_ALT))
     inner = "".join(lxml.html.tostring(child, encoding="unicode") for child in fragment)
     # The body was sanitised at ingest; this only re-serialises it with the alt attributes.
     return escape(fragment.text or "") + Markup(inner)  # noqa: S704
 
 
+# An issue's status as the desk names it ("partially failed"), in the page's language.
+_STATUS_LABELS = {
+    "draft": N_("draft"),
+    "scheduled": N_("scheduled"),
+    "sending": N_("sending"),
+    "paused": N_("paused"),
+    "held": N_("held"),
+    "sent": N_("sent"),
+    "partially_failed": N_("partially failed"),
+    "cancelled": N_("cancelled"),
+}
+
+
+def status_label(status: str | None) -> str:
+    """The ``status`` filter: an issue status in words, in the language in force."""
+    value = str(status or "")
+    return gettext(_STATUS_LABELS.get(value, value.replace("_", " ")))
+
+
 templates.env.filters["datetime"] = desk_datetime
+templates.env.filters["status"] = status_label
 templates.env.filters["bytes"] = format_bytes
 templates.env.filters["language_tag"] = shown_language_tag
 templates.env.filters["language_name"] = shown_language_name
@@ -142,13 +230,25 @@ templates.env.globals["report_rows"] = report_rows
 templates.env.globals["story_body_for_desk"] = story_body_for_desk
 
 
-def flash(request: Request, message: str, kind: str = "ok", *, near: str = "") -> None:
+def flash(
+    request: Request,
+    message: str,
+    kind: str = "ok",
+    *,
+    near: str = "",
+    params: dict[str, Any] | None = None,
+) -> None:
     """Show ``message`` on the next page this browser renders (kind: ok, warn, error).
+
+    ``message`` is translated into the desk language of the request (mark it with ``N_`` or
+    ``_``), then ``params`` are put into its ``%(name)s`` placeholders, so a message reads
+    ``N_("Not saved: %(reason)s.")`` with ``params={"reason": exc}``.
 
     ``near`` names the id of the block the message is about (``image-3``); the page shows the
     message inside that block, where the editor's eyes are after the save, and at the top when
     the page has no such block.
     """
+    message = translate(request, message, params)
     data = session_data(request)
     messages = list(data.get("f", []))
     messages.append([kind, message, near])
@@ -221,6 +321,13 @@ def desk_language(request: Request) -> str:
     )
 
 
+def translate(request: Request, message: str, params: dict[str, Any] | None = None) -> str:
+    """``message`` in the desk language of ``request``, with ``params`` filled in."""
+    with use_language(desk_language(request)):
+        text = gettext(message)
+    return text % params if params else text
+
+
 def render(
     request: Request,
     name: str,
@@ -266,12 +373,24 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+class DeskHTTPException(HTTPException):
+    """An HTTP error whose detail is a gettext message: browsers read it in the desk's
+    language, API callers and logs in English (``detail``)."""
+
+    def __init__(
+        self, status_code: int, message: str, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(status_code=status_code, detail=message % params if params else message)
+        self.message = message
+        self.params = params
+
+
 _ERROR_TITLES = {
-    400: "This cannot be done",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    422: "Something in the form is wrong",
+    400: N_("This cannot be done"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    422: N_("Something in the form is wrong"),
 }
 
 
@@ -296,8 +415,16 @@ class DeskRoute(APIRoute):
                     request,
                     "desk/error.html.j2",
                     {
-                        "title": _ERROR_TITLES.get(exc.status_code, "Something went wrong"),
-                        "detail": str(exc.detail),
+                        "title": translate(
+                            request,
+                            _ERROR_TITLES.get(exc.status_code, N_("Something went wrong")),
+                        ),
+                        # Details raised as N_(...) messages are in the catalogue.
+                        "detail": (
+                            translate(request, exc.message, exc.params)
+                            if isinstance(exc, DeskHTTPException)
+                            else translate(request, str(exc.detail))
+                        ),
                         "status": exc.status_code,
                     },
                     status_code=exc.status_code,
@@ -314,8 +441,12 @@ class DeskRoute(APIRoute):
                     request,
                     "desk/error.html.j2",
                     {
-                        "title": _ERROR_TITLES[422],
-                        "detail": f"{problems}. Go back, correct the field and send again.",
+                        "title": translate(request, _ERROR_TITLES[422]),
+                        "detail": translate(
+                            request,
+                            N_("%(problems)s. Go back, correct the field and send again."),
+                            {"problems": problems},
+                        ),
                         "status": 422,
                     },
                     status_code=422,

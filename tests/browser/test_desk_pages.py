@@ -76,6 +76,7 @@ def _page_urls(desk: SeededDesk) -> dict[str, list[tuple[str, str]]]:
         "/admin/users": [("users", "/admin/users")],
         "/sources": [("sources", "/sources")],
         "/schedules": [("schedules", "/schedules")],
+        "/account": [("account", "/account")],
         "/account/tokens": [("tokens", "/account/tokens")],
         "/admin/audit": [("audit", "/admin/audit")],
     }

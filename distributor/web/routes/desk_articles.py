@@ -5,23 +5,41 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from distributor.services import desk_queries
 from distributor.web.auth import CsrfChecked, DbSession, EditorUser
-from distributor.web.templating import DeskRoute, flash, redirect, render
+from distributor.web.templating import (
+    N_,
+    DeskHTTPException,
+    DeskRoute,
+    flash,
+    redirect,
+    render,
+    translate,
+)
 
 router = APIRouter(route_class=DeskRoute)
 
+# A story's status (domain/articles.py), as the article page shows it.
+N_("published")
+N_("withdrawn")
 
-def _parse_date(value: str, label: str, problems: list[str]) -> date | None:
+
+def _parse_date(request: Request, value: str, label: str, problems: list[str]) -> date | None:
     if not value.strip():
         return None
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        problems.append(f"{label} “{value}” is not a date; use the calendar or type YYYY-MM-DD.")
+        problems.append(
+            translate(
+                request,
+                N_("%(label)s “%(value)s” is not a date; use the calendar or type YYYY-MM-DD."),
+                {"label": translate(request, label), "value": value},
+            )
+        )
         return None
 
 
@@ -48,8 +66,8 @@ def article_list(
         source_id=source_id,
         section=section,
         language=language,
-        published_from=_parse_date(date_from, "From", problems),
-        published_to=_parse_date(date_to, "To", problems),
+        published_from=_parse_date(request, date_from, N_("From"), problems),
+        published_to=_parse_date(request, date_to, N_("To"), problems),
         embargoed=embargoed if embargoed in ("yes", "no") else "",
         page=max(1, page),
     )
@@ -86,9 +104,10 @@ def article_detail(
     """What was extracted from the feed, with warnings and forms to fix them."""
     page = desk_queries.article_page(db, article_id)
     if page is None:
-        raise HTTPException(
-            status_code=404,
-            detail=f"There is no article {article_id}. Go back to the article list and pick one.",
+        raise DeskHTTPException(
+            404,
+            N_("There is no article %(id)s. Go back to the article list and pick one."),
+            {"id": article_id},
         )
     return render(
         request, "desk/article.html.j2", {"nav": "articles", "page": page, "article": page.article}
@@ -117,7 +136,7 @@ def update_image(
         return redirect(request, f"/articles/{article_id}#image-{image_id}")
     flash(
         request,
-        "Image details saved. Partners receive the corrected story.",
+        N_("Image details saved. Partners receive the corrected story."),
         near=f"image-{image_id}",
     )
     return redirect(request, f"/articles/{article_id}#image-{image_id}")
@@ -141,7 +160,7 @@ def update_author(
     except ArticleEditError as exc:
         flash(request, str(exc), "error", near=f"author-{author_id}")
         return redirect(request, f"/articles/{article_id}#author-{author_id}")
-    flash(request, "Author bio saved.", near=f"author-{author_id}")
+    flash(request, N_("Author bio saved."), near=f"author-{author_id}")
     return redirect(request, f"/articles/{article_id}#author-{author_id}")
 
 
@@ -163,5 +182,5 @@ def update_notes(
     except ArticleEditError as exc:
         flash(request, str(exc), "error", near="notes")
         return redirect(request, f"/articles/{article_id}#notes")
-    flash(request, "Notes saved.", near="notes")
+    flash(request, N_("Notes saved."), near="notes")
     return redirect(request, f"/articles/{article_id}#notes")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from distributor.db.models import User
+from distributor.i18n import ngettext, use_language
 from distributor.services import audit
 from distributor.services.users import authenticate, end_all_sessions, find_user
 from distributor.web.auth import (
@@ -22,9 +23,23 @@ from distributor.web.auth import (
     sign_in,
     sign_out,
 )
-from distributor.web.templating import DeskRoute, flash, redirect, render
+from distributor.web.templating import (
+    N_,
+    DeskRoute,
+    desk_language,
+    flash,
+    redirect,
+    render,
+    translate,
+)
 
 router = APIRouter(route_class=DeskRoute)
+
+# services.users.SIGN_IN_FAILED, the one answer to every failed sign-in, for the catalogue.
+SIGN_IN_FAILED = N_(
+    "The email or password is wrong. Check both and try again. After several wrong passwords"
+    " an account is locked for a while; an administrator can unlock it."
+)
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
@@ -71,7 +86,7 @@ def login_submit(
             {
                 "next": safe_next(next),
                 "email": email,
-                "error": "Enter both your email address and your password.",
+                "error": translate(request, N_("Enter both your email address and your password.")),
             },
             status_code=400,
         )
@@ -81,14 +96,21 @@ def login_submit(
     wait = throttle.take(client)
     if wait is not None:
         minutes = max(1, round(wait / 60))
+        with use_language(desk_language(request)):
+            error = ngettext(
+                "Too many failed sign-ins came from your network. Wait about %(num)d minute"
+                " and try again.",
+                "Too many failed sign-ins came from your network. Wait about %(num)d minutes"
+                " and try again.",
+                minutes,
+            ) % {"num": minutes}
         response = render(
             request,
             "desk/login.html.j2",
             {
                 "next": safe_next(next),
                 "email": email,
-                "error": "Too many failed sign-ins came from your network. Wait about "
-                f"{minutes} minute{'s' if minutes != 1 else ''} and try again.",
+                "error": error,
             },
             status_code=429,
         )
@@ -113,7 +135,11 @@ def login_submit(
         return render(
             request,
             "desk/login.html.j2",
-            {"next": safe_next(next), "email": email, "error": result.error},
+            {
+                "next": safe_next(next),
+                "email": email,
+                "error": translate(request, result.error or SIGN_IN_FAILED),
+            },
             status_code=401,
         )
     throttle.give_back(client)
@@ -137,5 +163,5 @@ def logout(
         end_all_sessions(db, user)
         audit.record(db, "user.sign_out", "user", user.email)
     sign_out(request)
-    flash(request, "You are signed out.")
+    flash(request, N_("You are signed out."))
     return redirect(request, "/login")

@@ -10,9 +10,12 @@ from fastapi.responses import Response
 
 from distributor.services.dashboard import dashboard
 from distributor.web.auth import DbSession, EditorUser
-from distributor.web.templating import DeskRoute, redirect, render
+from distributor.web.templating import N_, DeskRoute, redirect, render
 
 router = APIRouter(route_class=DeskRoute)
+
+# Said by services/dashboard.py; the home page shows it in the desk's language.
+N_("no reason recorded")
 
 
 @router.get("/")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from distributor.db.models import Article, Issue, MailingList
 from distributor.domain.addresses import email_problem
 from distributor.domain.issues import EDITABLE_STATUSES, FINAL_STATUSES, IssueStatus
 from distributor.domain.preflight import Preflight, moment_text, zone_or_utc
+from distributor.i18n import gettext, ngettext, use_language
 from distributor.rendering.email import EmailRenderError
 from distributor.services import desk_queries
 from distributor.services.issue_drafts import (
@@ -46,7 +47,16 @@ from distributor.services.rendering import (
 from distributor.services.reports import issue_report
 from distributor.services.sending import start_issue_now
 from distributor.web.auth import CsrfChecked, DbSession, EditorUser, app_settings
-from distributor.web.templating import DeskRoute, flash, redirect, render
+from distributor.web.templating import (
+    N_,
+    DeskHTTPException,
+    DeskRoute,
+    desk_language,
+    flash,
+    redirect,
+    render,
+    translate,
+)
 
 router = APIRouter(route_class=DeskRoute)
 
@@ -68,9 +78,8 @@ COMMON_ZONES = (
 def _issue_or_404(db: DbSession, issue_id: int) -> Issue:
     issue = db.get(Issue, issue_id)
     if issue is None:
-        raise HTTPException(
-            status_code=404,
-            detail=f"There is no issue {issue_id}. Open the issue list and pick one.",
+        raise DeskHTTPException(
+            404, N_("There is no issue %(id)s. Open the issue list and pick one."), {"id": issue_id}
         )
     return issue
 
@@ -108,7 +117,7 @@ def new_issue_page(
     if not ids:
         flash(
             request,
-            "Tick at least one story in the list, then press “Create issue from selected”.",
+            N_("Tick at least one story in the list, then press “Create issue from selected”."),
             "warn",
         )
         return redirect(request, "/articles")
@@ -169,7 +178,9 @@ def create_issue_submit(
         # Came straight from the article list: show the composing form.
         if not ids:
             flash(
-                request, "Tick at least one story, then press “Create issue from selected”.", "warn"
+                request,
+                N_("Tick at least one story, then press “Create issue from selected”."),
+                "warn",
             )
             return redirect(request, "/articles")
         return _new_issue_form(request, db, ids, {})
@@ -182,18 +193,29 @@ def create_issue_submit(
     }
     if not list_ids:
         return _new_issue_form(
-            request, db, ids, form, "Choose at least one list to send the issue to."
+            request,
+            db,
+            ids,
+            form,
+            translate(request, N_("Choose at least one list to send the issue to.")),
         )
     names = list(db.scalars(select(MailingList.name).where(MailingList.id.in_(list_ids))))
     try:
         issue = create_issue(db, names, subject, ids, preheader=preheader, editor_note=editor_note)
     except IssueError as exc:
-        return _new_issue_form(request, db, ids, form, f"The issue was not created: {exc}.")
+        return _new_issue_form(
+            request,
+            db,
+            ids,
+            form,
+            translate(request, N_("The issue was not created: %(reason)s."), {"reason": exc}),
+        )
     issue.created_by = user.id
     issue.greeting = bool(greeting)
     flash(
         request,
-        f"Draft issue #{issue.id} created. Check the preview, send a test, then schedule it.",
+        N_("Draft issue #%(id)s created. Check the preview, send a test, then schedule it."),
+        params={"id": issue.id},
     )
     return redirect(request, f"/issues/{issue.id}")
 
@@ -205,13 +227,16 @@ def duplicate(request: Request, *, db: DbSession, user: EditorUser, issue_id: in
     try:
         copy = duplicate_issue(db, issue_id)
     except IssueError as exc:
-        flash(request, f"Not duplicated: {exc}.", "error")
+        flash(request, N_("Not duplicated: %(reason)s."), "error", params={"reason": exc})
         return redirect(request, f"/issues/{issue_id}")
     copy.created_by = user.id
     flash(
         request,
-        f"Draft issue #{copy.id} is a copy of #{issue_id}: change what you need, "
-        "check the preview, then schedule it.",
+        N_(
+            "Draft issue #%(id)s is a copy of #%(original)s: change what you need, "
+            "check the preview, then schedule it."
+        ),
+        params={"id": copy.id, "original": issue_id},
     )
     return redirect(request, f"/issues/{copy.id}")
 
@@ -246,7 +271,8 @@ def _issue_view(
     report = None
     if issue.status in FINAL_STATUSES | {IssueStatus.SENDING, IssueStatus.PAUSED}:
         report = issue_report(db, issue_id, settings)
-    preview = _preview_facts(db, issue, settings)
+    with use_language(desk_language(request)):
+        preview = _preview_facts(db, issue, settings)
     return render(
         request,
         "desk/issue.html.j2",
@@ -313,8 +339,11 @@ def _preview_facts(db: DbSession, issue: Issue, settings: Settings) -> dict[str,
         preview = preview_issue(db, settings, issue.id)
     except (EmailRenderError, IssueNotFoundError) as exc:
         return {
-            "error": f"The issue cannot be rendered: {exc}. Fix the story or the issue "
-            "field named here, then reload this page."
+            "error": gettext(
+                "The issue cannot be rendered: %(reason)s. Fix the story or the issue "
+                "field named here, then reload this page."
+            )
+            % {"reason": exc}
         }
     return {
         "error": None,
@@ -361,7 +390,9 @@ def save_content(
             greeting=bool(greeting),
         )
     except IssueError as exc:
-        flash(request, f"Not saved: {exc}.", "error", near="content")
+        flash(
+            request, N_("Not saved: %(reason)s."), "error", near="content", params={"reason": exc}
+        )
         typed = {
             "subject": subject,
             "preheader": preheader,
@@ -370,7 +401,7 @@ def save_content(
             "list_ids": set(_int_list(list_id)),
         }
         return _issue_view(request, db, issue_id, content_form=typed, status_code=400)
-    flash(request, "Saved. The preview below shows the new version.", near="content")
+    flash(request, N_("Saved. The preview below shows the new version."), near="content")
     return redirect(request, f"/issues/{issue_id}#content")
 
 
@@ -398,20 +429,28 @@ def save_layout(
             fit=bool(fit),
         )
     except (IssueError, EmailRenderError) as exc:
-        flash(request, f"Layout not changed: {exc}.", "error")
+        flash(request, N_("Layout not changed: %(reason)s."), "error", params={"reason": exc})
         return redirect(request, f"/issues/{issue_id}#layout")
     if result.over_budget:
         flash(
             request,
-            "Layout saved, but the email is still over the size budget: Gmail would clip it. "
-            "Show more stories as excerpts or remove one.",
+            N_(
+                "Layout saved, but the email is still over the size budget: Gmail would clip it. "
+                "Show more stories as excerpts or remove one."
+            ),
             "error",
         )
     elif result.fitted_article_ids:
         count = len(result.fitted_article_ids)
-        flash(request, f"Layout saved: {count} of the longest stories now show as excerpts.")
+        with use_language(desk_language(request)):
+            message = ngettext(
+                "Layout saved: %(num)d of the longest stories now shows as an excerpt.",
+                "Layout saved: %(num)d of the longest stories now show as excerpts.",
+                count,
+            ) % {"num": count}
+        flash(request, message)
     else:
-        flash(request, "Layout saved. The preview below shows the new version.")
+        flash(request, N_("Layout saved. The preview below shows the new version."))
     return redirect(request, f"/issues/{issue_id}#layout")
 
 
@@ -429,7 +468,9 @@ def move_article(
     try:
         move_issue_article(db, issue_id, article_id, -1 if direction == "up" else 1)
     except IssueError as exc:
-        flash(request, f"Not moved: {exc}.", "error", near="stories")
+        flash(
+            request, N_("Not moved: %(reason)s."), "error", near="stories", params={"reason": exc}
+        )
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -441,9 +482,11 @@ def remove_article(
     try:
         remove_issue_article(db, issue_id, article_id)
     except IssueError as exc:
-        flash(request, f"Not removed: {exc}.", "error", near="stories")
+        flash(
+            request, N_("Not removed: %(reason)s."), "error", near="stories", params={"reason": exc}
+        )
     else:
-        flash(request, "Story removed from the issue.", near="stories")
+        flash(request, N_("Story removed from the issue."), near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -462,14 +505,26 @@ def set_order(
     try:
         if not_numbers:
             raise IssueError(
-                f"“{not_numbers[0]}” is not an article number; use the numbers shown beside "
-                "the stories, separated by commas"
+                translate(
+                    request,
+                    N_(
+                        "“%(value)s” is not an article number; use the numbers shown beside "
+                        "the stories, separated by commas"
+                    ),
+                    {"value": not_numbers[0]},
+                )
             )
         set_issue_articles(db, issue_id, [int(part.lstrip("#")) for part in parts])
     except IssueError as exc:
-        flash(request, f"Order not changed: {exc}.", "error", near="stories")
+        flash(
+            request,
+            N_("Order not changed: %(reason)s."),
+            "error",
+            near="stories",
+            params={"reason": exc},
+        )
     else:
-        flash(request, "Stories updated.", near="stories")
+        flash(request, N_("Stories updated."), near="stories")
     return redirect(request, f"/issues/{issue_id}#stories")
 
 
@@ -488,22 +543,28 @@ def send_test(
     """
     _issue_or_404(db, issue_id)
 
-    def refused(message: str) -> Response:
-        flash(request, message, "error", near="test")
+    def refused(message: str, params: dict[str, Any] | None = None) -> Response:
+        flash(request, message, "error", near="test", params=params)
         return _issue_view(request, db, issue_id, test_addresses=addresses, status_code=400)
 
     wanted = [part for part in re.split(r"[\s,;]+", addresses) if part]
     bad = [address for address in wanted if email_problem(address) is not None]
-    if not wanted or bad:
-        message = (
-            f"These are not email addresses: {', '.join(bad)}. "
-            if bad
-            else "Enter at least one address. "
+    if bad:
+        return refused(
+            N_(
+                "These are not email addresses: %(addresses)s. "
+                "Separate addresses with commas or new lines."
+            ),
+            {"addresses": ", ".join(bad)},
         )
-        return refused(message + "Separate addresses with commas or new lines.")
+    if not wanted:
+        return refused(
+            N_("Enter at least one address. Separate addresses with commas or new lines.")
+        )
     if len(wanted) > MAX_TEST_RECIPIENTS:
         return refused(
-            f"A test goes to at most {MAX_TEST_RECIPIENTS} addresses; use a list for more."
+            N_("A test goes to at most %(max)s addresses; use a list for more."),
+            {"max": MAX_TEST_RECIPIENTS},
         )
     from distributor.adapters.email_base import DeliveryError, email_sender_for
     from distributor.services.sending import send_test_copies
@@ -513,19 +574,25 @@ def send_test(
     try:
         send_test_copies(db, settings, sender, issue_id, wanted)
     except (IssueError, ValueError) as exc:
-        return refused(f"Test not sent: {exc}.")
+        return refused(N_("Test not sent: %(reason)s."), {"reason": exc})
     except DeliveryError as exc:
         return refused(
-            f"The email provider refused the test: {exc}. Check the sender "
-            "settings (SENDGRID_API_KEY or SMTP_URL) and try again."
+            N_(
+                "The email provider refused the test: %(reason)s. Check the sender "
+                "settings (SENDGRID_API_KEY or SMTP_URL) and try again."
+            ),
+            {"reason": exc},
         )
     finally:
         sender.close()
     flash(
         request,
-        f"Test sent to {', '.join(wanted)}. It arrives within a minute; "
-        "the subject starts with [TEST].",
+        N_(
+            "Test sent to %(addresses)s. It arrives within a minute; "
+            "the subject starts with [TEST]."
+        ),
         near="test",
+        params={"addresses": ", ".join(wanted)},
     )
     return redirect(request, f"/issues/{issue_id}#test")
 
@@ -559,12 +626,18 @@ def schedule(
         send_at: datetime | None = None
         if not now:
             if not send_date or not send_time:
-                raise IssueError("give both a date and a time")
+                raise IssueError(translate(request, N_("give both a date and a time")))
             send_at = schedule_preview(f"{typed['date']}T{typed['time']}", zone)
             if send_at < moment - PAST_GRACE:
                 raise IssueError(
-                    f"{send_date} {send_time} {timezone} has already passed; "
-                    "pick a later time or press “Send now”"
+                    translate(
+                        request,
+                        N_(
+                            "%(date)s %(time)s %(zone)s has already passed; "
+                            "pick a later time or press “Send now”"
+                        ),
+                        {"date": send_date, "time": send_time, "zone": timezone},
+                    )
                 )
         verdict = preflight_issue(
             db, settings, issue_id, send_at=send_at, timezone=zone, now=moment
@@ -578,7 +651,11 @@ def schedule(
         verdict = exc.verdict
     except IssueError as exc:
         flash(
-            request, f"{'Not sent' if now else 'Not scheduled'}: {exc}.", "error", near="schedule"
+            request,
+            N_("Not sent: %(reason)s.") if now else N_("Not scheduled: %(reason)s."),
+            "error",
+            near="schedule",
+            params={"reason": exc},
         )
         return _issue_view(request, db, issue_id, schedule_form=typed, status_code=400)
     if not verdict.may_send or not confirm:
@@ -590,20 +667,46 @@ def schedule(
             schedule_form=typed,
             status_code=200 if verdict.may_send else 409,
         )
-    readers = f"{verdict.recipients} recipient{'' if verdict.recipients == 1 else 's'}"
+    count = verdict.recipients
     if now:
-        flash(request, f"Sending… issue #{issue_id} is going out to {readers} now.")
+        with use_language(desk_language(request)):
+            message = ngettext(
+                "Sending… issue #%(id)s is going out to %(num)d recipient now.",
+                "Sending… issue #%(id)s is going out to %(num)d recipients now.",
+                count,
+            ) % {"id": issue_id, "num": count}
+        flash(request, message)
         return redirect(request, f"/issues/{issue_id}")
     refreshed = _issue_or_404(db, issue_id)
-    verb = "Rescheduled" if was == IssueStatus.SCHEDULED else "Scheduled"
-    flash(
-        request,
-        f"{verb}: it goes out to {readers} at "
-        f"{refreshed.send_at:%Y-%m-%d %H:%M} UTC"
-        f" ({refreshed.schedule_local} {refreshed.schedule_timezone})."
-        if refreshed.send_at
-        else f"{verb}.",
-    )
+    rescheduled = was == IssueStatus.SCHEDULED
+    with use_language(desk_language(request)):
+        if refreshed.send_at:
+            when = {
+                "num": count,
+                "utc": f"{refreshed.send_at:%Y-%m-%d %H:%M}",
+                "local": refreshed.schedule_local,
+                "zone": refreshed.schedule_timezone,
+            }
+            if rescheduled:
+                message = ngettext(
+                    "Rescheduled: it goes out to %(num)d recipient at %(utc)s UTC"
+                    " (%(local)s %(zone)s).",
+                    "Rescheduled: it goes out to %(num)d recipients at %(utc)s UTC"
+                    " (%(local)s %(zone)s).",
+                    count,
+                )
+            else:
+                message = ngettext(
+                    "Scheduled: it goes out to %(num)d recipient at %(utc)s UTC"
+                    " (%(local)s %(zone)s).",
+                    "Scheduled: it goes out to %(num)d recipients at %(utc)s UTC"
+                    " (%(local)s %(zone)s).",
+                    count,
+                )
+            message %= when
+        else:
+            message = gettext("Rescheduled.") if rescheduled else gettext("Scheduled.")
+    flash(request, message)
     return redirect(request, f"/issues/{issue_id}")
 
 
@@ -622,6 +725,7 @@ def _preflight_view(verdict: Preflight, typed: dict[str, str], *, send_now: bool
         "verdict": verdict,
         "send_now": send_now,
         "when": verdict.when_text(),
+        "moment": "" if send_now else moment_text(verdict.send_at, verdict.timezone),
         "earliest": earliest,
         "form": typed,
     }
@@ -644,9 +748,9 @@ def cancel(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) 
     try:
         cancel_issue(db, issue_id)
     except IssueError as exc:
-        flash(request, f"Not cancelled: {exc}.", "error")
+        flash(request, N_("Not cancelled: %(reason)s."), "error", params={"reason": exc})
     else:
-        flash(request, "The issue is cancelled; nothing will be sent.")
+        flash(request, N_("The issue is cancelled; nothing will be sent."))
     return redirect(request, f"/issues/{issue_id}")
 
 
@@ -656,10 +760,11 @@ def pause(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) -
     try:
         pause_issue(db, issue_id, f"paused by {user.email}")
     except IssueError as exc:
-        flash(request, f"Not paused: {exc}.", "error")
+        flash(request, N_("Not paused: %(reason)s."), "error", params={"reason": exc})
     else:
         flash(
-            request, "Paused. Batches already with the provider finish; press Resume to continue."
+            request,
+            N_("Paused. Batches already with the provider finish; press Resume to continue."),
         )
     return redirect(request, f"/issues/{issue_id}")
 
@@ -670,9 +775,9 @@ def resume(request: Request, *, db: DbSession, user: EditorUser, issue_id: int) 
     try:
         resume_issue(db, issue_id)
     except IssueError as exc:
-        flash(request, f"Not resumed: {exc}.", "error")
+        flash(request, N_("Not resumed: %(reason)s."), "error", params={"reason": exc})
     else:
-        flash(request, "Resumed.")
+        flash(request, N_("Resumed."))
     return redirect(request, f"/issues/{issue_id}")
 
 

@@ -152,7 +152,11 @@
         box.classList.add("scaled");
         frame.style.transform = "scale(" + scale + ")";
         box.style.height = Math.ceil(frame.offsetHeight * scale) + "px";
-        if (note) { note.textContent = ", shown at " + Math.round(scale * 100) + " %"; }
+        if (note) {
+          // The page gives the words in its language ("%(percent)s" stands for the figure).
+          var words = note.getAttribute("data-shown-at") || ", shown at %(percent)s %";
+          note.textContent = words.replace("%(percent)s", String(Math.round(scale * 100)));
+        }
       } else {
         box.classList.remove("scaled");
         frame.style.transform = "";
