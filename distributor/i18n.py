@@ -26,14 +26,17 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from babel import Locale
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from distributor.domain.languages import (
@@ -276,6 +279,35 @@ def install_in(environment: jinja2.Environment, domain: str | None = None) -> No
     )
     environment.globals["current_language"] = current_language
     environment.globals["text_direction"] = text_direction
+
+
+# Digits of the numbering systems the shipped locales use by default (CLDR): Babel writes a
+# locale's separators but Latin digits.
+_DIGITS = {
+    "arab": "٠١٢٣٤٥٦٧٨٩",
+    "arabext": "۰۱۲۳۴۵۶۷۸۹",
+}
+
+
+def native_digits(text: str, tag: str | None = None) -> str:
+    """``text`` with its digits in the script the language writes by default (``۱۲`` in fa)."""
+    digits = _DIGITS.get(babel_locale(tag or current_language()).default_numbering_system)
+    if digits is None:
+        return text
+    return text.translate(str.maketrans("0123456789", digits))
+
+
+def format_number(number: int, tag: str | None = None) -> str:
+    """``number`` as the language writes it (separators and digits: ``۱٬۲۳۴`` in fa)."""
+    language = tag or current_language()
+    written = format_decimal(number, locale=babel_locale(language), numbering_system="default")
+    return native_digits(written, language)
+
+
+def format_day(moment: date | datetime, tag: str | None = None) -> str:
+    """The date of ``moment`` in the language (``5 janvier 2026``, ``2026年1月5日``)."""
+    language = tag or current_language()
+    return native_digits(format_date(moment, "long", locale=babel_locale(language)), language)
 
 
 def parse_accept_language(header: str | None) -> list[str]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from babel.numbers import format_decimal
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +35,7 @@ from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
-from distributor.i18n import babel_locale, catalogue_for, choose_language, text_direction
+from distributor.i18n import catalogue_for, choose_language, format_number, text_direction
 from distributor.rendering.email import font_stack_for
 from distributor.rendering.labels import labels_for
 from distributor.services import suppression
@@ -82,7 +81,7 @@ def _wording(language: str, title: str, days: int) -> _Wording:
         expiry=catalogue.ngettext(
             "The link works for %(days)s day.", "The link works for %(days)s days.", days
         )
-        % {"days": format_decimal(days, locale=babel_locale(labels.language))},
+        % {"days": format_number(days, labels.language)},
         ignore=_("If you did not ask for this, ignore this message: you will not hear from us."),
         dir=direction,
         start="right" if direction == "rtl" else "left",

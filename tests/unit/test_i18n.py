@@ -111,8 +111,23 @@ def test_a_catalogue_without_its_compiled_file_is_compiled_when_used(
     )
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     i18n.translations_for.cache_clear()
+    i18n.catalogue_for.cache_clear()
     try:
         assert i18n.gettext_in("fr", "Unsubscribe") == "Se désabonner"
         assert i18n.gettext_in("fa", "Unsubscribe") == "Unsubscribe"  # no catalogue: the source
+        assert i18n.gettext_in("fr", "Unsubscribe", domain="email") == "Se désabonner"
     finally:
         i18n.translations_for.cache_clear()
+        i18n.catalogue_for.cache_clear()
+
+
+def test_numbers_and_dates_are_written_the_language_s_way() -> None:
+    from datetime import date
+
+    assert i18n.format_number(1234, "fa") == "۱٬۲۳۴"
+    assert i18n.format_number(1234, "ar") == "1,234"  # CLDR: Arabic's default digits are Latin
+    assert i18n.format_number(1234, "fr") == "1\u202f234"
+    assert i18n.format_day(date(2026, 1, 5), "zh-Hant") == "2026年1月5日"
+    assert i18n.format_day(date(2026, 1, 5), "fa").endswith("۲۰۲۶")
+    with i18n.use_language("es"):
+        assert i18n.format_day(date(2026, 1, 5)) == "5 de enero de 2026"

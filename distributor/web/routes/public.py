@@ -31,12 +31,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -61,8 +59,8 @@ from distributor.domain.tokens import (
 )
 from distributor.i18n import (
     _,
-    babel_locale,
-    current_language,
+    format_day,
+    format_number,
     from_accept_language,
     install_in,
     is_shipped,
@@ -106,13 +104,6 @@ _SECURITY_HEADERS = {
     ),
 }
 
-# Digits of the numbering systems our shipped locales use by default (CLDR); Babel formats
-# the separators of a locale but writes Latin digits.
-_DIGITS = {
-    "arab": "٠١٢٣٤٥٦٧٨٩",
-    "arabext": "۰۱۲۳۴۵۶۷۸۹",
-}
-
 
 # ------------------------------------------------------------------------------- language
 @dataclass(frozen=True, slots=True)
@@ -136,26 +127,6 @@ def reader_page_language(request: Request, saved: str | None = None) -> PageLang
         return PageLanguage(shipped_language(saved))
     asked = from_accept_language(request.headers.get("accept-language"))
     return PageLanguage(asked or DEFAULT_LANGUAGE, negotiated=True)
-
-
-def _native_digits(text: str, tag: str) -> str:
-    digits = _DIGITS.get(babel_locale(tag).default_numbering_system)
-    if digits is None:
-        return text
-    return text.translate(str.maketrans("0123456789", digits))
-
-
-def format_number(number: int, tag: str | None = None) -> str:
-    """``number`` as the page's language writes it (separators and digits: ``۱٬۲۳۴`` in fa)."""
-    language = tag or current_language()
-    written = format_decimal(number, locale=babel_locale(language), numbering_system="default")
-    return _native_digits(written, language)
-
-
-def format_day(moment: date | datetime, tag: str | None = None) -> str:
-    """The date of ``moment`` in the page's language (``5 janvier 2026``, ``2026年1月5日``)."""
-    language = tag or current_language()
-    return _native_digits(format_date(moment, "long", locale=babel_locale(language)), language)
 
 
 def isolated(text: str | None) -> Markup:
