@@ -113,6 +113,23 @@ def test_an_installed_wheel_renders_an_issue_and_serves_the_desk(tmp_path: Path)
     assert Path(located[0]).resolve().is_relative_to(installed)
     assert Path(located[1]).resolve().is_relative_to(installed)
     assert (Path(located[1]) / "email" / "issue.mjml.j2").is_file()
+    # The catalogues and the ingest forms ship inside the package: it speaks every language.
+    spoken = json.loads(
+        _run(
+            [
+                python,
+                "-c",
+                "import json; from distributor import i18n;"
+                " print(json.dumps([str(i18n.LOCALE_DIR), [i18n.gettext_in(tag, 'Unsubscribe',"
+                " 'email') for tag in ('fr', 'zh-Hant', 'fa')]]))",
+            ],
+            run_dir,
+            env,
+        )
+    )
+    assert Path(spoken[0]).resolve().is_relative_to(installed)
+    assert spoken[1] == ["Se désabonner", "取消訂閱", "لغو اشتراک"]
+    assert (Path(spoken[0]) / "zh_Hant" / "ingest.toml").is_file()
 
     _run([command, "db", "upgrade"], run_dir, env)
     _run([command, "ingest", str(FEED)], run_dir, env)
