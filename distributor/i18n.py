@@ -236,6 +236,12 @@ def npgettext(context: str, singular: str, plural: str, count: int) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional name gettext extraction knows
+    """Mark ``message`` for translation without translating it here (it is translated where
+    it is shown, in the language in force there)."""
+    return message
+
+
 def gettext_in(tag: str | None, message: str, domain: str | None = None) -> str:
     """``message`` in the language closest to ``tag`` (``domain`` first), whatever is in force."""
     return catalogue_for(tag, domain).gettext(message)

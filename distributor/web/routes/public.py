@@ -58,6 +58,7 @@ from distributor.domain.tokens import (
     read_token,
 )
 from distributor.i18n import (
+    N_,
     _,
     format_day,
     format_number,
@@ -221,42 +222,45 @@ def message_page(
     )
 
 
-def _invalid_link(request: Request) -> HTMLResponse:
-    # Says nothing about why: a forger learns nothing from the answer.
+def reader_message_page(
+    request: Request, heading: str, paragraph: str, status_code: int
+) -> HTMLResponse:
+    """A short reader page (heading and one paragraph, marked with ``N_``) in the language of a
+    page tied to no list."""
     language = reader_page_language(request)
     with use_language(language.tag, domain="public"):
         return message_page(
-            request,
-            _("This link is not valid"),
-            _("The link may be incomplete. Please use the newest link from one of our emails."),
-            language=language,
-            status_code=400,
+            request, _(heading), _(paragraph), language=language, status_code=status_code
         )
+
+
+def _invalid_link(request: Request) -> HTMLResponse:
+    # Says nothing about why: a forger learns nothing from the answer.
+    return reader_message_page(
+        request,
+        N_("This link is not valid"),
+        N_("The link may be incomplete. Please use the newest link from one of our emails."),
+        400,
+    )
 
 
 def no_such_newsletter(request: Request) -> HTMLResponse:
     """The 404 page for a list that does not exist or is private (the browser's language)."""
-    language = reader_page_language(request)
-    with use_language(language.tag, domain="public"):
-        return message_page(
-            request,
-            _("No such newsletter"),
-            _("There is no public newsletter at this address. Please check the link."),
-            language=language,
-            status_code=404,
-        )
+    return reader_message_page(
+        request,
+        N_("No such newsletter"),
+        N_("There is no public newsletter at this address. Please check the link."),
+        404,
+    )
 
 
 def _unreadable_form(request: Request) -> HTMLResponse:
-    language = reader_page_language(request)
-    with use_language(language.tag, domain="public"):
-        return message_page(
-            request,
-            _("The form could not be read"),
-            _("Please go back, reload the page and try again."),
-            language=language,
-            status_code=400,
-        )
+    return reader_message_page(
+        request,
+        N_("The form could not be read"),
+        N_("Please go back, reload the page and try again."),
+        400,
+    )
 
 
 async def public_error_page(request: Request, exc: Exception) -> Response:
@@ -292,15 +296,12 @@ async def public_server_error_page(request: Request, exc: Exception) -> Response
     logged by the server."""
     if not _wants_reader_page(request):
         return PlainTextResponse("Internal Server Error", status_code=500)
-    language = reader_page_language(request)
-    with use_language(language.tag, domain="public"):
-        return message_page(
-            request,
-            _("Something went wrong on our side"),
-            _("Nothing was changed. Please try again in a few minutes."),
-            language=language,
-            status_code=500,
-        )
+    return reader_message_page(
+        request,
+        N_("Something went wrong on our side"),
+        N_("Nothing was changed. Please try again in a few minutes."),
+        500,
+    )
 
 
 def _wants_reader_page(request: Request) -> bool:
@@ -705,15 +706,9 @@ def _preferences_page(
 
 
 def _gone(request: Request) -> HTMLResponse:
-    language = reader_page_language(request)
-    with use_language(language.tag, domain="public"):
-        return message_page(
-            request,
-            _("Nothing to manage"),
-            _("We keep no subscriptions for this link."),
-            language=language,
-            status_code=404,
-        )
+    return reader_message_page(
+        request, N_("Nothing to manage"), N_("We keep no subscriptions for this link."), 404
+    )
 
 
 def _saved_language(request: Request, subscriber_id: int) -> str | None:
