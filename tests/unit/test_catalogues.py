@@ -115,3 +115,27 @@ def test_every_shipped_language_resolves_to_its_own_catalogue() -> None:
     for tag in i18n.SHIPPED_LANGUAGES:
         assert i18n.shipped_language(tag) == tag
         assert i18n.translations_for(tag).language_tag == tag  # type: ignore[attr-defined]
+
+
+def _mapped(relative: str) -> bool:
+    from babel.util import pathmatch
+
+    for domain in i18n.DOMAINS:
+        with (i18n.LOCALE_DIR / f"{domain}.cfg").open(encoding="utf-8") as handle:
+            method_map, _options = parse_mapping_cfg(handle)
+        if any(pathmatch(pattern, relative) for pattern, _method in method_map):
+            return True
+    return False
+
+
+def test_every_file_that_marks_messages_belongs_to_a_domain() -> None:
+    marking = re.compile(r"(?:^|[^\w.])(?:_|N_|ngettext|pgettext|npgettext)\(\s*['\"]", re.M)
+    unmapped = []
+    for folder, suffix in (("distributor", "*.py"), ("templates", "*.j2")):
+        for path in sorted((ROOT / folder).rglob(suffix)):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative == "distributor/i18n.py" or not marking.search(path.read_text("utf-8")):
+                continue
+            if not _mapped(relative):
+                unmapped.append(relative)
+    assert not unmapped, "add these to a distributor/locale/<domain>.cfg: " + ", ".join(unmapped)
