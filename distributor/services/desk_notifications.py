@@ -265,9 +265,13 @@ def _deliver_one(
         report.without_recipients += 1
         _finish(session, notification_id, "sent", now, "no desk user to tell")
         return
-    batches = []
+    # A retry after a temporary failure sends only the languages not yet sent.
+    already_sent = set(notification.sent_languages or [])
+    batches: list[tuple[str, OutgoingBatch]] = []
     position = 0
     for language, addresses in groups.items():
+        if language in already_sent:
+            continue
         message = build_message(
             settings, NotificationKind(notification.kind), issue, notification.detail, language
         )
@@ -283,22 +287,33 @@ def _deliver_one(
                 )
             )
         batches.append(
-            OutgoingBatch(
-                from_email=settings.MAIL_FROM,
-                from_name=settings.MAIL_FROM_NAME,
-                subject=message.subject,
-                text=message.text,
-                html=message.html,
-                recipients=recipients,
-                reply_to=settings.MAIL_REPLY_TO,
-                categories=["desk-notification"],
-                reference=f"desk-notification-{notification_id}"
-                + ("" if language == "en" else f"-{language}"),
+            (
+                language,
+                OutgoingBatch(
+                    from_email=settings.MAIL_FROM,
+                    from_name=settings.MAIL_FROM_NAME,
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    recipients=recipients,
+                    reply_to=settings.MAIL_REPLY_TO,
+                    categories=["desk-notification"],
+                    reference=f"desk-notification-{notification_id}"
+                    + ("" if language == "en" else f"-{language}"),
+                ),
             )
         )
     try:
-        for batch in batches:
+        for language, batch in batches:
             sender.send_batch(batch)
+            already_sent.add(language)
+            session.execute(
+                update(DeskNotification)
+                .where(DeskNotification.id == notification_id)
+                .values(sent_languages=sorted(already_sent))
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
     except TransientDeliveryError as error:
         attempts = notification.attempts
         status = "pending" if attempts < MAX_ATTEMPTS else "failed"

@@ -465,3 +465,54 @@ def test_a_desk_notification_reaches_each_editor_in_their_own_language(
     for message in messages.values():
         assert f"/issues/{issue_id}" in body_text(message)
         assert "reader.one@example.org" not in message.as_string()
+
+
+class _FailsOnceAfterFirstBatch:
+    """The provider accepts the first message, then answers one temporary failure."""
+
+    def __init__(self, folder: Path) -> None:
+        from distributor.adapters.outbox import OutboxEmailSender
+
+        self.outbox = OutboxEmailSender(folder)
+        self.calls = 0
+
+    def send_batch(self, batch):  # type: ignore[no-untyped-def]
+        from distributor.adapters.email_base import TransientDeliveryError
+
+        self.calls += 1
+        if self.calls == 2:
+            raise TransientDeliveryError("the provider is busy (503)")
+        return self.outbox.send_batch(batch)
+
+    def close(self) -> None:
+        self.outbox.close()
+
+
+def test_a_retried_notification_sends_only_the_languages_not_yet_sent(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url, MAIL_BACKEND="outbox")
+    ids = seed_newsroom(settings.database_url)
+    with unit_of_work(settings.database_url) as db:
+        for email, language in (("editor@example.org", "zh-Hant"), ("admin@example.org", "fr")):
+            user = find_user(db, email)
+            assert user is not None
+            set_language(db, user, language)
+        issue_id = create_issue(db, ["weekly"], "Cette semaine", [ids["night-shift"]]).id
+    with unit_of_work(settings.database_url) as db:
+        sending.start_issue_now(db, issue_id)
+    with unit_of_work(settings.database_url) as db:
+        sending.dispatch_due(db, settings)
+        from distributor.adapters.email_base import email_sender_for
+
+        sending.run_sending_inline(
+            db, settings, email_sender_for(settings), issue_id, max_seconds=30
+        )
+    flaky = _FailsOnceAfterFirstBatch(settings.outbox_dir)
+    with unit_of_work(settings.database_url) as db:
+        first = deliver_notifications(db, settings, flaky)
+        second = deliver_notifications(db, settings, flaky)
+    assert (first.retrying, first.sent, second.sent) == (1, 0, 1)
+    assert flaky.calls == 3  # one language, the failure, then only the other language
+    received = [message["To"] for message in read_outbox(settings.outbox_dir, "desk-notification-")]
+    assert sorted(received) == ["admin@example.org", "editor@example.org"]
