@@ -312,7 +312,7 @@ def test_the_signup_form_to_embed_speaks_the_lists_language(desk) -> None:  # ty
     # The desk stays English for the editor; the form readers see is in the list's language.
     assert "Signup form for your own pages" in embed
     assert "電子郵件地址" in embed
-    assert "訂閱台北週報" in embed
+    assert "訂閱《台北週報》" in embed  # the reader pages' wording (public catalogue)
     assert (
         '<form method="post" action="https://news.example.org/signup/taipei" lang="zh-Hant"'
         in embed

@@ -486,12 +486,14 @@ def _list_page(
 def _embed_form(request: Request, mailing_list: MailingList) -> str:
     """A signup form to paste into the publisher's own pages (posts to our signup address).
 
-    Readers see it, so its words are in the list's language (the desk's may differ)."""
+    Readers see it, so its words are the reader pages' (public catalogue) in the list's language
+    (the desk's may differ). The honeypot is clipped rather than moved off-screen, which would
+    make a right-to-left page scroll sideways."""
     action = f"{app_settings(request).PUBLIC_BASE_URL.rstrip('/')}/signup/{mailing_list.name}"
     title = mailing_list.title or mailing_list.name
     field = f"signup-{mailing_list.name}-email"
     language = shipped_language(mailing_list.language)
-    with use_language(language, domain="desk"):
+    with use_language(language, domain="public"):
         label = _("Email address")
         button = _("Subscribe to %(title)s") % {"title": title}
     return (
@@ -500,7 +502,8 @@ def _embed_form(request: Request, mailing_list: MailingList) -> str:
         f'  <label for="{escape(field)}">{escape(label)}</label>\n'
         f'  <input type="email" id="{escape(field)}" name="email" required autocomplete="email">\n'
         "  <!-- Left empty by people; bots that fill it are ignored. -->\n"
-        '  <div style="position:absolute;left:-10000px" aria-hidden="true">'
+        '  <div style="position:absolute;width:1px;height:1px;overflow:hidden;'
+        'clip-path:inset(50%)" aria-hidden="true">'
         '<input type="text" name="website" tabindex="-1" autocomplete="off"></div>\n'
         f'  <button type="submit">{escape(button)}</button>\n'
         "</form>"
