@@ -1,5 +1,6 @@
 """The desk's lists, subscribers, suppressions, schedules, sources, partners, users and audit
-pages in Arabic, Persian and Traditional Chinese, in a real Chromium at 375 and 800 px.
+pages in Arabic, Persian and Traditional Chinese, in a real Chromium (Arabic at 375 and 800 px,
+the others at 375 px).
 
 The browser asks for the language with ``Accept-Language``. On each page and size: the page
 reads right to left for Arabic and Persian (computed ``direction`` of the page and its heading),
@@ -20,6 +21,9 @@ from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM_ARGS, S
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIZES = {"375": (375, 812), "800": (800, 900)}
+# Arabic is checked at both sizes; Persian and Chinese share its layout, so the phone (where
+# overflow shows first) is enough for them and keeps the run short.
+SIZES_FOR = {"ar": ("375", "800"), "fa": ("375",), "zh-Hant": ("375",)}
 # The script each language's headings are written in (a letter that must appear in the h1).
 SCRIPTS = {
     "ar": ("\u0600", "\u06ff"),
@@ -94,7 +98,8 @@ def test_admin_pages_in_right_to_left_and_chinese(
             executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
         )
         signed_in: Any = None
-        for size, (width, height) in SIZES.items():
+        for size in SIZES_FOR[language]:
+            width, height = SIZES[size]
             context = browser.new_context(
                 viewport={"width": width, "height": height}, storage_state=signed_in
             )
