@@ -35,7 +35,7 @@ from distributor.db.models import MailingList, Subscriber, Subscription
 from distributor.domain.links import CONFIRM_PURPOSE, confirm_url
 from distributor.domain.subscribers import SubscriptionStatus, SuppressionReason
 from distributor.domain.tokens import make_token
-from distributor.i18n import catalogue_for, choose_language, format_number, text_direction
+from distributor.i18n import catalogue_for, choose_language, format_number
 from distributor.rendering.email import font_stack_for
 from distributor.rendering.labels import labels_for
 from distributor.services import suppression
@@ -67,7 +67,6 @@ def _wording(language: str, title: str, days: int) -> _Wording:
     _ = catalogue.gettext
     labels = labels_for(language)
     quoted = labels.title(title)
-    direction = text_direction(labels.language)
     return _Wording(
         language=labels.language,
         subject=_("Please confirm your subscription to %(title)s") % {"title": quoted},
@@ -83,8 +82,8 @@ def _wording(language: str, title: str, days: int) -> _Wording:
         )
         % {"days": format_number(days, labels.language)},
         ignore=_("If you did not ask for this, ignore this message: you will not hear from us."),
-        dir=direction,
-        start="right" if direction == "rtl" else "left",
+        dir=labels.dir,
+        start=labels.start,
     )
 
 
